@@ -1,0 +1,175 @@
+# kvmelf: one non-recursive Makefile for the monitor, the guests and the tests.
+#
+#   make            build build/kvmelf and the sample guests
+#   make run        build and run the hello guest
+#   make check      build and run every test (unit + integration under KVM)
+#   make sanitize   the same test suite with ASan+UBSan (build/sanitize/)
+#   make clean
+# Options: V=1 (show commands), WERROR=0 (warnings are not errors),
+#          SANITIZE=1 (what `make sanitize` sets), CC=clang.
+
+BUILD    ?= build
+SANITIZE ?= 0
+WERROR   ?= 1
+V        ?= 0
+
+ifeq ($(SANITIZE),1)
+BUILD    := build/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+endif
+
+ifeq ($(V),0)
+Q   := @
+msg  = @printf '  %-8s %s\n' '$(1)' '$(2)';
+else
+Q   :=
+msg  =
+endif
+
+# ---- Debian dependencies ---------------------------------------------------
+# Checked through pkg-config; installed with apt-get when missing and root.
+DEB_PACKAGES := libelf-dev libcmocka-dev pkg-config
+PKG_MODULES  := libelf cmocka
+DEPS_STAMP   := $(BUILD)/.deps-ok
+
+# Expanded lazily (=), i.e. after the dependency step has run.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
+ELF_LIBS   = $(shell pkg-config --libs libelf)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+# ---- Host (monitor) flags ---------------------------------------------------
+WARN := -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HOST_CFLAGS = -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -MMD -MP \
+              -Iinclude -I. $(PKG_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+HOST_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+# ---- Guest flags ------------------------------------------------------------
+# Freestanding, static, position-dependent, no red zone (a --ring0 guest's
+# interrupt frames land on its own stack).
+GUEST_CC     ?= gcc
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
+                -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+                -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -Iinclude -Iguests/runtime
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+                 -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
+GUEST_LDS    := $(BUILD)/linker/kvmelf.ld
+
+# ---- Sources ----------------------------------------------------------------
+LIB_SRCS  := $(wildcard common/*.c loader/*.c paging/*.c vcpu/*.c)
+LIB_ASM   := $(wildcard paging/*.S)
+LIB_OBJS  := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(LIB_SRCS) $(LIB_ASM)))
+MAIN_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/*.c))
+KVMELF    := $(BUILD)/kvmelf
+
+RT_SRCS   := $(wildcard guests/runtime/*.c guests/runtime/*.S)
+RT_OBJS   := $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(RT_SRCS)))
+RT_LIB    := $(BUILD)/guests/libkvmelfrt.a
+
+# Every folder under guests/ except runtime/ is one sample guest.
+SAMPLES   := $(filter-out runtime,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
+SAMPLE_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(SAMPLES))
+
+# Test-only guests: tests/guests/NAME/ built with the runtime like samples,
+# unless the folder has its own NAME.ld (then built with nothing of ours).
+TGUESTS   := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guests/*/*.c tests/guests/*/*.S))))
+TGUEST_ELFS := $(patsubst %,$(BUILD)/tests/guests/%.elf,$(sort $(TGUESTS)))
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+E2E_TESTS  := $(patsubst tests/e2e/%.c,$(BUILD)/tests/%,$(wildcard tests/e2e/test_*.c))
+TEST_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/support/*.c))
+
+.PHONY: all run check sanitize clean deps guests tests
+all: $(KVMELF) guests
+
+guests: $(SAMPLE_ELFS)
+tests: $(UNIT_TESTS) $(E2E_TESTS) $(TGUEST_ELFS)
+
+run: all
+	$(KVMELF) run $(BUILD)/guests/hello.elf
+
+# Integration tests find the monitor and guests through the environment.
+check: all tests
+	$(Q)set -e; for t in $(UNIT_TESTS) $(E2E_TESTS); do \
+	    echo "== $$t"; \
+	    KVMELF=$(KVMELF) KVMELF_GUESTS=$(BUILD)/guests \
+	    KVMELF_TEST_GUESTS=$(BUILD)/tests/guests $$t; \
+	done; echo "== all test programs passed ($(BUILD))"
+
+sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
+
+clean:
+	rm -rf build
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	$(Q)if pkg-config --exists $(PKG_MODULES) 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	    echo "kvmelf: installing Debian packages: $(DEB_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	else \
+	    echo "kvmelf: missing build dependencies; as root run:" >&2; \
+	    echo "    apt-get update && apt-get install -y $(DEB_PACKAGES)" >&2; \
+	    exit 1; \
+	fi
+	$(Q)pkg-config --exists $(PKG_MODULES) || { \
+	    echo "kvmelf: pkg-config still cannot find $(PKG_MODULES)" >&2; exit 1; }
+	$(Q)mkdir -p $(@D) && touch $@
+
+# ---- Host objects -------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC,$<)mkdir -p $(@D) && $(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S | $(DEPS_STAMP)
+	$(call msg,AS,$<)mkdir -p $(@D) && $(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(KVMELF): $(MAIN_OBJ) $(LIB_OBJS)
+	$(call msg,LD,$@)$(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS) $(TEST_SUPPORT)
+	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) $(CMOCKA_LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/e2e/%.o $(LIB_OBJS) $(TEST_SUPPORT)
+	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) $(CMOCKA_LIBS) -o $@
+
+# ---- Guests -------------------------------------------------------------------
+$(GUEST_LDS): linker/kvmelf.ld.S include/kvmelf/abi.h
+	$(call msg,CPP,$@)mkdir -p $(@D) && $(GUEST_CC) -E -P -x assembler-with-cpp \
+	    -D__ASSEMBLER__ -Iinclude $< -o $@
+
+$(BUILD)/guest-obj/%.o: %.c
+	$(call msg,GCC,$<)mkdir -p $(@D) && $(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest-obj/%.o: %.S
+	$(call msg,GAS,$<)mkdir -p $(@D) && $(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(RT_LIB): $(RT_OBJS)
+	$(call msg,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+guest_objs = $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(wildcard $(1)/*.c $(1)/*.S)))
+
+.SECONDARY:
+.SECONDEXPANSION:
+$(BUILD)/guests/%.elf: $$(call guest_objs,guests/%) $(RT_LIB) $(GUEST_LDS)
+	$(call msg,GLD,$@)$(GUEST_CC) $(GUEST_LDFLAGS) -T $(GUEST_LDS) \
+	    $(filter %.o,$^) $(RT_LIB) -lgcc -o $@
+
+# A test guest with its own linker script uses only its own files.
+$(BUILD)/tests/guests/%.elf: $$(call guest_objs,tests/guests/%) $(RT_LIB) $(GUEST_LDS)
+	$(call msg,GLD,$@)mkdir -p $(@D) && \
+	if [ -f tests/guests/$*/$*.ld ]; then \
+	    $(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/$*/$*.ld \
+	        $(filter %.o,$^) -o $@; \
+	else \
+	    $(GUEST_CC) $(GUEST_LDFLAGS) -T $(GUEST_LDS) \
+	        $(filter %.o,$^) $(RT_LIB) -lgcc -o $@; \
+	fi
+
+-include $(shell find $(BUILD)/obj $(BUILD)/guest-obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,59 @@
+/*
+ * kvmelf guest runtime: the one public header for guest programs.
+ *
+ * A guest defines `int main(int argc, char **argv)` (or `int main(void)`);
+ * crt0 checks the boot info, calls main and passes its result to exit().
+ * Note that with -ffreestanding main is an ordinary function: falling off
+ * its end does not return 0, so always return a value.
+ */
+#ifndef KVMELF_RUNTIME_H
+#define KVMELF_RUNTIME_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kvmelf/abi.h>
+
+#define EOF (-1)
+
+/* The boot info the monitor passed in RDI (checked by crt0). */
+const struct kvmelf_boot_info *kvmelf_boot_info(void);
+
+/* Output goes to COM1 (the monitor's stdout), input comes from COM1. */
+int putchar(int c);
+int puts(const char *s);                    /* appends '\n' */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+int getchar(void);                          /* EOF at end of input */
+
+/* Exit with status & 255 through KVMELF_PORT_EXIT. */
+void exit(int status) __attribute__((noreturn));
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+/* Port I/O.  The monitor decides which ports a ring-3 guest may use. */
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+    return v;
+}
+
+#endif /* KVMELF_RUNTIME_H */

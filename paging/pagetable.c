@@ -1,0 +1,166 @@
+/* Identity-mapped 4-level page tables: build and walk (SDM Vol. 3A, 4.5). */
+#include "paging.h"
+
+#include <string.h>
+
+#define ENTRIES_PER_TABLE 512
+#define LEVEL_SHIFT(level) (12 + 9 * (level))   /* level 0 = PT ... 3 = PML4 */
+
+struct table_alloc {
+    const struct guest_mem *gm;
+    gpa_t next;
+    gpa_t end;
+};
+
+static uint64_t *table_at(const struct guest_mem *gm, gpa_t gpa)
+{
+    return guest_mem_ptr(gm, gpa, X86_PAGE_4K);
+}
+
+static int table_new(struct table_alloc *ta, gpa_t *gpa)
+{
+    uint64_t *t;
+
+    if (ta->next >= ta->end || !(t = table_at(ta->gm, ta->next)))
+        return -1;
+    memset(t, 0, X86_PAGE_4K);
+    *gpa = ta->next;
+    ta->next += X86_PAGE_4K;
+    return 0;
+}
+
+/* The attributes shared by every byte of [start, start + len), or -1 when
+ * they differ.  Addresses outside every region count as attribute 0. */
+static int uniform_attrs(const struct memory_map *map, gpa_t start,
+                         uint64_t len)
+{
+    gpa_t end = start + len;
+
+    for (size_t i = 0; i < map->count; i++) {
+        const struct mem_region *r = &map->regions[i];
+        if (r->end <= start)
+            continue;
+        if (r->start >= end)
+            return 0;                  /* whole range lies in a gap */
+        if (r->start <= start && r->end >= end)
+            return (int)r->attrs;
+        return -1;                     /* a boundary falls inside */
+    }
+    return 0;
+}
+
+static uint64_t leaf_entry(gpa_t pa, unsigned attrs, bool nx, bool large)
+{
+    uint64_t e = pa | X86_PTE_P | X86_PTE_A;
+
+    /* A and D set up front so the CPU never writes them back: under
+     * shadow paging every such write is a trap into the host. */
+    if (attrs & PAGE_WRITE)
+        e |= X86_PTE_RW | X86_PTE_D;
+    if (attrs & PAGE_USER)
+        e |= X86_PTE_US;
+    if (nx && !(attrs & PAGE_EXEC))
+        e |= X86_PTE_NX;
+    if (large)
+        e |= X86_PTE_PS;
+    return e;
+}
+
+struct build_ctx {
+    struct table_alloc alloc;
+    const struct paging_config *cfg;
+    const struct memory_map *map;
+};
+
+/* Fills the table at `table` (of `level`) for the range starting at
+ * `base`.  Intermediate entries are permissive (P|RW|US): the leaf alone
+ * decides, which keeps the walk's effective rights equal to the region's. */
+static int fill_table(struct build_ctx *c, gpa_t table, int level, gpa_t base)
+{
+    uint64_t *t = table_at(c->alloc.gm, table);
+    uint64_t span = 1ULL << LEVEL_SHIFT(level);
+
+    for (unsigned i = 0; i < ENTRIES_PER_TABLE; i++) {
+        gpa_t va = base + i * span;
+        if (va >= c->cfg->ram_size)
+            break;
+        bool leaf_ok = level == 0 || level == 1 ||
+                       (level == 2 && c->cfg->huge_1g);
+        int attrs = uniform_attrs(c->map, va, span);
+        if (attrs >= 0 && leaf_ok && va + span <= c->cfg->ram_size) {
+            if (attrs & PAGE_PRESENT)
+                t[i] = leaf_entry(va, (unsigned)attrs, c->cfg->nx, level > 0);
+            continue;
+        }
+        if (attrs == 0)
+            continue;                  /* nothing present below here */
+        if (level == 0)
+            continue;                  /* 4 KiB beyond RAM: absent */
+        gpa_t child;
+        if (table_new(&c->alloc, &child) < 0)
+            return -1;
+        t[i] = child | X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_A;
+        if (fill_table(c, child, level - 1, va) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int paging_build_tables(const struct guest_mem *gm,
+                        const struct paging_config *cfg,
+                        const struct memory_map *map,
+                        gpa_t *cr3, uint64_t *tables_used, struct kerr *err)
+{
+    struct build_ctx c = {
+        .alloc = { .gm = gm, .next = KVMELF_PT_ADDR, .end = KVMELF_PT_END },
+        .cfg = cfg,
+        .map = map,
+    };
+    gpa_t pml4;
+    char ram[32];
+
+    if (table_new(&c.alloc, &pml4) < 0 || fill_table(&c, pml4, 3, 0) < 0)
+        return kerr_set(err, "page tables for %s of RAM do not fit the "
+                        "%u KiB table area",
+                        format_size(cfg->ram_size, ram, sizeof ram),
+                        (unsigned)((KVMELF_PT_END - KVMELF_PT_ADDR) >> 10));
+    *cr3 = pml4;
+    *tables_used = c.alloc.next - KVMELF_PT_ADDR;
+    return 0;
+}
+
+int paging_walk(const struct guest_mem *gm, gpa_t cr3, uint64_t va,
+                struct translation *t)
+{
+    unsigned attrs = PAGE_PRESENT | PAGE_WRITE | PAGE_USER | PAGE_EXEC;
+    gpa_t table = cr3 & X86_PTE_ADDR_MASK;
+
+    /* Canonical: bits 63..47 all equal (48-bit linear addresses). */
+    uint64_t top = va >> 47;
+    if (top != 0 && top != 0x1ffff)
+        return -1;
+    for (int level = 3; level >= 0; level--) {
+        const uint64_t *tab = table_at(gm, table);
+        if (!tab)
+            return -1;
+        uint64_t e = tab[(va >> LEVEL_SHIFT(level)) & (ENTRIES_PER_TABLE - 1)];
+        if (!(e & X86_PTE_P))
+            return -1;
+        if (!(e & X86_PTE_RW))
+            attrs &= ~(unsigned)PAGE_WRITE;
+        if (!(e & X86_PTE_US))
+            attrs &= ~(unsigned)PAGE_USER;
+        if (e & X86_PTE_NX)
+            attrs &= ~(unsigned)PAGE_EXEC;
+        bool leaf = level == 0 || (e & X86_PTE_PS);
+        if (leaf) {
+            uint64_t size = 1ULL << LEVEL_SHIFT(level);
+            t->page_size = size;
+            t->phys = (e & X86_PTE_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
+            t->attrs = attrs;
+            return 0;
+        }
+        table = e & X86_PTE_ADDR_MASK;
+    }
+    return -1;
+}

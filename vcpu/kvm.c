@@ -1,0 +1,309 @@
+/* VM and vCPU creation and the long-mode entry state (KVM API:
+ * Documentation/virt/kvm/api.rst; CPU state: SDM Vol. 3A 9.8.5). */
+#include "internal.h"
+
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define KVM_API_EXPECTED   12
+#define CPUID_MAX_ENTRIES  256
+
+/* CPUID bits (SDM Vol. 2A, CPUID; AMD APM Vol. 3, appendix E). */
+#define CPUID1_ECX_VMX       (1u << 5)
+#define CPUID1_ECX_FMA       (1u << 12)
+#define CPUID1_ECX_XSAVE     (1u << 26)
+#define CPUID1_ECX_OSXSAVE   (1u << 27)
+#define CPUID1_ECX_AVX       (1u << 28)
+#define CPUID1_ECX_F16C      (1u << 29)
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID7_EBX_AVX2      (1u << 5)
+#define CPUID7_EBX_AVX512F   (1u << 16)
+#define CPUIDX1_ECX_SVM      (1u << 2)
+#define CPUIDX1_EDX_NX       (1u << 20)
+#define CPUIDX1_EDX_PAGE1GB  (1u << 26)
+
+#define XCR0_X87     (1ULL << 0)
+#define XCR0_SSE     (1ULL << 1)
+#define XCR0_AVX     (1ULL << 2)
+#define XCR0_AVX512  (7ULL << 5)   /* opmask, ZMM_Hi256, Hi16_ZMM */
+
+#define FPU_FCW_DEFAULT    0x37f   /* after FNINIT */
+#define MXCSR_DEFAULT      0x1f80  /* all SSE exceptions masked */
+
+int kvm_ioctl_named(int fd, unsigned long req, void *arg, const char *name,
+                    struct kerr *err)
+{
+    int r;
+
+    do
+        r = ioctl(fd, req, arg);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return kerr_errno(err, errno, "%s failed", name);
+    return r;
+}
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c,
+                                           uint32_t fn, uint32_t index)
+{
+    for (uint32_t i = 0; i < c->nent; i++)
+        if (c->entries[i].function == fn && c->entries[i].index == index)
+            return &c->entries[i];
+    return NULL;
+}
+
+static uint32_t host_cpuid(uint32_t leaf, int reg)
+{
+    unsigned r[4] = { 0 };
+    __get_cpuid_count(leaf, 0, &r[0], &r[1], &r[2], &r[3]);
+    return r[reg];
+}
+
+/* XSAVE state the guest gets: x87+SSE+AVX when KVM's leaf 0xD allows it
+ * (kvm_pvm lists it there while leaf 1 hides XSAVE), AVX-512 state only
+ * when KVM also reports AVX512F. */
+static uint64_t choose_xcr0(struct kvm_cpuid2 *c, bool have_xcrs)
+{
+    struct kvm_cpuid_entry2 *d = cpuid_find(c, 0xd, 0);
+    struct kvm_cpuid_entry2 *l7 = cpuid_find(c, 7, 0);
+    const uint64_t base = XCR0_X87 | XCR0_SSE | XCR0_AVX;
+
+    if (!have_xcrs || !d || (d->eax & base) != base)
+        return 0;
+    uint64_t xcr0 = base;
+    if (l7 && (l7->ebx & CPUID7_EBX_AVX512F) &&
+        (d->eax & XCR0_AVX512) == XCR0_AVX512)
+        xcr0 |= XCR0_AVX512;
+    return xcr0;
+}
+
+static int read_caps(struct vm *vm, struct kerr *err)
+{
+    struct kvm_cpuid2 *c = calloc(1, sizeof *c + CPUID_MAX_ENTRIES *
+                                  sizeof(struct kvm_cpuid_entry2));
+    if (!c)
+        return kerr_set(err, "out of memory");
+    c->nent = CPUID_MAX_ENTRIES;
+    vm->cpuid = c;
+    if (KVM_IOCTL(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c, err) < 0)
+        return -1;
+
+    struct kvm_cpuid_entry2 *ext = cpuid_find(c, 0x80000001, 0);
+    vm->caps.nx = ext && (ext->edx & CPUIDX1_EDX_NX);
+    vm->caps.huge_1g = ext && (ext->edx & CPUIDX1_EDX_PAGE1GB);
+    bool xcrs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+    vm->caps.xcr0 = choose_xcr0(c, xcrs);
+    return 0;
+}
+
+int vm_open(struct vm **out, const char *dev, struct kerr *err)
+{
+    struct vm *vm = calloc(1, sizeof *vm);
+
+    *out = NULL;
+    if (!vm)
+        return kerr_set(err, "out of memory");
+    vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+    *out = vm;
+
+    vm->kvm_fd = open(dev, O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return kerr_set(err, "%s does not exist: this host has no KVM "
+                            "(load kvm-intel/kvm-amd, or run on a machine "
+                            "with virtualization)", dev);
+        if (e == EACCES || e == EPERM)
+            return kerr_errno(err, e, "cannot open %s (add yourself to the "
+                              "'kvm' group or run as root)", dev);
+        return kerr_errno(err, e, "cannot open %s", dev);
+    }
+    int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_EXPECTED)
+        return kerr_set(err, "%s speaks KVM API version %d; kvmelf needs %d",
+                        dev, api, KVM_API_EXPECTED);
+    if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+        return kerr_set(err, "KVM lacks KVM_CAP_IMMEDIATE_EXIT (Linux 4.11+)");
+    int fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, (void *)0, err);
+    if (fd < 0)
+        return -1;
+    vm->vm_fd = fd;
+    return read_caps(vm, err);
+}
+
+const struct vm_caps *vm_caps(const struct vm *vm)
+{
+    return &vm->caps;
+}
+
+int vm_attach_ram(struct vm *vm, const struct guest_mem *gm, struct kerr *err)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = gm->size,
+        .userspace_addr = (uint64_t)(uintptr_t)gm->host,
+    };
+
+    vm->gm = gm;
+    /* Only needed for real mode on VMX without unrestricted guest; KVM
+     * puts a private 3-page slot there, so it must lie outside RAM. */
+    const uint64_t tss_addr = 0xfffbd000;
+    if (gm->size <= tss_addr &&
+        ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+        KVM_IOCTL(vm->vm_fd, KVM_SET_TSS_ADDR, (void *)tss_addr, err) < 0)
+        return -1;
+    return KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, err) < 0
+               ? -1 : 0;
+}
+
+/* Guest CPUID = KVM's supported set, with the hypervisor bit, without
+ * VMX/SVM, and agreeing with the XSAVE state vm_setup_vcpu enables. */
+static void edit_cpuid(struct vm *vm)
+{
+    struct kvm_cpuid2 *c = vm->cpuid;
+    struct kvm_cpuid_entry2 *l1 = cpuid_find(c, 1, 0);
+    struct kvm_cpuid_entry2 *l7 = cpuid_find(c, 7, 0);
+    struct kvm_cpuid_entry2 *ext = cpuid_find(c, 0x80000001, 0);
+    struct kvm_cpuid_entry2 *xs = cpuid_find(c, 0xd, 0);
+    uint64_t xcr0 = vm->caps.xcr0;
+
+    if (l1) {
+        l1->ecx |= CPUID1_ECX_HYPERVISOR;
+        l1->ecx &= ~CPUID1_ECX_VMX;
+    }
+    if (ext)
+        ext->ecx &= ~CPUIDX1_ECX_SVM;
+    if (xs) {
+        xs->eax = (uint32_t)xcr0;
+        xs->edx = (uint32_t)(xcr0 >> 32);
+    }
+    if (!(xcr0 & XCR0_AVX) || !l1)
+        return;
+    /* The AVX family runs natively in ring 3 once XCR0 enables YMM state;
+     * announce the members the host CPU really has. */
+    uint32_t host1 = host_cpuid(1, 2);
+    l1->ecx |= CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX;
+    l1->ecx |= host1 & (CPUID1_ECX_FMA | CPUID1_ECX_F16C);
+    if (l7)
+        l7->ebx |= host_cpuid(7, 1) & CPUID7_EBX_AVX2;
+}
+
+static void to_kvm_segment(struct kvm_segment *out, enum segment_id id)
+{
+    const struct x86_segment *s = paging_segment(id);
+
+    *out = (struct kvm_segment){
+        .base = s->base,
+        .limit = s->g ? (s->limit << 12) | 0xfff : s->limit,
+        .selector = s->selector,
+        .type = s->type, .present = s->present, .dpl = s->dpl,
+        .db = s->db, .s = s->s, .l = s->l, .g = s->g, .avl = s->avl,
+        .unusable = !s->present,
+    };
+}
+
+static int set_sregs(struct vm *vm, const struct cpu_tables *t, bool ring0,
+                     struct kerr *err)
+{
+    struct kvm_sregs sr;
+    enum segment_id code = ring0 ? SEG_KERNEL_CODE : SEG_USER_CODE;
+    enum segment_id data = ring0 ? SEG_KERNEL_DATA : SEG_USER_DATA;
+
+    if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_SREGS, &sr, err) < 0)
+        return -1;
+    to_kvm_segment(&sr.cs, code);
+    to_kvm_segment(&sr.ss, data);
+    to_kvm_segment(&sr.ds, data);
+    to_kvm_segment(&sr.es, data);
+    to_kvm_segment(&sr.fs, data);
+    to_kvm_segment(&sr.gs, data);
+    to_kvm_segment(&sr.tr, SEG_TSS);
+    sr.ldt = (struct kvm_segment){ .unusable = 1 };
+    sr.gdt = (struct kvm_dtable){ .base = t->gdt_base, .limit = t->gdt_limit };
+    sr.idt = (struct kvm_dtable){ .base = t->idt_base, .limit = t->idt_limit };
+    sr.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
+             X86_CR0_PG;
+    sr.cr3 = t->cr3;
+    sr.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+    if (vm->caps.xcr0)
+        sr.cr4 |= X86_CR4_OSXSAVE;
+    sr.efer = X86_EFER_LME | X86_EFER_LMA;
+    if (vm->caps.nx)
+        sr.efer |= X86_EFER_NXE;
+    return KVM_IOCTL(vm->vcpu_fd, KVM_SET_SREGS, &sr, err) < 0 ? -1 : 0;
+}
+
+static int set_fpu_and_xcr0(struct vm *vm, struct kerr *err)
+{
+    struct kvm_fpu fpu = { .fcw = FPU_FCW_DEFAULT, .mxcsr = MXCSR_DEFAULT };
+
+    if (KVM_IOCTL(vm->vcpu_fd, KVM_SET_FPU, &fpu, err) < 0)
+        return -1;
+    if (!vm->caps.xcr0)
+        return 0;
+    struct kvm_xcrs xcrs = { .nr_xcrs = 1,
+                             .xcrs = { { .xcr = 0, .value = vm->caps.xcr0 } } };
+    return KVM_IOCTL(vm->vcpu_fd, KVM_SET_XCRS, &xcrs, err) < 0 ? -1 : 0;
+}
+
+int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
+                  const struct vcpu_entry *entry, struct kerr *err)
+{
+    int fd = KVM_IOCTL(vm->vm_fd, KVM_CREATE_VCPU, (void *)0, err);
+    if (fd < 0)
+        return -1;
+    vm->vcpu_fd = fd;
+    vm->ring0 = entry->ring0;
+
+    int size = KVM_IOCTL(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, (void *)0, err);
+    if (size < 0)
+        return -1;
+    if ((size_t)size < sizeof(struct kvm_run))
+        return kerr_set(err, "KVM_GET_VCPU_MMAP_SIZE returned %d bytes, "
+                        "less than struct kvm_run", size);
+    vm->run_size = (size_t)size;
+    vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd, 0);
+    if (vm->run == MAP_FAILED) {
+        vm->run = NULL;
+        return kerr_errno(err, errno, "cannot map the vCPU's kvm_run");
+    }
+
+    edit_cpuid(vm);
+    if (KVM_IOCTL(fd, KVM_SET_CPUID2, vm->cpuid, err) < 0 ||
+        set_sregs(vm, tables, entry->ring0, err) < 0 ||
+        set_fpu_and_xcr0(vm, err) < 0)
+        return -1;
+
+    struct kvm_regs regs = {
+        .rip = entry->rip, .rsp = entry->rsp, .rdi = entry->rdi,
+        .rflags = X86_RFLAGS_FIXED,
+    };
+    if (KVM_IOCTL(fd, KVM_SET_REGS, &regs, err) < 0)
+        return -1;
+    devices_init(vm);
+    return 0;
+}
+
+void vm_close(struct vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->run)
+        munmap(vm->run, vm->run_size);
+    if (vm->vcpu_fd >= 0)
+        close(vm->vcpu_fd);
+    if (vm->vm_fd >= 0)
+        close(vm->vm_fd);
+    if (vm->kvm_fd >= 0)
+        close(vm->kvm_fd);
+    free(vm->cpuid);
+    free(vm);
+}

@@ -1,0 +1,203 @@
+/* The KVM_RUN loop and the exits that are not port I/O. */
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+
+/* Set by the handlers; the loop checks it before every KVM_RUN.  A signal
+ * that lands between that check and the ioctl still stops the guest: the
+ * handler also sets kvm_run.immediate_exit (KVM API, 4.10 KVM_RUN). */
+static volatile sig_atomic_t stop_signal;
+static struct kvm_run *volatile running;
+
+/* How long the final flush may block on a stdout nobody reads once the
+ * run was stopped by a timeout or signal. */
+#define FLUSH_GRACE_SEC 1.0
+
+bool run_stop_requested(void)
+{
+    return stop_signal != 0;
+}
+
+static void on_stop_signal(int sig)
+{
+    if (!stop_signal)        /* the first reason wins (timeout vs. ^C) */
+        stop_signal = sig;
+    if (running)
+        running->immediate_exit = 1;
+}
+
+struct saved_signals {
+    struct sigaction alrm, intr, term, pipe;
+};
+
+/* No SA_RESTART: a blocked write(2) to stdout must return EINTR too. */
+static void install_signals(struct saved_signals *saved)
+{
+    struct sigaction sa = { .sa_handler = on_stop_signal };
+    struct sigaction ign = { .sa_handler = SIG_IGN };
+
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGALRM, &sa, &saved->alrm);
+    sigaction(SIGINT, &sa, &saved->intr);
+    sigaction(SIGTERM, &sa, &saved->term);
+    /* A closed stdout is reported as EPIPE and ends the run with 141. */
+    sigaction(SIGPIPE, &ign, &saved->pipe);
+}
+
+static void restore_signals(const struct saved_signals *saved)
+{
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+    setitimer(ITIMER_REAL, &off, NULL);
+    running = NULL;
+    sigaction(SIGALRM, &saved->alrm, NULL);
+    sigaction(SIGINT, &saved->intr, NULL);
+    sigaction(SIGTERM, &saved->term, NULL);
+    sigaction(SIGPIPE, &saved->pipe, NULL);
+}
+
+static int start_timer(double seconds, struct kerr *err)
+{
+    struct itimerval t = { { 0, 0 }, { 0, 0 } };
+
+    if (seconds <= 0)
+        return 0;
+    t.it_value.tv_sec = (time_t)seconds;
+    t.it_value.tv_usec = (suseconds_t)((seconds - (double)t.it_value.tv_sec) * 1e6);
+    if (t.it_value.tv_sec == 0 && t.it_value.tv_usec == 0)
+        t.it_value.tv_usec = 1;
+    if (setitimer(ITIMER_REAL, &t, NULL) < 0)
+        return kerr_errno(err, errno, "cannot start the --timeout timer");
+    return 0;
+}
+
+static void set_crash(struct run_result *res, enum crash_kind kind,
+                      uint64_t rip, uint64_t detail)
+{
+    res->outcome = RUN_CRASHED;
+    res->crash.kind = kind;
+    res->crash.rip = rip;
+    res->crash.detail = detail;
+}
+
+static int get_regs(struct vm *vm, struct run_result *res, struct kerr *err)
+{
+    struct kvm_regs regs;
+
+    if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &regs, err) < 0)
+        return -1;
+    regs_from_kvm(&res->regs, &regs);
+    res->have_regs = true;
+    return 0;
+}
+
+/* Exits other than port I/O.  Returns 0 to go on, 1 when ended, -1. */
+static int other_exit(struct vm *vm, struct run_result *res, struct kerr *err)
+{
+    struct kvm_run *run = vm->run;
+
+    switch (run->exit_reason) {
+    case KVM_EXIT_HLT:
+        res->outcome = RUN_EXITED;
+        res->status = 0;
+        return 1;
+    case KVM_EXIT_SHUTDOWN:
+        set_crash(res, CRASH_TRIPLE_FAULT, 0, 0);
+        return 1;
+    case KVM_EXIT_FAIL_ENTRY:
+        set_crash(res, CRASH_FAIL_ENTRY, 0,
+                  run->fail_entry.hardware_entry_failure_reason);
+        return 1;
+    case KVM_EXIT_INTERNAL_ERROR:
+        set_crash(res, CRASH_EMULATION, 0, run->internal.suberror);
+        return 1;
+    case KVM_EXIT_MMIO:
+        set_crash(res, CRASH_MMIO, 0, run->mmio.phys_addr);
+        snprintf(res->crash.what, sizeof res->crash.what, "%u-byte %s",
+                 run->mmio.len, run->mmio.is_write ? "write" : "read");
+        return 1;
+    case KVM_EXIT_INTR:
+        return 0;
+    default:
+        return kerr_set(err, "unexpected KVM exit reason %u", run->exit_reason);
+    }
+}
+
+static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
+{
+    for (;;) {
+        if (stop_signal)
+            return 1;
+        int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        res->exits++;
+        if (r < 0 && errno == EINTR) {
+            vm->run->immediate_exit = 0;
+            continue;
+        }
+        if (r < 0) {
+            int e = errno;
+            if (e == EFAULT && get_regs(vm, res, err) == 0)
+                return kerr_errno(err, e, "KVM_RUN failed at RIP 0x%llx",
+                                  (unsigned long long)res->regs.rip);
+            return kerr_errno(err, e, "KVM_RUN failed");
+        }
+        r = vm->run->exit_reason == KVM_EXIT_IO ? io_exit(vm, res, err)
+                                                : other_exit(vm, res, err);
+        if (r != 0)
+            return r;
+        if (vm->out.closed)
+            return 1;
+    }
+}
+
+static void finish(struct vm *vm, struct run_result *res)
+{
+    if (stop_signal) {
+        res->outcome = stop_signal == SIGALRM ? RUN_TIMED_OUT : RUN_SIGNALED;
+        res->signal = stop_signal;
+    }
+    if (vm->out.closed)
+        res->outcome = RUN_STDOUT_CLOSED;
+}
+
+int vm_run(struct vm *vm, const struct run_options *opts,
+           struct run_result *res, struct kerr *err)
+{
+    struct saved_signals saved;
+
+    memset(res, 0, sizeof *res);
+    vm->opts = opts;
+    stop_signal = 0;
+    vm->run->immediate_exit = 0;
+    running = vm->run;
+    install_signals(&saved);
+
+    int r = start_timer(opts->timeout_sec, err);
+    if (r == 0)
+        r = run_loop(vm, res, err);
+    /* Registers at the end, unless a stub report already took them at
+     * the fault; for other crashes the exit state is the fault state. */
+    if (r >= 0 && !res->have_regs)
+        r = get_regs(vm, res, err) < 0 ? -1 : r;
+    if (r >= 0 && res->outcome == RUN_CRASHED && !res->crash.rip) {
+        res->crash.rip = res->regs.rip;
+        res->crash.rsp = res->regs.rsp;
+    }
+    if (stop_signal)
+        (void)start_timer(FLUSH_GRACE_SEC, NULL);
+    struct kerr flush_err;
+    int f = out_flush(vm, &flush_err);
+    finish(vm, res);
+    restore_signals(&saved);
+    if (r >= 0 && f < 0) {
+        *err = flush_err;
+        return -1;
+    }
+    return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * vcpu: the only module that talks to /dev/kvm.  It creates the VM, gives
+ * it the guest RAM, creates and sets up the one vCPU for long mode, runs it
+ * and handles every exit: the port devices (16550 COM1, debug console,
+ * exit ports), the exception stubs' reports, HLT, faults of the VM itself.
+ *
+ * Errors come back as struct kerr; nothing here prints or exits.  Warnings
+ * during a run go through run_options.warn, which the CLI owns.
+ */
+#ifndef KVMELF_VCPU_H
+#define KVMELF_VCPU_H
+
+#include "common/common.h"
+#include "paging/paging.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+/* What the host's KVM offers, read once from KVM_GET_SUPPORTED_CPUID and
+ * KVM_CHECK_EXTENSION; paging and CPU setup follow it. */
+struct vm_caps {
+    bool huge_1g;        /* 1 GiB pages                              */
+    bool nx;             /* EFER.NXE                                 */
+    uint64_t xcr0;       /* XCR0 the guest gets (0: no XSAVE/AVX)    */
+};
+
+/* Opens dev (normally "/dev/kvm"), checks KVM_GET_API_VERSION == 12 and the
+ * extensions kvmelf needs, creates the VM.  Failure means this host cannot
+ * run guests (the CLI's status 126). */
+int vm_open(struct vm **vm, const char *dev, struct kerr *err);
+const struct vm_caps *vm_caps(const struct vm *vm);
+
+/* Registers gm as memory slot 0 at guest-physical 0 (gm must outlive vm). */
+int vm_attach_ram(struct vm *vm, const struct guest_mem *gm, struct kerr *err);
+
+struct vcpu_entry {
+    uint64_t rip, rsp, rdi;
+    bool ring0;          /* CPL 0 instead of CPL 3 */
+};
+
+/* Creates the vCPU and loads the entry state: long mode over the tables
+ * paging_setup() wrote, CPUID/XCR0/FPU per vm_caps, registers per entry. */
+int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
+                  const struct vcpu_entry *entry, struct kerr *err);
+
+/* ---- Running ------------------------------------------------------------ */
+struct run_options {
+    double timeout_sec;  /* 0: none */
+    bool strict_io;      /* unknown ports and bad accesses end the guest */
+    /* Called for warnings during the run (after stdout is flushed). */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+};
+
+enum run_outcome {
+    RUN_EXITED,          /* status: exit port, isa-debug-exit, HLT      */
+    RUN_CRASHED,         /* crash describes it                          */
+    RUN_TIMED_OUT,
+    RUN_SIGNALED,        /* signal: SIGINT or SIGTERM reached kvmelf    */
+    RUN_STDOUT_CLOSED,   /* writing the guest's output gave EPIPE       */
+};
+
+enum crash_kind {
+    CRASH_EXCEPTION,     /* reported by the exception stubs            */
+    CRASH_PRIVILEGED,    /* a ring-3 #GP on an instruction needing ring 0 */
+    CRASH_TRIPLE_FAULT,  /* KVM_EXIT_SHUTDOWN                          */
+    CRASH_FAIL_ENTRY,    /* KVM_EXIT_FAIL_ENTRY                        */
+    CRASH_EMULATION,     /* KVM_EXIT_INTERNAL_ERROR                    */
+    CRASH_MMIO,          /* access to guest-physical memory beyond RAM */
+    CRASH_BAD_IO,        /* --strict-io: unknown port or bad access    */
+    CRASH_BAD_FRAME,     /* a stub report whose frame is unreadable    */
+};
+
+struct crash_info {
+    enum crash_kind kind;
+    unsigned vector;     /* CRASH_EXCEPTION / CRASH_PRIVILEGED          */
+    uint64_t error_code;
+    uint64_t rip, rsp, cr2;
+    bool from_user;      /* CPL 3 when it happened                       */
+    uint64_t detail;     /* hw reason, suberror, MMIO address, port      */
+    char what[80];       /* short description (port, instruction bytes)  */
+};
+
+struct guest_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+};
+
+struct run_result {
+    enum run_outcome outcome;
+    int status;          /* RUN_EXITED: 0..255                          */
+    int signal;          /* RUN_SIGNALED                                */
+    struct crash_info crash;
+    bool have_regs;
+    struct guest_regs regs;  /* at the end (for a crash: at the fault)  */
+    uint64_t exits;      /* KVM_RUN returns, for --stats later          */
+};
+
+/* Runs the guest until it ends.  Returns 0 with *res filled, or -1 with
+ * err when the monitor itself failed (an ioctl, a write to stdout other
+ * than EPIPE).  All guest output is flushed before it returns. */
+int vm_run(struct vm *vm, const struct run_options *opts,
+           struct run_result *res, struct kerr *err);
+
+void vm_close(struct vm *vm);
+
+#endif
