@@ -1,0 +1,97 @@
+/*
+ * The loader: ELF bytes in, a validated load plan out, then segments copied
+ * into guest RAM.  Pure functions over byte buffers (no KVM, no printing, no
+ * exit), so unit tests and fuzzers call them directly.
+ *
+ * Contract: loader_plan() checks every rule before returning 0; nothing is
+ * ever written to guest memory unless a plan was accepted, and
+ * loader_copy() writes only inside the planned segments.  Every rejection
+ * is one line in err naming the rule and the offending values in hex,
+ * e.g. "segment 2 [0x3ff000, 0x401000) ends past guest RAM (4 MiB)".
+ */
+#ifndef KVMELF_LOADER_H
+#define KVMELF_LOADER_H
+
+#include "common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOADER_MAX_FILE_SIZE  (256ULL << 20) /* refuse larger ELF files */
+#define LOADER_MAX_PHNUM      256            /* program headers          */
+#define LOADER_MAX_SEGMENTS   32             /* PT_LOAD entries          */
+
+/* An ELF file read into memory.  loader_read_file() accepts only regular
+ * files of at most LOADER_MAX_FILE_SIZE bytes. */
+struct loader_file {
+    uint8_t *bytes;
+    size_t size;
+};
+int loader_read_file(const char *path, struct loader_file *file,
+                     struct kerr *err);
+void loader_file_free(struct loader_file *file);
+
+/* Where segments may lie: [lo, hi), within RAM of ram_size bytes. */
+struct load_window {
+    gpa_t lo;
+    gpa_t hi;
+    uint64_t ram_size;
+};
+
+/* The window the ABI gives a guest with ram_size bytes of RAM:
+ * [KVMELF_RESERVED_END, ram_size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE).
+ * hi <= lo (empty) when RAM is too small for any segment. */
+struct load_window loader_window(uint64_t ram_size);
+
+struct load_segment {
+    unsigned index;     /* program header index, as messages name it */
+    gpa_t vaddr;        /* identity map: also the guest-physical address */
+    uint64_t memsz;
+    uint64_t offset;    /* in the file */
+    uint64_t filesz;
+    uint32_t flags;     /* PF_R | PF_W | PF_X */
+};
+
+struct load_plan {
+    uint64_t entry;
+    unsigned nsegs;
+    struct load_segment segs[LOADER_MAX_SEGMENTS]; /* sorted by vaddr */
+    gpa_t image_end;    /* end of the highest segment, page aligned up */
+};
+
+/* Validates the whole file (header, program headers, every PT_LOAD,
+ * entry point) against win and fills plan.  Returns 0, or -1 with err set
+ * and plan unspecified. */
+int loader_plan(const uint8_t *bytes, size_t size,
+                const struct load_window *win, struct load_plan *plan,
+                struct kerr *err);
+
+/* Copies each segment's file bytes to its vaddr.  The rest of each
+ * segment (bss) is left as it is: fresh guest RAM is already zero.
+ * Returns 0, or -1 if a segment does not fit gm (plan not made for it). */
+int loader_copy(const struct load_plan *plan, const uint8_t *bytes,
+                size_t size, const struct guest_mem *gm, struct kerr *err);
+
+/* Function and object symbols from SHT_SYMTAB, for crash reports.  Best
+ * effort: a missing or malformed table gives an empty one, never an error,
+ * and never reads outside bytes[0, size). */
+struct symbol {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t name;      /* offset into symtab.names */
+};
+struct symtab {
+    struct symbol *syms;  /* sorted by addr */
+    size_t count;
+    char *names;
+    size_t names_size;
+};
+void loader_symbols(const uint8_t *bytes, size_t size, struct symtab *tab);
+void symtab_free(struct symtab *tab);
+
+/* The symbol containing addr (or the nearest one below it when sizes are
+ * 0), with *offset = addr - symbol start; NULL when none. */
+const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
+                          uint64_t *offset);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * An in-memory ELF64 builder for tests, and the table of malformed ELF
+ * files every loader rule must reject.
+ *
+ * The table is shared by the loader unit test and the integration test,
+ * which runs kvmelf with the default --mem: every case is judged against
+ * loader_window(KVMELF_MEM_DEFAULT) (64 MiB of RAM, segments allowed in
+ * [0x100000, 0x3fbf000)).  Each case's one-line error contains `expect`.
+ */
+#ifndef KVMELF_TESTS_ELFGEN_H
+#define KVMELF_TESTS_ELFGEN_H
+
+#include <elf.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elfgen {
+    uint8_t *bytes;     /* heap buffer, owned */
+    size_t size;
+};
+
+/* The valid image's layout (program header index: what, where). */
+#define ELFGEN_TEXT_VADDR     0x100000  /* phdr 0: R+X, the exit-0 code */
+#define ELFGEN_TEXT_OFFSET    0x1000
+#define ELFGEN_RODATA_VADDR   0x101000  /* phdr 1: R, ELFGEN_RODATA        */
+#define ELFGEN_RODATA_OFFSET  0x2000
+#define ELFGEN_DATA_VADDR     0x102000  /* phdr 2: R+W, data then bss      */
+#define ELFGEN_DATA_OFFSET    0x3000
+#define ELFGEN_DATA_FILESZ    0x10
+#define ELFGEN_DATA_MEMSZ     0x2000
+#define ELFGEN_IMAGE_END      0x104000
+#define ELFGEN_RODATA         "kvmelf rodata!\n"   /* 16 bytes with the NUL */
+/* Symbols: _start (FUNC, text, size = sizeof elfgen_code), "message"
+ * (OBJECT, rodata, 16 bytes), "data_start" (NOTYPE, data, size 0), plus a
+ * FILE and a SECTION symbol that lookups must never return. */
+
+/* mov $0x500,%dx; xor %eax,%eax; out %eax,(%dx); hlt: exit status 0. */
+extern const uint8_t elfgen_code[8];
+
+/* A valid static ET_EXEC x86-64 image (see above); entry = text start.
+ * Overwrites *g without freeing it: start from a fresh struct elfgen. */
+void elfgen_valid(struct elfgen *g);
+void elfgen_free(struct elfgen *g);
+Elf64_Ehdr *elfgen_ehdr(struct elfgen *g);
+Elf64_Phdr *elfgen_phdr(struct elfgen *g, unsigned i);
+Elf64_Shdr *elfgen_shdr(struct elfgen *g, unsigned i);
+/* Section index of .symtab in the valid image (its sh_link is .strtab). */
+#define ELFGEN_SYMTAB_INDEX 4
+
+/* Grows or shrinks the buffer; new bytes are zero.  Invalidates pointers
+ * returned by the accessors above. */
+void elfgen_resize(struct elfgen *g, size_t size);
+
+/* Moves the program header table to the end of the file with one more,
+ * zeroed, entry and returns it (e_phnum is incremented). */
+Elf64_Phdr *elfgen_add_phdr(struct elfgen *g);
+
+struct bad_elf_case {
+    const char *name;                    /* short slug, usable as a file name */
+    /* Fills a fresh *g (like elfgen_valid(), which it starts from) and
+     * breaks one rule; release with elfgen_free(). */
+    void (*make)(struct elfgen *g);
+    const char *expect;                  /* substring of the one-line error */
+};
+extern const struct bad_elf_case bad_elf_cases[];
+extern const size_t bad_elf_case_count;
+
+#endif
