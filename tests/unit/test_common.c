@@ -1,0 +1,94 @@
+/* common: sizes, checked guest-memory access. */
+#include "common/common.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void test_parse_size(void **state)
+{
+    (void)state;
+    const struct { const char *text; uint64_t want; } good[] = {
+        { "4096", 4096 }, { "64M", 64ULL << 20 }, { "64m", 64ULL << 20 },
+        { "1G", 1ULL << 30 }, { "2MiB", 2ULL << 20 }, { "512K", 512ULL << 10 },
+        { "16GB", 16ULL << 30 }, { "0", 0 }, { "1T", 1ULL << 40 },
+    };
+    const struct { const char *text; const char *msg; } bad[] = {
+        { "", "is not a size" }, { "M", "is not a size" },
+        { "-1M", "is not a size" }, { "3X", "unknown unit 'X'" },
+        { "1.5G", "unknown unit '.5G'" }, { "99999999999999999999", "too large" },
+        { "17179869184G", "too large" },
+    };
+    struct kerr err;
+    uint64_t v;
+
+    for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+        assert_int_equal(parse_size(good[i].text, &v, &err), 0);
+        assert_int_equal(v, good[i].want);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        assert_int_equal(parse_size(bad[i].text, &v, &err), -1);
+        if (!strstr(err.msg, bad[i].msg))
+            fail_msg("'%s': got '%s'", bad[i].text, err.msg);
+    }
+}
+
+static void test_format_size(void **state)
+{
+    (void)state;
+    char buf[32];
+
+    assert_string_equal(format_size(64ULL << 20, buf, sizeof buf), "64 MiB");
+    assert_string_equal(format_size(1ULL << 30, buf, sizeof buf), "1 GiB");
+    assert_string_equal(format_size(4096, buf, sizeof buf), "4 KiB");
+    assert_string_equal(format_size(4097, buf, sizeof buf), "4097 bytes");
+    assert_string_equal(format_size(0, buf, sizeof buf), "0 bytes");
+}
+
+static void test_guest_mem_bounds(void **state)
+{
+    (void)state;
+    struct guest_mem gm;
+    struct kerr err;
+    const uint64_t size = 2ULL << 20;
+
+    assert_int_equal(guest_mem_init(&gm, size, &err), 0);
+    assert_ptr_equal(guest_mem_ptr(&gm, 0, size), gm.host);
+    assert_non_null(guest_mem_ptr(&gm, size - 1, 1));
+    assert_non_null(guest_mem_ptr(&gm, size, 0));
+    assert_null(guest_mem_ptr(&gm, size, 1));
+    assert_null(guest_mem_ptr(&gm, size - 1, 2));
+    assert_null(guest_mem_ptr(&gm, 1, UINT64_MAX));       /* wraps */
+    assert_null(guest_mem_ptr(&gm, UINT64_MAX, 2));
+    /* Fresh RAM is zero and writable end to end. */
+    uint8_t *last = guest_mem_ptr(&gm, size - 1, 1);
+    assert_int_equal(*last, 0);
+    *last = 0xaa;
+    guest_mem_fini(&gm);
+    assert_null(guest_mem_ptr(&gm, 0, 1));
+
+    assert_int_equal(guest_mem_init(&gm, 4097, &err), -1);
+    assert_non_null(strstr(err.msg, "not a multiple"));
+}
+
+static void test_range_within(void **state)
+{
+    (void)state;
+    assert_true(range_within(0, 10, 10));
+    assert_false(range_within(1, 10, 10));
+    assert_false(range_within(UINT64_MAX, 1, UINT64_MAX));
+    assert_true(range_within(UINT64_MAX, 0, UINT64_MAX));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_format_size),
+        cmocka_unit_test(test_guest_mem_bounds),
+        cmocka_unit_test(test_range_within),
+    };
+    return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
