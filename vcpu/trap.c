@@ -116,10 +116,12 @@ int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 
     if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &regs, err) < 0)
         return -1;
+    /* Ring 3 cannot reach this port (TSS I/O bitmap), so the writer is
+     * ring-0 code: the stubs, or a --ring0 guest imitating them.  The
+     * frame is on the ring-0 stack from ring 3, on the guest's own stack
+     * for a --ring0 guest (no stack switch without a privilege change). */
     struct kvmelf_trap_frame *f = guest_mem_ptr(vm->gm, regs.rsp, sizeof *f);
-    if (!f || regs.rsp < KVMELF_KSTACK_ADDR || regs.rsp >= KVMELF_IST_MC_TOP) {
-        /* Only the stubs can write this port (the I/O bitmap keeps ring 3
-         * out), so this is a ring-0 guest writing it by hand. */
+    if (!f || regs.rip < KVMELF_STUB_ADDR || regs.rip >= KVMELF_KSTACK_ADDR) {
         res->outcome = RUN_CRASHED;
         res->crash.kind = CRASH_BAD_FRAME;
         res->crash.rip = regs.rip;
