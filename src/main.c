@@ -66,9 +66,10 @@ static int fail(int status, const char *what, const char *msg)
 static int parse_mem(const char *text, uint64_t *mem, struct kerr *err)
 {
     char lo[32], hi[32];
+    struct kerr why;
 
-    if (parse_size(text, mem, err) < 0)
-        return kerr_set(err, "--mem: %.400s", err->msg);
+    if (parse_size(text, mem, &why) < 0)
+        return kerr_set(err, "--mem: %s", why.msg);
     if (*mem < KVMELF_MEM_MIN || *mem > KVMELF_MEM_MAX)
         return kerr_set(err, "--mem %s is out of range: guest RAM must be "
                         "%s to %s", text,
@@ -86,7 +87,7 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
 
     if (end == text || *end || !isfinite(t) || t <= 0 || t > TIMEOUT_MAX_SEC)
         return kerr_set(err, "--timeout '%s' is not a number of seconds "
-                        "greater than 0", text);
+                        "greater than 0 and at most %g", text, TIMEOUT_MAX_SEC);
     *out = t;
     return 0;
 }
@@ -111,8 +112,9 @@ static int parse_run_args(int argc, char **argv, struct options *o)
 
     opterr = 0;
     optind = 1;          /* argv[0] is "run" */
-    /* '+': options end at FILE; what follows belongs to the guest. */
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    /* '+': options end at FILE; what follows belongs to the guest.
+     * ':': a missing value is reported as such, not as unknown. */
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_MEM:
             if (parse_mem(optarg, &o->mem, &err) < 0)

@@ -20,7 +20,6 @@ int kvm_ioctl_named(int fd, unsigned long req, void *arg, const char *name,
 /* Guest output on its way to stdout. */
 struct outbuf {
     int fd;
-    bool line_buffered;      /* stdout is a terminal */
     bool closed;             /* EPIPE seen: the reader is gone */
     size_t len;
     uint8_t data[OUTBUF_SIZE];

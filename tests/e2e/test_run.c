@@ -1,0 +1,650 @@
+/*
+ * Integration tests of `kvmelf run`: the real binary ($KVMELF) on the
+ * sample guests ($KVMELF_GUESTS), the test guests ($KVMELF_TEST_GUESTS),
+ * generated malformed ELF files and toolchain-built ones.  Every run checks
+ * the exit status, stdout (exactly, where it is deterministic) and stderr,
+ * and that kvmelf itself ended normally, not by a signal.
+ *
+ * Tests that need KVM skip, loudly, when /dev/kvm (or $KVMELF_KVM_DEVICE)
+ * cannot be opened; the command-line and ELF checks run everywhere.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support/elfgen.h"
+#include "tests/support/proc.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ANY (-1)          /* run_case.err_lines: any number of lines */
+#define MAX_ARGS 8
+
+/* ---- Environment -------------------------------------------------------- */
+
+static const char *kvmelf_bin, *guests_dir, *tguests_dir;
+static bool kvm_usable;
+static char kvm_reason[512];
+
+static const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+
+    if (!v || !*v) {
+        fprintf(stderr, "test_run: %s is not set; run through `make check` "
+                "or set KVMELF, KVMELF_GUESTS and KVMELF_TEST_GUESTS\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+static void probe_kvm(void)
+{
+    const char *dev = getenv("KVMELF_KVM_DEVICE");
+    int fd;
+
+    if (!dev || !*dev)
+        dev = "/dev/kvm";
+    fd = open(dev, O_RDWR | O_CLOEXEC);
+    kvm_usable = fd >= 0;
+    if (fd >= 0) {
+        close(fd);
+        return;
+    }
+    snprintf(kvm_reason, sizeof kvm_reason, "%s unusable: %s", dev,
+             strerror(errno));
+    fprintf(stderr, "\n*** SKIPPED: %s: every test that runs a guest is "
+            "skipped ***\n\n", kvm_reason);
+}
+
+static void need_kvm(void)
+{
+    if (!kvm_usable) {
+        fprintf(stderr, "SKIPPED: %s\n", kvm_reason);
+        skip();
+    }
+}
+
+/* ---- Per-test resources: released by the teardown even after a failure */
+
+static struct proc_result last;          /* the latest run's result */
+static char tmp_paths[8][PATH_MAX];      /* files, then their directory */
+static size_t tmp_count;
+
+static void free_last(void)
+{
+    proc_result_free(&last);
+}
+
+static const char *track_tmp(const char *path)
+{
+    assert_true(tmp_count < ARRAY_LEN(tmp_paths));
+    snprintf(tmp_paths[tmp_count], PATH_MAX, "%s", path);
+    return tmp_paths[tmp_count++];
+}
+
+/* Removes tracked paths, newest first (files before their directory). */
+static void cleanup_tmp(void)
+{
+    while (tmp_count > 0)
+        remove(tmp_paths[--tmp_count]);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free_last();
+    cleanup_tmp();
+    return 0;
+}
+
+/* A fresh directory "<tmp>/kvmelf-<tag>-XXXXXX", tracked for cleanup. */
+static const char *make_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+
+    snprintf(tmpl, sizeof tmpl, "%s/kvmelf-%s-XXXXXX",
+             base && *base ? base : "/tmp", tag);
+    if (!mkdtemp(tmpl))
+        fail_msg("mkdtemp %s: %s", tmpl, strerror(errno));
+    return track_tmp(tmpl);
+}
+
+/* Writes size bytes to dir/name, tracked for cleanup. */
+static const char *write_tmp(const char *dir, const char *name,
+                             const void *bytes, size_t size)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    if (!f)
+        fail_msg("cannot create %s: %s", path, strerror(errno));
+    const char *tracked = track_tmp(path);
+    size_t n = size ? fwrite(bytes, 1, size, f) : 0;
+    if (fclose(f) != 0 || n != size)
+        fail_msg("cannot write %s", path);
+    return tracked;
+}
+
+/* ---- Running kvmelf and reporting what it did on a mismatch ---------- */
+
+static const char *const *cur_argv;
+
+static void dump_run(void)
+{
+    print_error("command:");
+    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
+        print_error(" '%s'", cur_argv[i]);
+    print_error("\nstatus %d (exited %d, signal %d, killed at limit %d)\n"
+                "--- stdout (%zu bytes):\n%s\n--- stderr (%zu bytes):\n%s\n"
+                "---\n", last.status, last.exited, last.term_signal,
+                last.limit_hit, last.out_len, last.out, last.err_len,
+                last.err);
+}
+
+#define CHECK(cond, ...) do {                                    \
+        if (!(cond)) {                                           \
+            dump_run();                                          \
+            fail_msg(__VA_ARGS__);                               \
+        }                                                        \
+    } while (0)
+
+/* kvmelf must never die of a signal nor outlive the safety limit. */
+static void check_ended_normally(void)
+{
+    CHECK(!last.limit_hit, "kvmelf still running after %g s: killed",
+          PROC_DEFAULT_LIMIT_SEC);
+    CHECK(last.exited, "kvmelf died of signal %d (%s)", last.term_signal,
+          strsignal(last.term_signal));
+}
+
+static void run_argv(const char *const argv[], const struct proc_opts *o)
+{
+    free_last();
+    cur_argv = argv;
+    if (proc_run(argv, o, &last) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    check_ended_normally();
+}
+
+static void check_status(int status)
+{
+    CHECK(last.status == status, "exit status %d, expected %d", last.status,
+          status);
+}
+
+static void check_out(const char *expect)
+{
+    CHECK(last.out_len == strlen(expect) && strcmp(last.out, expect) == 0,
+          "stdout differs; expected:\n%s", expect);
+}
+
+static void check_err_has(const char *needle)
+{
+    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
+}
+
+static void check_err_lines(int lines)
+{
+    CHECK(lines == ANY || proc_lines(last.err) == (size_t)lines,
+          "stderr has %zu lines, expected %d", proc_lines(last.err), lines);
+}
+
+/* Every stderr line starts with "kvmelf: FILE: ". */
+static void check_err_prefixed(const char *file)
+{
+    char prefix[PATH_MAX + 16];
+    size_t len = (size_t)snprintf(prefix, sizeof prefix, "kvmelf: %s: ", file);
+
+    for (const char *line = last.err; *line; ) {
+        CHECK(strncmp(line, prefix, len) == 0,
+              "a stderr line does not start with '%s'", prefix);
+        const char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+}
+
+/* ---- The table of plain runs ------------------------------------------ */
+
+struct run_case {
+    const char *name;
+    const char *args[MAX_ARGS];   /* after argv[0]; "G:x" is x in
+                                     $KVMELF_GUESTS, "T:x" in
+                                     $KVMELF_TEST_GUESTS */
+    const char *input;            /* stdin bytes; NULL = /dev/null */
+    const char *env;              /* one extra "NAME=VALUE" */
+    int status;
+    const char *out;              /* exact stdout; NULL: not checked */
+    const char *out_has;          /* substring of stdout */
+    const char *err_has[4];       /* substrings of stderr */
+    const char *err_once;         /* occurs exactly once in stderr */
+    int err_lines;                /* stderr line count (0: empty), or ANY */
+    bool prefixed;                /* lines start "kvmelf: <guest>: " */
+    bool no_kvm;                  /* runs without KVM */
+};
+
+#define HELLO "Hello, world!\n"
+
+static struct run_case run_cases[] = {
+    /* Sample guests. */
+    { .name = "hello", .args = { "run", "G:hello.elf" }, .out = HELLO },
+    { .name = "echo_args", .args = { "run", "G:echo.elf", "a", "b c", "d" },
+      .out = "a b c d\n" },
+    { .name = "echo_no_args", .args = { "run", "G:echo.elf" }, .out = "\n" },
+    { .name = "echo_options_after_file",
+      .args = { "run", "G:echo.elf", "--mem", "-h" }, .out = "--mem -h\n" },
+    { .name = "sse", .args = { "run", "G:sse.elf" }, .out_has = "sse: ok\n" },
+    { .name = "crash_null_read", .args = { "run", "G:crash.elf" },
+      .status = 139, .out = "crash: about to dereference NULL\n",
+      .err_has = { "page fault", "main+0x", "0x0 (CR2)", "NULL" },
+      .err_lines = ANY, .prefixed = true },
+    { .name = "crash_null_read_ring0",
+      .args = { "run", "--ring0", "G:crash.elf" },
+      .status = 139, .out = "crash: about to dereference NULL\n",
+      .err_has = { "page fault", "in ring 0", "main+0x", "kernel mode" },
+      .err_lines = ANY, .prefixed = true },
+    { .name = "crash_ud2", .args = { "run", "G:crash.elf", "ud2" },
+      .status = 132, .out = "crash: about to execute ud2\n",
+      .err_has = { "invalid opcode", "main+0x" }, .err_lines = ANY,
+      .prefixed = true },
+    { .name = "crash_div0", .args = { "run", "G:crash.elf", "div0" },
+      .status = 136, .out = "crash: about to divide by zero\n",
+      .err_has = { "divide error", "main+0x" }, .err_lines = ANY,
+      .prefixed = true },
+    { .name = "crash_write_null", .args = { "run", "G:crash.elf", "write-null" },
+      .status = 139, .out = "crash: about to write to NULL\n",
+      .err_has = { "page fault", "write to address 0x0" }, .err_lines = ANY,
+      .prefixed = true },
+
+    /* Test guests. */
+    { .name = "external", .args = { "run", "T:external.elf" }, .status = 42,
+      .out = "external: hello from an ELF linked elsewhere\n" },
+    { .name = "bigmem_1g", .args = { "run", "--mem", "1G", "T:bigmem.elf" },
+      .out = "bigmem: ram=1024 MiB ok\n" },
+    { .name = "loop_timeout", .args = { "run", "--timeout", "1", "T:loop.elf" },
+      .status = 124, .out = "loop: spinning\n", .err_has = { "timed out" },
+      .err_lines = 1, .prefixed = true },
+    { .name = "exitcode_77", .args = { "run", "T:exitcode.elf", "77" },
+      .status = 77, .out = "exitcode: exiting with 77\n" },
+    { .name = "exitcode_300", .args = { "run", "T:exitcode.elf", "300" },
+      .status = 300 & 255, .out = "exitcode: exiting with 300\n" },
+    { .name = "qemuexit_default", .args = { "run", "T:qemuexit.elf" },
+      .status = (0x10 << 1) | 1, .out = "qemuexit: writing 0x10 to port 0xf4\n" },
+    { .name = "qemuexit_0", .args = { "run", "T:qemuexit.elf", "0" },
+      .status = 1, .out = "qemuexit: writing 0 to port 0xf4\n" },
+    { .name = "debugcon", .args = { "run", "T:debugcon.elf" },
+      .out = "debugcon: hi\n" },
+    { .name = "halt", .args = { "run", "T:halt.elf" }, .out = "halt: bye\n" },
+    { .name = "clisti", .args = { "run", "T:clisti.elf" }, .out = "clisti: ok\n" },
+    { .name = "privileged_ring3", .args = { "run", "T:privileged.elf" },
+      .status = 139, .out = "privileged: loading cr3\n",
+      .err_has = { "privileged instruction", "--ring0" }, .err_lines = ANY,
+      .prefixed = true },
+    { .name = "privileged_ring0", .args = { "run", "--ring0", "T:privileged.elf" },
+      .out = "privileged: loading cr3\nprivileged: cr3 reloaded\n" },
+    { .name = "hello_ring0", .args = { "run", "--ring0", "G:hello.elf" },
+      .out = HELLO },
+    { .name = "repouts", .args = { "run", "T:repouts.elf" },
+      .out = "repouts: string io works\n" },
+    { .name = "unknownport_warns_once", .args = { "run", "T:unknownport.elf" },
+      .out = "unknownport: 0xff\n", .err_once = "unknown port 0x80",
+      .err_lines = 1, .prefixed = true },
+    { .name = "unknownport_strict_io",
+      .args = { "run", "--strict-io", "T:unknownport.elf" }, .status = 139,
+      .out = "", .err_has = { "--strict-io", "unknown port 0x80" },
+      .err_lines = ANY, .prefixed = true },
+    { .name = "stdin_text", .args = { "run", "T:stdin.elf" },
+      .input = "hello there", .out = "HELLO THERE\nstdin: 11 bytes\n" },
+    { .name = "stdin_line", .args = { "run", "T:stdin.elf" },
+      .input = "hello there\n", .out = "HELLO THERE\n\nstdin: 12 bytes\n" },
+    { .name = "stdin_devnull", .args = { "run", "T:stdin.elf" },
+      .out = "\nstdin: 0 bytes\n" },
+    { .name = "avx", .args = { "run", "T:avx.elf" }, .out_has = "avx: ok\n" },
+    { .name = "regs", .args = { "run", "--regs", "G:hello.elf" }, .out = HELLO,
+      .err_has = { "rip 0x", "rflags", "rsp 0x" }, .err_lines = ANY },
+
+    /* --mem */
+    { .name = "mem_1g", .args = { "run", "--mem", "1G", "G:hello.elf" },
+      .out = HELLO },
+    { .name = "mem_2m_minimum", .args = { "run", "--mem", "2M", "G:hello.elf" },
+      .out = HELLO },
+    { .name = "mem_1m_too_small", .args = { "run", "--mem", "1M", "G:hello.elf" },
+      .status = 125, .out = "", .err_has = { "out of range", "2 MiB" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "mem_65g_too_big", .args = { "run", "--mem", "65G", "G:hello.elf" },
+      .status = 125, .out = "", .err_has = { "out of range", "64 GiB" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "mem_unknown_unit", .args = { "run", "--mem", "3X", "G:hello.elf" },
+      .status = 125, .out = "", .err_has = { "'3X' has an unknown unit 'X'" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "mem_4097_bytes", .args = { "run", "--mem", "4097", "G:hello.elf" },
+      .status = 125, .out = "", .err_has = { "--mem 4097", "out of range" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "mem_not_page_multiple",
+      .args = { "run", "--mem", "2049K", "G:hello.elf" }, .status = 125,
+      .out = "", .err_has = { "--mem 2049K is not a multiple of 4 KiB" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "mem_without_value", .args = { "run", "--mem" }, .status = 125,
+      .out = "", .err_has = { "'--mem' needs a value" }, .err_lines = 1,
+      .no_kvm = true },
+
+    /* Command line. */
+    { .name = "cli_no_args", .status = 125, .out = "",
+      .err_has = { "Usage: kvmelf run" }, .err_lines = ANY, .no_kvm = true },
+    { .name = "cli_unknown_command", .args = { "frobnicate" }, .status = 125,
+      .out = "", .err_has = { "Usage: kvmelf run", "unknown command 'frobnicate'" },
+      .err_lines = ANY, .no_kvm = true },
+    { .name = "cli_run_without_file", .args = { "run" }, .status = 125,
+      .out = "", .err_has = { "no ELF file" }, .err_lines = 1, .no_kvm = true },
+    { .name = "cli_unknown_option", .args = { "run", "--bogus", "G:hello.elf" },
+      .status = 125, .out = "", .err_has = { "unknown option '--bogus'" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_help", .args = { "--help" }, .out_has = "Usage: kvmelf run",
+      .no_kvm = true },
+    { .name = "cli_run_help", .args = { "run", "--help" },
+      .out_has = "Usage: kvmelf run", .no_kvm = true },
+    { .name = "cli_version", .args = { "--version" }, .out_has = "kvmelf ",
+      .no_kvm = true },
+    { .name = "cli_missing_file", .args = { "run", "/nonexistent-kvmelf/x.elf" },
+      .status = 125, .out = "",
+      .err_has = { "kvmelf: /nonexistent-kvmelf/x.elf: ", "No such file" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_directory", .args = { "run", "G:." }, .status = 125,
+      .out = "", .err_has = { "not a regular file" }, .err_lines = 1,
+      .prefixed = true, .no_kvm = true },
+    { .name = "cli_timeout_0", .args = { "run", "--timeout", "0", "G:hello.elf" },
+      .status = 125, .out = "", .err_has = { "--timeout '0'" }, .err_lines = 1,
+      .no_kvm = true },
+    { .name = "cli_timeout_abc",
+      .args = { "run", "--timeout", "abc", "G:hello.elf" }, .status = 125,
+      .out = "", .err_has = { "--timeout 'abc'" }, .err_lines = 1,
+      .no_kvm = true },
+
+    /* No KVM: the ELF is fine, the device is not there. */
+    { .name = "no_kvm_device", .args = { "run", "G:hello.elf" },
+      .env = "KVMELF_KVM_DEVICE=/nonexistent/kvm", .status = 126, .out = "",
+      .err_has = { "/nonexistent/kvm" }, .err_lines = 1, .no_kvm = true },
+};
+
+/* "G:x" and "T:x" -> a path under the guest directories. */
+static const char *expand_arg(const char *arg, char *buf, size_t size)
+{
+    const char *dir = strncmp(arg, "G:", 2) == 0 ? guests_dir
+                      : strncmp(arg, "T:", 2) == 0 ? tguests_dir : NULL;
+
+    if (!dir)
+        return arg;
+    snprintf(buf, size, "%s/%s", dir, arg + 2);
+    return buf;
+}
+
+static void check_stderr(const struct run_case *c, const char *file)
+{
+    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
+        check_err_has(c->err_has[i]);
+    if (c->err_once)
+        CHECK(proc_count(last.err, c->err_once) == 1,
+              "'%s' occurs %zu times in stderr, expected once", c->err_once,
+              proc_count(last.err, c->err_once));
+    check_err_lines(c->err_lines);
+    if (c->prefixed)
+        check_err_prefixed(file);
+}
+
+static void run_table_case(void **state)
+{
+    const struct run_case *c = *state;
+    char paths[MAX_ARGS][PATH_MAX];
+    const char *argv[MAX_ARGS + 2] = { kvmelf_bin };
+    const char *env[] = { c->env, NULL };
+    const char *file = NULL;
+    struct proc_opts o = { .input = c->input, .env = env, .stdout_fd = -1 };
+
+    if (!c->no_kvm)
+        need_kvm();
+    for (size_t i = 0; i < MAX_ARGS && c->args[i]; i++) {
+        argv[i + 1] = expand_arg(c->args[i], paths[i], sizeof paths[i]);
+        if (!file && argv[i + 1] == paths[i])
+            file = paths[i];
+    }
+    o.input_len = c->input ? strlen(c->input) : 0;
+    run_argv(argv, &o);
+    check_status(c->status);
+    if (c->out)
+        check_out(c->out);
+    if (c->out_has)
+        CHECK(strstr(last.out, c->out_has), "stdout lacks '%s'", c->out_has);
+    check_stderr(c, file);
+}
+
+/* ---- Generated ELF files ----------------------------------------------- */
+
+static void run_file(const char *path)
+{
+    const char *argv[] = { kvmelf_bin, "run", path, NULL };
+    run_argv(argv, NULL);
+}
+
+/* kvmelf refuses path before KVM: 125, one "kvmelf: PATH: ..." line with
+ * expect in it, nothing on stdout. */
+static void check_rejected(const char *path, const char *expect)
+{
+    run_file(path);
+    check_status(125);
+    check_out("");
+    check_err_lines(1);
+    check_err_prefixed(path);
+    check_err_has(expect);
+}
+
+/* The generator's valid image runs (exit port, status 0): so the bad cases
+ * below fail because of what each breaks, not because of the base image. */
+static void test_generated_valid_elf(void **state)
+{
+    struct elfgen g = { 0 };
+    (void)state;
+
+    need_kvm();
+    elfgen_valid(&g);
+    const char *dir = make_tmpdir("valid");
+    const char *path = write_tmp(dir, "valid.elf", g.bytes, g.size);
+    elfgen_free(&g);
+    run_file(path);
+    check_status(0);
+    check_out("");
+    check_err_lines(0);
+}
+
+static void check_bad_elf(const struct bad_elf_case *bc)
+{
+    struct elfgen g = { 0 };
+    char name[128];
+
+    bc->make(&g);
+    const char *dir = make_tmpdir(bc->name);
+    snprintf(name, sizeof name, "%s.elf", bc->name);
+    const char *path = write_tmp(dir, name, g.bytes, g.size);
+    elfgen_free(&g);
+    check_rejected(path, bc->expect);
+    cleanup_tmp();
+}
+
+static void test_bad_elf_files(void **state)
+{
+    (void)state;
+    assert_true(bad_elf_case_count >= 30);
+    for (size_t i = 0; i < bad_elf_case_count; i++)
+        check_bad_elf(&bad_elf_cases[i]);
+}
+
+/* ---- Toolchain-built ELF files ------------------------------------------ */
+
+static const char start_c[] =
+    "void _start(void) { for (;;) __asm__ volatile(\"hlt\"); }\n";
+
+/* gcc FLAGS... -o DIR/out.elf DIR/start.c; the output path, or NULL when
+ * gcc cannot build it (missing, or no multilib for -m32). */
+static const char *gcc_build(const char *tag, const char *flag1,
+                             const char *flag2)
+{
+    const char *dir = make_tmpdir(tag);
+    const char *src = write_tmp(dir, "start.c", start_c, sizeof start_c - 1);
+    char buf[PATH_MAX];
+
+    snprintf(buf, sizeof buf, "%s/out.elf", dir);
+    const char *out = track_tmp(buf);
+    const char *argv[] = { "gcc", flag1, flag2, "-nostdlib", "-ffreestanding",
+                           "-o", out, src, NULL };
+    struct proc_result r;
+
+    if (proc_run(argv, NULL, &r) < 0)
+        fail_msg("cannot run gcc: %s", strerror(errno));
+    bool ok = r.exited && r.status == 0 && access(out, R_OK) == 0;
+    if (!ok)
+        fprintf(stderr, "gcc %s %s failed (status %d):\n%s", flag1, flag2,
+                r.status, r.err);
+    proc_result_free(&r);
+    return ok ? out : NULL;
+}
+
+static void skip_without_gcc(void)
+{
+    if (!proc_in_path("gcc")) {
+        fprintf(stderr, "SKIPPED: no gcc in PATH\n");
+        skip();
+    }
+}
+
+static void test_toolchain_pie(void **state)
+{
+    (void)state;
+    skip_without_gcc();
+    const char *elf = gcc_build("pie", "-fPIE", "-pie");
+    assert_non_null(elf);
+    check_rejected(elf, "-no-pie");
+}
+
+static void test_toolchain_elf32(void **state)
+{
+    (void)state;
+    skip_without_gcc();
+    const char *elf = gcc_build("elf32", "-m32", "-static");
+    if (!elf) {
+        cleanup_tmp();
+        fprintf(stderr, "SKIPPED: gcc -m32 cannot link here\n");
+        skip();
+    }
+    check_rejected(elf, "32-bit");
+}
+
+/* ---- Output closed, signals ---------------------------------------------- */
+
+/* stdout is a pipe nobody reads: kvmelf ends with 141 (128 + SIGPIPE),
+ * quietly, but by exit() - it must not die of the SIGPIPE itself. */
+static void test_stdout_closed(void **state)
+{
+    char path[PATH_MAX];
+    const char *argv[] = { kvmelf_bin, "run", path, NULL };
+    int fds[2];
+    (void)state;
+
+    need_kvm();
+    snprintf(path, sizeof path, "%s/hello.elf", guests_dir);
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    close(fds[0]);
+    struct proc_opts o = { .stdout_fd = fds[1] };
+    free_last();
+    cur_argv = argv;
+    int rc = proc_run(argv, &o, &last);
+    close(fds[1]);
+    assert_int_equal(rc, 0);
+    check_ended_normally();
+    check_status(128 + SIGPIPE);
+    check_err_lines(0);
+}
+
+/* loop.elf without --timeout, signalled once it runs: 128 + sig, and the
+ * signal named on stderr.  The guest's line must arrive while it still
+ * runs, through a pipe as through a terminal (kvmelf flushes per line). */
+static void stop_loop_with(int sig, bool tty)
+{
+    char path[PATH_MAX], sigtext[128];
+    const char *argv[] = { kvmelf_bin, "run", path, NULL };
+    struct proc_opts o = { .stdout_fd = -1, .stdout_tty = tty };
+    struct proc p;
+
+    need_kvm();
+    snprintf(path, sizeof path, "%s/loop.elf", tguests_dir);
+    free_last();
+    cur_argv = argv;
+    if (proc_start(&p, argv, &o) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    bool running = proc_wait_output(&p, "loop: spinning\n");
+    kill(p.pid, running ? sig : SIGKILL);
+    assert_int_equal(proc_finish(&p, &last), 0);
+    CHECK(running, "the guest never printed 'loop: spinning'");
+    check_ended_normally();
+    check_status(128 + sig);
+    check_out("loop: spinning\n");
+    check_err_lines(1);
+    check_err_prefixed(path);
+    snprintf(sigtext, sizeof sigtext, "%s", strsignal(sig));
+    check_err_has(sigtext);
+}
+
+static void test_sigterm(void **state)
+{
+    (void)state;
+    stop_loop_with(SIGTERM, false);
+}
+
+static void test_sigint(void **state)
+{
+    (void)state;
+    stop_loop_with(SIGINT, true);
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+static const struct CMUnitTest special_tests[] = {
+    cmocka_unit_test_teardown(test_generated_valid_elf, teardown),
+    cmocka_unit_test_teardown(test_bad_elf_files, teardown),
+    cmocka_unit_test_teardown(test_toolchain_pie, teardown),
+    cmocka_unit_test_teardown(test_toolchain_elf32, teardown),
+    cmocka_unit_test_teardown(test_stdout_closed, teardown),
+    cmocka_unit_test_teardown(test_sigterm, teardown),
+    cmocka_unit_test_teardown(test_sigint, teardown),
+};
+
+static struct CMUnitTest tests[ARRAY_LEN(run_cases) + ARRAY_LEN(special_tests)];
+
+int main(void)
+{
+    size_t n = 0;
+
+    kvmelf_bin = need_env("KVMELF");
+    guests_dir = need_env("KVMELF_GUESTS");
+    tguests_dir = need_env("KVMELF_TEST_GUESTS");
+    probe_kvm();
+    for (size_t i = 0; i < ARRAY_LEN(run_cases); i++)
+        tests[n++] = (struct CMUnitTest){
+            .name = run_cases[i].name, .test_func = run_table_case,
+            .teardown_func = teardown, .initial_state = &run_cases[i] };
+    for (size_t i = 0; i < ARRAY_LEN(special_tests); i++)
+        tests[n++] = special_tests[i];
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

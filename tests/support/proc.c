@@ -1,0 +1,371 @@
+/* Runs a child process for a test; see proc.h. */
+#include "tests/support/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static void *xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size);
+    if (!q) {
+        perror("proc");
+        abort();
+    }
+    return q;
+}
+
+/* environ with each of extra's "NAME=VALUE" replacing or adding NAME. */
+static char **build_env(const char *const *extra)
+{
+    size_t n = 0, k = 0, m = 0;
+    while (environ[n])
+        n++;
+    while (extra && extra[m])
+        m++;
+    char **env = xrealloc(NULL, (n + m + 1) * sizeof *env);
+    for (size_t i = 0; i < n; i++) {
+        bool replaced = false;
+        for (size_t j = 0; j < m; j++) {
+            size_t len = strcspn(extra[j], "=") + 1;
+            replaced |= strncmp(environ[i], extra[j], len) == 0;
+        }
+        if (!replaced)
+            env[k++] = environ[i];
+    }
+    for (size_t j = 0; j < m; j++)
+        env[k++] = (char *)(uintptr_t)extra[j];
+    env[k] = NULL;
+    return env;
+}
+
+static void reset_signals(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGALRM };
+    sigset_t none;
+
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In the child: fds[0..2] become stdin, stdout, stderr, then exec. */
+static void child_exec(const int fds[3], const char *const argv[], char **env)
+{
+    for (int i = 0; i < 3; i++)
+        if (dup2(fds[i], i) < 0)
+            _exit(127);
+    reset_signals();
+    execvpe(argv[0], (char *const *)(uintptr_t)argv, env);
+    dprintf(2, "proc: cannot execute %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static int child_stdin(const struct proc_opts *o, int *parent_end)
+{
+    int fds[2];
+
+    if (!o->input)
+        return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    *parent_end = fds[1];
+    return fds[0];
+}
+
+static int make_pipe(int *parent_end)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    *parent_end = fds[0];
+    return fds[1];
+}
+
+/* A pseudo-terminal in raw mode (no "\n" -> "\r\n"): the child end. */
+static int make_pty(int *parent_end)
+{
+    char name[128];
+    struct termios t;
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), s = -1;
+
+    if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 &&
+        ptsname_r(m, name, sizeof name) == 0)
+        s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s >= 0 && tcgetattr(s, &t) == 0) {
+        cfmakeraw(&t);
+        if (tcsetattr(s, TCSANOW, &t) == 0) {
+            *parent_end = m;
+            return s;
+        }
+    }
+    int e = errno;
+    if (s >= 0)
+        close(s);
+    if (m >= 0)
+        close(m);
+    errno = e;
+    return -1;
+}
+
+static int child_stdout(const struct proc_opts *o, int *parent_end)
+{
+    if (o->stdout_fd >= 0)
+        return o->stdout_fd;
+    return o->stdout_tty ? make_pty(parent_end) : make_pipe(parent_end);
+}
+
+static void init_proc(struct proc *p, const struct proc_opts *opts)
+{
+    static const struct proc_opts none = { .stdout_fd = -1 };
+
+    memset(p, 0, sizeof *p);
+    p->opts = opts ? *opts : none;
+    if (p->opts.stdout_fd == 0)
+        p->opts.stdout_fd = -1;
+    if (p->opts.limit_sec <= 0)
+        p->opts.limit_sec = PROC_DEFAULT_LIMIT_SEC;
+    p->pid = -1;
+    p->in_fd = p->out_fd = p->err_fd = -1;
+    p->out_cap = p->err_cap = 1;
+    p->res.out = xrealloc(NULL, 1);
+    p->res.err = xrealloc(NULL, 1);
+    p->res.out[0] = p->res.err[0] = '\0';
+    /* A write to a child that already exited must not kill the test. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void close_all(struct proc *p, int child_fds[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (child_fds[i] >= 0 && (i != 1 || child_fds[i] != p->opts.stdout_fd))
+            close_fd(&child_fds[i]);
+}
+
+int proc_start(struct proc *p, const char *const argv[],
+               const struct proc_opts *opts)
+{
+    init_proc(p, opts);
+    int cfd[3] = { -1, -1, -1 };
+    cfd[0] = child_stdin(&p->opts, &p->in_fd);
+    cfd[1] = child_stdout(&p->opts, &p->out_fd);
+    cfd[2] = make_pipe(&p->err_fd);
+    char **env = build_env(p->opts.env);
+    if (cfd[0] >= 0 && cfd[1] >= 0 && cfd[2] >= 0)
+        p->pid = fork();
+    if (p->pid == 0)
+        child_exec(cfd, argv, env);
+    int saved = errno;
+    free(env);
+    close_all(p, cfd);
+    if (p->pid < 0) {
+        close_fd(&p->in_fd);
+        close_fd(&p->out_fd);
+        close_fd(&p->err_fd);
+        proc_result_free(&p->res);
+        errno = saved;
+        return -1;
+    }
+    p->deadline = now_sec() + p->opts.limit_sec;
+    if (p->in_fd >= 0)
+        fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+/* Appends what fd has to *buf; closes fd at EOF or error. */
+static void drain(int *fd, char **buf, size_t *len, size_t *cap)
+{
+    char chunk[4096];
+    ssize_t n = read(*fd, chunk, sizeof chunk);
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        close_fd(fd);
+        return;
+    }
+    if (*len + (size_t)n + 1 > *cap) {
+        *cap = (*len + (size_t)n + 1) * 2;
+        *buf = xrealloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, chunk, (size_t)n);
+    *len += (size_t)n;
+    (*buf)[*len] = '\0';
+}
+
+static void feed(struct proc *p)
+{
+    size_t left = p->opts.input_len - p->in_done;
+    ssize_t n = left ? write(p->in_fd, p->opts.input + p->in_done, left) : 0;
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n > 0)
+        p->in_done += (size_t)n;
+    if (n < 0 || p->in_done == p->opts.input_len)
+        close_fd(&p->in_fd);
+}
+
+/* One poll round of at most the time left; false once nothing is open or
+ * the limit has passed. */
+static bool pump(struct proc *p)
+{
+    struct pollfd pf[3] = {
+        { .fd = p->in_fd, .events = POLLOUT },
+        { .fd = p->out_fd, .events = POLLIN },
+        { .fd = p->err_fd, .events = POLLIN },
+    };
+    double left = p->deadline - now_sec();
+
+    if ((p->in_fd < 0 && p->out_fd < 0 && p->err_fd < 0) || left <= 0)
+        return false;
+    int r = poll(pf, 3, (int)(left * 1000) + 1);
+    if (r < 0 && errno != EINTR)
+        return false;
+    if (r <= 0)
+        return true;
+    if (pf[0].revents)
+        feed(p);
+    if (pf[1].revents)
+        drain(&p->out_fd, &p->res.out, &p->res.out_len, &p->out_cap);
+    if (pf[2].revents)
+        drain(&p->err_fd, &p->res.err, &p->res.err_len, &p->err_cap);
+    return true;
+}
+
+bool proc_wait_output(struct proc *p, const char *needle)
+{
+    do {
+        if (strstr(p->res.out, needle))
+            return true;
+    } while ((p->out_fd >= 0 || p->err_fd >= 0) && pump(p));
+    return strstr(p->res.out, needle) != NULL;
+}
+
+/* Waits for the child until the deadline, then kills it. */
+static int reap(struct proc *p, int *st)
+{
+    for (;;) {
+        pid_t r = waitpid(p->pid, st, WNOHANG);
+        if (r == p->pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (now_sec() >= p->deadline) {
+            kill(p->pid, SIGKILL);
+            p->res.limit_hit = true;
+            return waitpid(p->pid, st, 0) == p->pid ? 0 : -1;
+        }
+        nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+    }
+}
+
+int proc_finish(struct proc *p, struct proc_result *res)
+{
+    int st = 0;
+
+    while (pump(p))
+        ;
+    if (p->out_fd >= 0 || p->err_fd >= 0) {     /* the limit passed */
+        kill(p->pid, SIGKILL);
+        p->res.limit_hit = true;
+    }
+    close_fd(&p->in_fd);
+    close_fd(&p->out_fd);
+    close_fd(&p->err_fd);
+    int rc = reap(p, &st);
+    if (WIFEXITED(st)) {
+        p->res.exited = true;
+        p->res.status = WEXITSTATUS(st);
+    } else if (WIFSIGNALED(st)) {
+        p->res.term_signal = WTERMSIG(st);
+        p->res.status = 128 + WTERMSIG(st);
+    }
+    *res = p->res;
+    memset(&p->res, 0, sizeof p->res);
+    return rc;
+}
+
+int proc_run(const char *const argv[], const struct proc_opts *opts,
+             struct proc_result *res)
+{
+    struct proc p;
+
+    if (proc_start(&p, argv, opts) < 0)
+        return -1;
+    return proc_finish(&p, res);
+}
+
+void proc_result_free(struct proc_result *res)
+{
+    free(res->out);
+    free(res->err);
+    memset(res, 0, sizeof *res);
+}
+
+size_t proc_count(const char *haystack, const char *needle)
+{
+    size_t n = 0, len = strlen(needle);
+
+    if (!len)
+        return 0;
+    for (const char *p = strstr(haystack, needle); p; p = strstr(p + len, needle))
+        n++;
+    return n;
+}
+
+size_t proc_lines(const char *text)
+{
+    size_t n = 0;
+
+    for (; *text; text++)
+        if (*text == '\n' || !text[1])
+            n++;
+    return n;
+}
+
+bool proc_in_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+
+    while (path && *path) {
+        size_t len = strcspn(path, ":");
+        if (len)
+            snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, name);
+        else
+            snprintf(buf, sizeof buf, "./%s", name);
+        struct stat sb;
+        if (stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) && access(buf, X_OK) == 0)
+            return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}

@@ -1,0 +1,73 @@
+/*
+ * Running a program for a test: fork + execvp (no shell), stdin from bytes
+ * or /dev/null, stdout and stderr captured separately (both drained with
+ * poll, so neither pipe can fill up and deadlock), and a wall-clock limit
+ * after which the child is killed with SIGKILL.
+ *
+ * The child gets SIGINT, SIGTERM and SIGPIPE reset to their defaults and an
+ * empty signal mask, whatever the test runner inherited (e.g. SIGINT
+ * ignored in a background job), so the program sees a normal environment.
+ */
+#ifndef KVMELF_TESTS_PROC_H
+#define KVMELF_TESTS_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PROC_DEFAULT_LIMIT_SEC 30.0
+
+struct proc_opts {
+    const char *input;       /* stdin bytes; NULL = /dev/null */
+    size_t input_len;
+    const char *const *env;  /* extra "NAME=VALUE" entries, NULL-ended */
+    int stdout_fd;           /* >= 0: the child's stdout (not captured);
+                                -1: captured.  0 is treated as -1. */
+    bool stdout_tty;         /* capture stdout through a raw pseudo-
+                                terminal instead of a pipe */
+    double limit_sec;        /* kill after this long; 0 = default */
+};
+
+struct proc_result {
+    int status;              /* exit status, or 128 + signal */
+    bool exited;             /* ended with exit(): status is its own */
+    int term_signal;         /* the signal that ended it, or 0 */
+    bool limit_hit;          /* killed by us after limit_sec */
+    char *out, *err;         /* NUL-terminated captures (never NULL) */
+    size_t out_len, err_len;
+};
+
+/* A running child (between proc_start and proc_finish). */
+struct proc {
+    pid_t pid;
+    int in_fd, out_fd, err_fd;   /* parent ends, -1 once closed */
+    size_t in_done;
+    size_t out_cap, err_cap;     /* allocated sizes of res.out, res.err */
+    double deadline;             /* CLOCK_MONOTONIC seconds */
+    struct proc_opts opts;
+    struct proc_result res;
+};
+
+/* 0 or -1 with errno set (nothing is left running then). */
+int proc_start(struct proc *p, const char *const argv[],
+               const struct proc_opts *opts);
+/* Pumps the pipes until stdout contains needle (true), or the child
+ * closed its outputs or the limit passed (false). */
+bool proc_wait_output(struct proc *p, const char *needle);
+/* Pumps until both outputs are closed, reaps the child (killing it at the
+ * limit) and moves the captures into *res.  Returns 0, or -1 on a
+ * waitpid error. */
+int proc_finish(struct proc *p, struct proc_result *res);
+/* proc_start + proc_finish. */
+int proc_run(const char *const argv[], const struct proc_opts *opts,
+             struct proc_result *res);
+void proc_result_free(struct proc_result *res);
+
+/* Occurrences of needle in haystack (non-overlapping). */
+size_t proc_count(const char *haystack, const char *needle);
+/* Number of '\n'-terminated lines, plus one for an unterminated tail. */
+size_t proc_lines(const char *text);
+/* An executable named name in $PATH, or false. */
+bool proc_in_path(const char *name);
+
+#endif
