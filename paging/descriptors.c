@@ -161,7 +161,7 @@ int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
     if (stub_size > KVMELF_KSTACK_ADDR - KVMELF_STUB_ADDR)
         return kerr_set(err, "internal error: exception stubs (%zu bytes) "
                         "overflow their pages", stub_size);
-    if (paging_memory_map(cfg->ram_size, &map, err) < 0 ||
+    if (paging_memory_map(cfg, &map, err) < 0 ||
         paging_build_tables(gm, cfg, &map, &out->cr3, &out->page_table_bytes,
                             err) < 0)
         return -1;

@@ -1,15 +1,31 @@
 /* The ABI's memory map (include/kvmelf/abi.h, docs/abi.md) as regions. */
 #include "paging.h"
 
+#include <stdlib.h>
+
 #define SUPERVISOR_RW  (PAGE_PRESENT | PAGE_WRITE)
 #define SUPERVISOR_RX  (PAGE_PRESENT | PAGE_EXEC)
 #define USER_RO        (PAGE_PRESENT | PAGE_USER)
 #define USER_RW        (PAGE_PRESENT | PAGE_USER | PAGE_WRITE)
-#define USER_RWX       (USER_RW | PAGE_EXEC)
+#define WX             (PAGE_WRITE | PAGE_EXEC)
 
+static gpa_t page_down(gpa_t a) { return a & ~(gpa_t)(KVMELF_PAGE_SIZE - 1); }
+static gpa_t page_up(gpa_t a) { return page_down(a + KVMELF_PAGE_SIZE - 1); }
+
+/* Appends [start, end), merging with the previous region when it continues
+ * it with the same rights. */
 static int add_region(struct memory_map *map, gpa_t start, gpa_t end,
                       unsigned attrs, const char *what)
 {
+    struct mem_region *prev = map->count ? &map->regions[map->count - 1] : NULL;
+
+    if (start >= end)
+        return 0;
+    if (prev && prev->end == start && prev->attrs == attrs &&
+        prev->what == what) {
+        prev->end = end;
+        return 0;
+    }
     if (map->count == PAGING_MAX_REGIONS)
         return -1;
     map->regions[map->count++] =
@@ -18,9 +34,96 @@ static int add_region(struct memory_map *map, gpa_t start, gpa_t end,
     return 0;
 }
 
-int paging_memory_map(uint64_t ram_size, struct memory_map *map,
+static const char *segment_what(unsigned attrs)
+{
+    if (attrs & PAGE_EXEC)
+        return attrs & PAGE_WRITE ? "program text+data (W+X)" : "program text";
+    return attrs & PAGE_WRITE ? "program data" : "program read-only data";
+}
+
+static int wx_error(const struct paging_config *cfg, gpa_t page,
+                    struct kerr *err)
+{
+    const struct segment_perm *first = NULL;
+
+    for (size_t i = 0; i < cfg->nsegs; i++) {
+        const struct segment_perm *s = &cfg->segs[i];
+        if (page_down(s->start) > page || page_up(s->end) <= page)
+            continue;
+        if ((s->attrs & WX) == WX)
+            return kerr_set(err, "segment %u [0x%llx, 0x%llx) is writable and "
+                            "executable (PF_W|PF_X): link text and data into "
+                            "separate segments, or run with --allow-wx",
+                            s->index, (unsigned long long)s->start,
+                            (unsigned long long)s->end);
+        if (first)
+            return kerr_set(err, "segments %u and %u share the page at 0x%llx, "
+                            "which would be writable and executable: "
+                            "page-align the segments (ld -z separate-code), "
+                            "or run with --allow-wx", first->index, s->index,
+                            (unsigned long long)page);
+        first = s;
+    }
+    return kerr_set(err, "page 0x%llx would be writable and executable",
+                    (unsigned long long)page);
+}
+
+static int cmp_gpa(const void *a, const void *b)
+{
+    gpa_t x = *(const gpa_t *)a, y = *(const gpa_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* [lo, hi): each segment's pages with the union of the rights of every
+ * segment touching them; the gaps are heap (RW, no-execute). */
+static int add_program_area(const struct paging_config *cfg, gpa_t lo,
+                            gpa_t hi, struct memory_map *map, struct kerr *err)
+{
+    gpa_t cut[2 * PAGING_MAX_SEGMENTS + 2];
+    size_t n = 0;
+
+    if (cfg->nsegs > PAGING_MAX_SEGMENTS)
+        return kerr_set(err, "too many segments (%zu, at most %u)",
+                        cfg->nsegs, PAGING_MAX_SEGMENTS);
+    cut[n++] = lo;
+    cut[n++] = hi;
+    for (size_t i = 0; i < cfg->nsegs; i++) {
+        gpa_t a = page_down(cfg->segs[i].start), b = page_up(cfg->segs[i].end);
+        if (a < lo || b > hi)
+            return kerr_set(err, "segment %u [0x%llx, 0x%llx) lies outside "
+                            "the program area", cfg->segs[i].index,
+                            (unsigned long long)cfg->segs[i].start,
+                            (unsigned long long)cfg->segs[i].end);
+        cut[n++] = a;
+        cut[n++] = b;
+    }
+    qsort(cut, n, sizeof cut[0], cmp_gpa);
+    for (size_t c = 0; c + 1 < n; c++) {
+        gpa_t p = cut[c], q = cut[c + 1];
+        unsigned rights = 0;
+        bool covered = false;
+        for (size_t i = 0; i < cfg->nsegs; i++) {
+            if (page_down(cfg->segs[i].start) < q &&
+                page_up(cfg->segs[i].end) > p) {
+                covered = true;
+                rights |= cfg->segs[i].attrs & WX;
+            }
+        }
+        if ((rights & WX) == WX && !cfg->allow_wx)
+            return wx_error(cfg, p, err);
+        int r = covered ? add_region(map, p, q, USER_RO | rights,
+                                     segment_what(rights))
+                        : add_region(map, p, q, USER_RW, "heap");
+        if (r < 0)
+            return kerr_set(err, "memory map has too many regions");
+    }
+    return 0;
+}
+
+int paging_memory_map(const struct paging_config *cfg, struct memory_map *map,
                       struct kerr *err)
 {
+    const uint64_t ram_size = cfg->ram_size;
     const uint64_t top_reserve = KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE;
     char ram[32];
 
@@ -42,9 +145,18 @@ int paging_memory_map(uint64_t ram_size, struct memory_map *map,
                "ring-0 stacks");
     add_region(map, KVMELF_BOOT_INFO_ADDR, KVMELF_ARGS_END, USER_RO,
                "boot info, arguments");
-    if (guard > KVMELF_RESERVED_END)
-        add_region(map, KVMELF_RESERVED_END, guard, USER_RWX,
-                   "program and heap");
-    add_region(map, stack, ram_size, USER_RW, "stack");
+    if (add_program_area(cfg, KVMELF_RESERVED_END, guard, map, err) < 0)
+        return -1;
+    if (add_region(map, stack, ram_size, USER_RW, "stack") < 0)
+        return kerr_set(err, "memory map has too many regions");
     return 0;
+}
+
+const struct mem_region *paging_region_at(const struct memory_map *map,
+                                          gpa_t gpa)
+{
+    for (size_t i = 0; i < map->count; i++)
+        if (gpa >= map->regions[i].start && gpa < map->regions[i].end)
+            return &map->regions[i];
+    return NULL;
 }

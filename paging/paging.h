@@ -123,26 +123,46 @@ struct mem_region {
     const char *what;    /* for dumps and messages */
 };
 
-#define PAGING_MAX_REGIONS 16
+/* The fixed regions, plus at most two per segment (its pages and the gap
+ * before it) and the heap after the last one. */
+#define PAGING_MAX_SEGMENTS 32
+#define PAGING_MAX_REGIONS  (8 + 2 * PAGING_MAX_SEGMENTS + 1)
 
 struct memory_map {
     struct mem_region regions[PAGING_MAX_REGIONS];  /* sorted, disjoint */
     size_t count;
 };
 
-/* The ABI's map for ram_size bytes of RAM (docs/abi.md): page 0 absent;
- * descriptor tables, stacks (supervisor RW) and stub (supervisor RX);
- * page tables absent; boot info and arguments user read-only; program and
- * heap area user RWX; guard page absent; stack user RW. */
-int paging_memory_map(uint64_t ram_size, struct memory_map *map,
-                      struct kerr *err);
+/* A loaded segment's bytes and the rights its p_flags ask for. */
+struct segment_perm {
+    gpa_t start, end;
+    unsigned attrs;      /* PAGE_WRITE / PAGE_EXEC (read is implied) */
+    unsigned index;      /* program header index, for messages */
+};
 
-/* ---- Page tables: build / walk ------------------------------------------------ */
 struct paging_config {
     uint64_t ram_size;
     bool huge_1g;        /* CPUID.80000001H:EDX.Page1GB */
     bool nx;             /* EFER.NXE will be set        */
+    bool allow_wx;       /* --allow-wx: accept writable+executable pages */
+    const struct segment_perm *segs;  /* sorted by start, byte-disjoint */
+    size_t nsegs;
 };
+
+/* The ABI's map (docs/abi.md): page 0 absent; descriptor tables, stacks
+ * (supervisor RW) and stubs (supervisor RX); page tables absent; boot info
+ * and arguments user read-only; each segment's pages with its own rights
+ * (pages shared by two segments get both); the rest up to the guard page
+ * user RW no-execute (heap); guard page absent; stack user RW no-execute.
+ * Fails when a page would be writable and executable without allow_wx. */
+int paging_memory_map(const struct paging_config *cfg, struct memory_map *map,
+                      struct kerr *err);
+
+/* The region containing gpa, or NULL (not mapped). */
+const struct mem_region *paging_region_at(const struct memory_map *map,
+                                          gpa_t gpa);
+
+/* ---- Page tables: build / walk ------------------------------------------------ */
 
 /* Writes identity-mapped tables for map into [KVMELF_PT_ADDR, KVMELF_PT_END)
  * using the largest page each uniform, aligned range allows.  Returns 0

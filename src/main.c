@@ -6,6 +6,7 @@
 #include "paging/paging.h"
 #include "vcpu/vcpu.h"
 
+#include <elf.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -30,6 +31,8 @@ static const char usage_text[] =
 "  --timeout SECS  stop the guest after SECS seconds (exit status 124)\n"
 "  --ring0         run the guest in ring 0, for guests that manage the CPU\n"
 "                  themselves (slow where KVM emulates ring 0, e.g. kvm_pvm)\n"
+"  --allow-wx      map segments that ask for write+execute (refused by\n"
+"                  default: every page is writable or executable, not both)\n"
 "  --strict-io     end the guest on an unknown port or bad access size\n"
 "                  (default: warn once per port and go on)\n"
 "  --regs          print the guest's final registers on stderr\n"
@@ -47,7 +50,7 @@ static const char usage_text[] =
 struct options {
     uint64_t mem;
     double timeout;
-    bool ring0, strict_io, regs;
+    bool ring0, strict_io, regs, allow_wx;
     const char *path;
     int guest_argc;
     char **guest_argv;   /* argv[0] = path */
@@ -93,7 +96,7 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
 }
 
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
-       OPT_VERSION };
+       OPT_ALLOW_WX };
 
 /* Returns -1 to continue, or the exit status to end with. */
 static int parse_run_args(int argc, char **argv, struct options *o)
@@ -104,6 +107,7 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         { "ring0", no_argument, NULL, OPT_RING0 },
         { "strict-io", no_argument, NULL, OPT_STRICT_IO },
         { "regs", no_argument, NULL, OPT_REGS },
+        { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -127,6 +131,7 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         case OPT_RING0: o->ring0 = true; break;
         case OPT_STRICT_IO: o->strict_io = true; break;
         case OPT_REGS: o->regs = true; break;
+        case OPT_ALLOW_WX: o->allow_wx = true; break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -153,6 +158,8 @@ struct session {
     const struct options *opts;
     struct loader_file file;
     struct load_plan plan;
+    struct segment_perm perms[LOADER_MAX_SEGMENTS];
+    struct paging_config paging;
     struct symtab syms;
     struct guest_mem gm;
     struct vm *vm;
@@ -177,21 +184,40 @@ static int load_stage(struct session *s, struct kerr *err)
     return 0;
 }
 
+/* What paging needs of the plan: each segment's bytes and rights. */
+static void paging_stage_config(struct session *s)
+{
+    const struct vm_caps *caps = vm_caps(s->vm);
+
+    for (unsigned i = 0; i < s->plan.nsegs; i++) {
+        const struct load_segment *seg = &s->plan.segs[i];
+        s->perms[i] = (struct segment_perm){
+            .start = seg->vaddr, .end = seg->vaddr + seg->memsz,
+            .index = seg->index,
+            .attrs = ((seg->flags & PF_W) ? PAGE_WRITE : 0u) |
+                     ((seg->flags & PF_X) ? PAGE_EXEC : 0u),
+        };
+    }
+    s->paging = (struct paging_config){
+        .ram_size = s->opts->mem, .huge_1g = caps->huge_1g, .nx = caps->nx,
+        .allow_wx = s->opts->allow_wx, .segs = s->perms,
+        .nsegs = s->plan.nsegs,
+    };
+}
+
 /* Guest memory image: monitor area, segments, boot info. */
 static int image_stage(struct session *s, struct cpu_tables *tables,
                        struct kerr *err)
 {
-    const struct vm_caps *caps = vm_caps(s->vm);
-    struct paging_config pc = { .ram_size = s->opts->mem,
-                                .huge_1g = caps->huge_1g, .nx = caps->nx };
     struct boot_params bp = {
         .ram_size = s->opts->mem, .image_end = s->plan.image_end,
         .argc = s->opts->guest_argc, .argv = s->opts->guest_argv,
         .ring0 = s->opts->ring0,
     };
 
+    paging_stage_config(s);
     if (guest_mem_init(&s->gm, s->opts->mem, err) < 0 ||
-        paging_setup(&s->gm, &pc, tables, err) < 0 ||
+        paging_setup(&s->gm, &s->paging, tables, err) < 0 ||
         loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
         paging_write_boot_info(&s->gm, &bp, err) < 0)
         return -1;

@@ -81,12 +81,12 @@ static void test_landmarks_64m(void **state)
     assert_unmapped(f, KVMELF_PT_END - 1);
     assert_mapped(f, KVMELF_BOOT_INFO_ADDR, USER_RO, X86_PAGE_4K);
     assert_mapped(f, KVMELF_ARGS_END - 1, USER_RO, X86_PAGE_4K);
-    assert_mapped(f, KVMELF_RESERVED_END, USER_RWX, X86_PAGE_4K);
-    assert_mapped(f, 2 * MiB, USER_RWX, X86_PAGE_2M);
+    assert_mapped(f, KVMELF_RESERVED_END, USER_RW, X86_PAGE_4K);  /* heap */
+    assert_mapped(f, 2 * MiB, USER_RW, X86_PAGE_2M);
     uint64_t stack = ram - KVMELF_STACK_SIZE;
     assert_unmapped(f, stack - 1);                       /* guard page */
     assert_unmapped(f, stack - KVMELF_GUARD_SIZE);
-    assert_mapped(f, stack - KVMELF_GUARD_SIZE - 1, USER_RWX, X86_PAGE_4K);
+    assert_mapped(f, stack - KVMELF_GUARD_SIZE - 1, USER_RW, X86_PAGE_4K);
     assert_mapped(f, stack, USER_RW, X86_PAGE_4K);
     assert_mapped(f, ram - 1, USER_RW, X86_PAGE_4K);     /* last byte */
     assert_unmapped(f, ram);                             /* past RAM */
@@ -103,7 +103,7 @@ static void test_every_page_matches_map(void **state)
     struct memory_map map;
     struct kerr err;
 
-    assert_int_equal(paging_memory_map(ram, &map, &err), 0);
+    assert_int_equal(paging_memory_map(&f->cfg, &map, &err), 0);
     for (uint64_t va = 0; va < ram + 4 * MiB; va += KVMELF_PAGE_SIZE) {
         unsigned want = 0;
         for (size_t i = 0; i < map.count; i++)
@@ -127,14 +127,14 @@ static void test_large_pages_and_table_use(void **state)
     teardown_ram(f);
 
     f = setup_ram(4 * GiB, true);
-    assert_mapped(f, 1 * GiB, USER_RWX, X86_PAGE_1G);
-    assert_mapped(f, 3 * GiB - 1, USER_RWX, X86_PAGE_1G);
-    assert_mapped(f, 512 * MiB, USER_RWX, X86_PAGE_2M);  /* first GiB is mixed */
+    assert_mapped(f, 1 * GiB, USER_RW, X86_PAGE_1G);
+    assert_mapped(f, 3 * GiB - 1, USER_RW, X86_PAGE_1G);
+    assert_mapped(f, 512 * MiB, USER_RW, X86_PAGE_2M);  /* first GiB is mixed */
     assert_mapped(f, 4 * GiB - 1, USER_RW, X86_PAGE_4K);
     teardown_ram(f);
 
     f = setup_ram(4 * GiB, false);
-    assert_mapped(f, 1 * GiB, USER_RWX, X86_PAGE_2M);
+    assert_mapped(f, 1 * GiB, USER_RW, X86_PAGE_2M);
     teardown_ram(f);
 }
 
@@ -148,8 +148,86 @@ static void test_limits(void **state)
 
     struct memory_map map;
     struct kerr err;
-    assert_int_equal(paging_memory_map(KVMELF_RESERVED_END, &map, &err), -1);
+    struct paging_config tiny = { .ram_size = KVMELF_RESERVED_END };
+    assert_int_equal(paging_memory_map(&tiny, &map, &err), -1);
     assert_non_null(strstr(err.msg, "cannot hold"));
+}
+
+static struct fixture *setup_segments(const struct segment_perm *segs,
+                                      size_t n, bool allow_wx, int want_rc,
+                                      struct kerr *err)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+
+    assert_non_null(f);
+    f->cfg = (struct paging_config){ .ram_size = 64 * MiB, .nx = true,
+                                     .allow_wx = allow_wx, .segs = segs,
+                                     .nsegs = n };
+    assert_int_equal(guest_mem_init(&f->gm, f->cfg.ram_size, err), 0);
+    assert_int_equal(paging_setup(&f->gm, &f->cfg, &f->tables, err), want_rc);
+    return f;
+}
+
+/* Each PT_LOAD gets what its p_flags ask for; bss pages follow their
+ * segment; the gaps are heap (RW, no-execute). */
+static void test_segment_permissions(void **state)
+{
+    (void)state;
+    const struct segment_perm segs[] = {
+        { 0x100000, 0x102345, PAGE_EXEC, 0 },             /* text */
+        { 0x103000, 0x103800, 0, 1 },                     /* rodata */
+        { 0x104000, 0x3000000, PAGE_WRITE, 2 },           /* data + big bss */
+    };
+    struct kerr err;
+    struct fixture *f = setup_segments(segs, 3, false, 0, &err);
+
+    assert_mapped(f, 0x100000, USER_RO | PAGE_EXEC, X86_PAGE_4K);
+    assert_mapped(f, 0x102fff, USER_RO | PAGE_EXEC, X86_PAGE_4K); /* tail page */
+    assert_mapped(f, 0x103000, USER_RO, X86_PAGE_4K);
+    assert_mapped(f, 0x104000, USER_RW, X86_PAGE_4K);
+    assert_mapped(f, 0x2000000, USER_RW, X86_PAGE_2M);  /* large bss pages */
+    assert_mapped(f, 0x3000000, USER_RW, 0);            /* heap after it */
+    teardown_ram(f);
+}
+
+static void test_shared_page_gets_both_rights(void **state)
+{
+    (void)state;
+    const struct segment_perm segs[] = {
+        { 0x100000, 0x100800, 0, 0 },
+        { 0x100800, 0x101000, PAGE_WRITE, 1 },
+    };
+    struct kerr err;
+    struct fixture *f = setup_segments(segs, 2, false, 0, &err);
+
+    assert_mapped(f, 0x100000, USER_RW, X86_PAGE_4K);
+    teardown_ram(f);
+}
+
+static void test_wx_refused_unless_allowed(void **state)
+{
+    (void)state;
+    const struct segment_perm rwx[] = { { 0x100000, 0x101000, PAGE_WRITE |
+                                          PAGE_EXEC, 3 } };
+    const struct segment_perm shared[] = {
+        { 0x100000, 0x100100, PAGE_EXEC, 0 },
+        { 0x100100, 0x100200, PAGE_WRITE, 1 },
+    };
+    struct kerr err;
+    struct fixture *f = setup_segments(rwx, 1, false, -1, &err);
+    assert_non_null(strstr(err.msg, "segment 3 [0x100000, 0x101000) is "
+                                    "writable and executable"));
+    assert_non_null(strstr(err.msg, "--allow-wx"));
+    teardown_ram(f);
+
+    f = setup_segments(shared, 2, false, -1, &err);
+    assert_non_null(strstr(err.msg, "segments 0 and 1 share the page at "
+                                    "0x100000"));
+    teardown_ram(f);
+
+    f = setup_segments(rwx, 1, true, 0, &err);
+    assert_mapped(f, 0x100000, USER_RWX, X86_PAGE_4K);
+    teardown_ram(f);
 }
 
 /* Descriptor values worked out by hand from SDM Vol. 3A, figure 3-8. */
@@ -303,6 +381,9 @@ int main(void)
         cmocka_unit_test(test_every_page_matches_map),
         cmocka_unit_test(test_large_pages_and_table_use),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_segment_permissions),
+        cmocka_unit_test(test_shared_page_gets_both_rights),
+        cmocka_unit_test(test_wx_refused_unless_allowed),
         cmocka_unit_test(test_gdt_bytes),
         cmocka_unit_test(test_tss_and_io_bitmap),
         cmocka_unit_test(test_idt_gates_and_stubs),
