@@ -3,6 +3,7 @@
 #define KVMELF_CLI_H
 
 #include "loader/loader.h"
+#include "paging/paging.h"
 #include "vcpu/vcpu.h"
 
 #include <stdio.h>
@@ -19,11 +20,22 @@ enum {
 /* The signal a native program would get for this crash. */
 int crash_signal(const struct crash_info *crash);
 
-/* Writes the crash report ("guest crashed: ..." lines, each prefixed with
- * prefix) to f, with symbols from syms. */
-void report_crash(FILE *f, const char *prefix, const struct crash_info *crash,
-                  const struct symtab *syms, bool ring0);
+/* What a crash report draws on besides the run result. */
+struct crash_context {
+    const char *prefix;              /* "kvmelf: FILE: " */
+    const struct symtab *syms;
+    const struct memory_map *map;    /* as the page tables were built */
+    const struct guest_mem *gm;      /* for the backtrace */
+    uint64_t ram_size;
+    bool ring0;
+};
 
-void report_regs(FILE *f, const struct guest_regs *regs);
+/* Writes the crash report: what happened, where (symbol), why (a hint from
+ * the memory map), a frame-pointer backtrace and the registers. */
+void report_crash(FILE *f, const struct run_result *res,
+                  const struct crash_context *ctx);
+
+/* --regs: general registers, then control and segment registers decoded. */
+void report_regs(FILE *f, const struct run_result *res);
 
 #endif

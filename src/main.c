@@ -35,7 +35,8 @@ static const char usage_text[] =
 "                  default: every page is writable or executable, not both)\n"
 "  --strict-io     end the guest on an unknown port or bad access size\n"
 "                  (default: warn once per port and go on)\n"
-"  --regs          print the guest's final registers on stderr\n"
+"  --regs          print the guest's final registers (general, control,\n"
+"                  segment) on stderr\n"
 "  -h, --help      show this help;  --version  show the version\n"
 "\n"
 "Exit status: the guest's own status (exit port 0x500, isa-debug-exit 0xf4\n"
@@ -235,8 +236,16 @@ static int outcome_status(const struct session *s, const struct run_result *r)
         return r->status;
     case RUN_CRASHED: {
         char prefix[512];
+        struct memory_map map;
+        struct kerr err;
         snprintf(prefix, sizeof prefix, "kvmelf: %s: ", path);
-        report_crash(stderr, prefix, &r->crash, &s->syms, s->opts->ring0);
+        struct crash_context ctx = {
+            .prefix = prefix, .syms = &s->syms, .map = &map, .gm = &s->gm,
+            .ram_size = s->opts->mem, .ring0 = s->opts->ring0,
+        };
+        if (paging_memory_map(&s->paging, &map, &err) < 0)
+            map.count = 0;          /* it was built once: cannot fail now */
+        report_crash(stderr, r, &ctx);
         return STATUS_SIGNAL_BASE + crash_signal(&r->crash);
     }
     case RUN_TIMED_OUT:
@@ -276,12 +285,13 @@ static int run_session(struct session *s)
 
     struct run_options ro = { .timeout_sec = o->timeout,
                               .strict_io = o->strict_io,
+                              .want_sregs = o->regs,
                               .warn = warn_line, .warn_ctx = s };
     if (vm_run(s->vm, &ro, &res, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
     int status = outcome_status(s, &res);
-    if (o->regs && res.have_regs)
-        report_regs(stderr, &res.regs);
+    if (o->regs)
+        report_regs(stderr, &res);
     return status;
 }
 

@@ -9,6 +9,10 @@
 #define PF_USER    (1u << 2)
 #define PF_FETCH   (1u << 4)
 
+#define X86_VEC_MF 16
+#define X86_VEC_AC 17
+#define X86_VEC_XM 19
+
 int crash_signal(const struct crash_info *c)
 {
     if (c->kind == CRASH_MMIO)
@@ -18,51 +22,83 @@ int crash_signal(const struct crash_info *c)
     if (c->kind != CRASH_EXCEPTION)
         return SIGSEGV;
     switch (c->vector) {
-    case X86_VEC_DE: case 16: case 19:   /* #DE, #MF, #XM */
+    case X86_VEC_DE: case X86_VEC_MF: case X86_VEC_XM:
         return SIGFPE;
     case X86_VEC_UD:
         return SIGILL;
     case X86_VEC_DB: case X86_VEC_BP:
         return SIGTRAP;
-    case 17:                             /* #AC */
+    case X86_VEC_AC:
         return SIGBUS;
     default:
         return SIGSEGV;
     }
 }
 
-static void print_location(FILE *f, uint64_t rip, const struct symtab *syms)
+static void print_location(FILE *f, uint64_t addr, const struct symtab *syms)
 {
     uint64_t off;
-    const char *name = syms ? symtab_lookup(syms, rip, &off) : NULL;
+    const char *name = syms ? symtab_lookup(syms, addr, &off) : NULL;
 
-    fprintf(f, "RIP 0x%llx", (unsigned long long)rip);
     if (name)
-        fprintf(f, " (%s+0x%llx)", name, (unsigned long long)off);
+        fprintf(f, "%s+0x%llx", name, (unsigned long long)off);
+    else
+        fprintf(f, "0x%llx", (unsigned long long)addr);
 }
 
-static void print_page_fault(FILE *f, const char *prefix,
-                             const struct crash_info *c)
+/* Why a page fault at cr2 happened, from the memory map the tables were
+ * built from.  NULL when nothing more useful than the error code is known. */
+static const char *page_fault_hint(const struct crash_context *ctx,
+                                   uint64_t cr2, unsigned error)
 {
-    unsigned e = (unsigned)c->error_code;
+    gpa_t stack = ctx->ram_size - KVMELF_STACK_SIZE;
+    const struct mem_region *r = paging_region_at(ctx->map, cr2);
+
+    if (cr2 < KVMELF_PAGE_SIZE)
+        return "NULL pointer dereference (page 0 is never mapped)";
+    if (cr2 >= stack - KVMELF_GUARD_SIZE && cr2 < stack)
+        return "stack overflow: the access hit the guard page below the "
+               "256 KiB stack";
+    if (cr2 >= ctx->ram_size)
+        return "address beyond guest RAM (more with --mem)";
+    if (cr2 < KVMELF_RESERVED_END && (!r || !(r->attrs & PAGE_USER)))
+        return "address in the monitor's reserved first MiB";
+    if (r && (error & PF_FETCH) && !(r->attrs & PAGE_EXEC))
+        return "instruction fetch from a non-executable page (W^X: only "
+               "text segments are executable)";
+    if (r && (error & PF_WRITE) && !(r->attrs & PAGE_WRITE))
+        return "write to read-only memory";
+    return NULL;
+}
+
+static void print_page_fault(FILE *f, const struct run_result *res,
+                             const struct crash_context *ctx)
+{
+    unsigned e = (unsigned)res->crash.error_code;
+    uint64_t cr2 = res->sregs.cr2;
     const char *access = (e & PF_FETCH) ? "instruction fetch from"
                          : (e & PF_WRITE) ? "write to" : "read from";
+    const struct mem_region *r = paging_region_at(ctx->map, cr2);
 
-    fprintf(f, "%s  %s address 0x%llx (CR2): %s, %s mode%s\n", prefix, access,
-            (unsigned long long)c->cr2,
+    fprintf(f, "%s  %s address 0x%llx (CR2) in %s: %s, %s mode\n",
+            ctx->prefix, access, (unsigned long long)cr2,
+            r ? r->what : "unmapped memory",
             (e & PF_PRESENT) ? "protection violation" : "page not present",
-            (e & PF_USER) ? "user" : "kernel",
-            c->cr2 < KVMELF_PAGE_SIZE ? "; a NULL pointer dereference?" : "");
+            (e & PF_USER) ? "user" : "kernel");
+    const char *hint = page_fault_hint(ctx, cr2, e);
+    if (hint)
+        fprintf(f, "%s  hint: %s\n", ctx->prefix, hint);
 }
 
 static void print_headline(FILE *f, const struct crash_info *c, bool ring0)
 {
     switch (c->kind) {
     case CRASH_EXCEPTION:
-        fprintf(f, "%s (vector %u", x86_vector_name(c->vector), c->vector);
+        fprintf(f, "%s in %s (vector %u", x86_vector_name(c->vector),
+                c->from_user ? "ring 3" : "ring 0", c->vector);
         if (x86_vector_has_error_code(c->vector))
             fprintf(f, ", error code 0x%llx", (unsigned long long)c->error_code);
-        fprintf(f, ") in %s", c->from_user ? "ring 3" : "ring 0");
+        fputc(')', f);
         break;
     case CRASH_PRIVILEGED:
         fprintf(f, "privileged instruction in ring 3 (%s); run with --ring0 "
@@ -97,19 +133,31 @@ static void print_headline(FILE *f, const struct crash_info *c, bool ring0)
     }
 }
 
-void report_crash(FILE *f, const char *prefix, const struct crash_info *c,
-                  const struct symtab *syms, bool ring0)
+#define BACKTRACE_MAX 16
+
+/* Follows saved RBP through guest memory: works for guests built with
+ * frame pointers; stops at anything implausible. */
+static void print_backtrace(FILE *f, const struct run_result *res,
+                            const struct crash_context *ctx)
 {
-    fprintf(f, "%sguest crashed: ", prefix);
-    print_headline(f, c, ring0);
-    fprintf(f, "\n%s  at ", prefix);
-    print_location(f, c->rip, syms);
-    fprintf(f, ", RSP 0x%llx\n", (unsigned long long)c->rsp);
-    if (c->kind == CRASH_EXCEPTION && c->vector == X86_VEC_PF)
-        print_page_fault(f, prefix, c);
+    uint64_t rbp = res->regs.rbp;
+    uint64_t lo = res->regs.rsp;
+
+    fprintf(f, "%s  backtrace: #0 ", ctx->prefix);
+    print_location(f, res->crash.rip, ctx->syms);
+    for (int depth = 1; depth < BACKTRACE_MAX; depth++) {
+        const uint64_t *frame = guest_mem_ptr(ctx->gm, rbp, 16);
+        if (!frame || rbp < lo || rbp % 8 || frame[1] == 0)
+            break;
+        fprintf(f, " <- #%d ", depth);
+        print_location(f, frame[1] - 1, ctx->syms);
+        lo = rbp + 16;
+        rbp = frame[0];
+    }
+    fputc('\n', f);
 }
 
-void report_regs(FILE *f, const struct guest_regs *r)
+static void print_gprs(FILE *f, const char *indent, const struct guest_regs *r)
 {
     const struct { const char *name; uint64_t value; } rows[] = {
         { "rax", r->rax }, { "rbx", r->rbx }, { "rcx", r->rcx },
@@ -121,7 +169,86 @@ void report_regs(FILE *f, const struct guest_regs *r)
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-        fprintf(f, "%6s 0x%016llx%s", rows[i].name,
+        fprintf(f, "%s%6s 0x%016llx%s", i % 3 ? "" : indent, rows[i].name,
                 (unsigned long long)rows[i].value,
                 i % 3 == 2 || i + 1 == ARRAY_SIZE(rows) ? "\n" : "  ");
+}
+
+void report_crash(FILE *f, const struct run_result *res,
+                  const struct crash_context *ctx)
+{
+    const struct crash_info *c = &res->crash;
+
+    fprintf(f, "%sguest crashed: ", ctx->prefix);
+    print_headline(f, c, ctx->ring0);
+    fprintf(f, "\n%s  at ", ctx->prefix);
+    print_location(f, c->rip, ctx->syms);
+    fprintf(f, ", RIP 0x%llx, RSP 0x%llx\n", (unsigned long long)c->rip,
+            (unsigned long long)c->rsp);
+    if (c->kind == CRASH_EXCEPTION && c->vector == X86_VEC_PF)
+        print_page_fault(f, res, ctx);
+    if (!res->have_regs)
+        return;
+    print_backtrace(f, res, ctx);
+    print_gprs(f, ctx->prefix, &res->regs);
+}
+
+struct bit_name { uint64_t bit; const char *name; };
+
+static void print_bits(FILE *f, const char *reg, uint64_t value,
+                       const struct bit_name *bits, size_t n)
+{
+    fprintf(f, "%6s 0x%016llx [", reg, (unsigned long long)value);
+    const char *sep = "";
+    for (size_t i = 0; i < n; i++) {
+        if (value & bits[i].bit) {
+            fprintf(f, "%s%s", sep, bits[i].name);
+            sep = " ";
+        }
+    }
+    fputs("]\n", f);
+}
+
+static void print_segment(FILE *f, const char *name,
+                          const struct guest_segment *s)
+{
+    fprintf(f, "%6s 0x%04x dpl %u base 0x%llx\n", name, s->selector, s->dpl,
+            (unsigned long long)s->base);
+}
+
+void report_regs(FILE *f, const struct run_result *res)
+{
+    static const struct bit_name cr0[] = {
+        { X86_CR0_PE, "PE" }, { X86_CR0_MP, "MP" }, { X86_CR0_ET, "ET" },
+        { X86_CR0_NE, "NE" }, { X86_CR0_WP, "WP" }, { X86_CR0_PG, "PG" },
+    };
+    static const struct bit_name cr4[] = {
+        { X86_CR4_PAE, "PAE" }, { X86_CR4_OSFXSR, "OSFXSR" },
+        { X86_CR4_OSXMMEXCPT, "OSXMMEXCPT" }, { X86_CR4_OSXSAVE, "OSXSAVE" },
+    };
+    static const struct bit_name efer[] = {
+        { X86_EFER_SCE, "SCE" }, { X86_EFER_LME, "LME" },
+        { X86_EFER_LMA, "LMA" }, { X86_EFER_NXE, "NXE" },
+    };
+    const struct guest_sregs *s = &res->sregs;
+
+    if (res->have_regs)
+        print_gprs(f, "", &res->regs);
+    if (!res->have_sregs)
+        return;
+    print_bits(f, "cr0", s->cr0, cr0, ARRAY_SIZE(cr0));
+    fprintf(f, "%6s 0x%016llx\n%6s 0x%016llx\n", "cr2",
+            (unsigned long long)s->cr2, "cr3", (unsigned long long)s->cr3);
+    print_bits(f, "cr4", s->cr4, cr4, ARRAY_SIZE(cr4));
+    print_bits(f, "efer", s->efer, efer, ARRAY_SIZE(efer));
+    print_segment(f, "cs", &s->cs);
+    print_segment(f, "ss", &s->ss);
+    print_segment(f, "ds", &s->ds);
+    print_segment(f, "es", &s->es);
+    print_segment(f, "fs", &s->fs);
+    print_segment(f, "gs", &s->gs);
+    print_segment(f, "tr", &s->tr);
+    fprintf(f, "%6s base 0x%llx limit 0x%x\n%6s base 0x%llx limit 0x%x\n",
+            "gdt", (unsigned long long)s->gdt_base, s->gdt_limit,
+            "idt", (unsigned long long)s->idt_base, s->idt_limit);
 }

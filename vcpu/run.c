@@ -97,6 +97,36 @@ static int get_regs(struct vm *vm, struct run_result *res, struct kerr *err)
     return 0;
 }
 
+static void segment_from_kvm(struct guest_segment *out,
+                             const struct kvm_segment *in)
+{
+    *out = (struct guest_segment){ .selector = in->selector, .dpl = in->dpl,
+                                   .base = in->base };
+}
+
+static int get_sregs(struct vm *vm, struct run_result *res, struct kerr *err)
+{
+    struct kvm_sregs sr;
+    struct guest_sregs *o = &res->sregs;
+
+    if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_SREGS, &sr, err) < 0)
+        return -1;
+    *o = (struct guest_sregs){
+        .cr0 = sr.cr0, .cr2 = sr.cr2, .cr3 = sr.cr3, .cr4 = sr.cr4,
+        .efer = sr.efer, .gdt_base = sr.gdt.base, .gdt_limit = sr.gdt.limit,
+        .idt_base = sr.idt.base, .idt_limit = sr.idt.limit,
+    };
+    segment_from_kvm(&o->cs, &sr.cs);
+    segment_from_kvm(&o->ss, &sr.ss);
+    segment_from_kvm(&o->ds, &sr.ds);
+    segment_from_kvm(&o->es, &sr.es);
+    segment_from_kvm(&o->fs, &sr.fs);
+    segment_from_kvm(&o->gs, &sr.gs);
+    segment_from_kvm(&o->tr, &sr.tr);
+    res->have_sregs = true;
+    return 0;
+}
+
 /* Exits other than port I/O.  Returns 0 to go on, 1 when ended, -1. */
 static int other_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 {
@@ -185,6 +215,8 @@ int vm_run(struct vm *vm, const struct run_options *opts,
      * the fault; for other crashes the exit state is the fault state. */
     if (r >= 0 && !res->have_regs)
         r = get_regs(vm, res, err) < 0 ? -1 : r;
+    if (r >= 0 && (opts->want_sregs || res->outcome == RUN_CRASHED))
+        r = get_sregs(vm, res, err) < 0 ? -1 : r;
     if (r >= 0 && res->outcome == RUN_CRASHED && !res->crash.rip) {
         res->crash.rip = res->regs.rip;
         res->crash.rsp = res->regs.rsp;

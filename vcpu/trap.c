@@ -112,7 +112,6 @@ static int user_gp(struct vm *vm, struct kvmelf_trap_frame *f,
 int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 {
     struct kvm_regs regs;
-    struct kvm_sregs sregs;
 
     if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &regs, err) < 0)
         return -1;
@@ -135,11 +134,6 @@ int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err)
             return 0;
     } else {
         crash(res, CRASH_EXCEPTION, f);
-    }
-    if (res->outcome == RUN_CRASHED && f->vector == X86_VEC_PF) {
-        if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_SREGS, &sregs, err) < 0)
-            return -1;
-        res->crash.cr2 = sregs.cr2;
     }
     res->have_regs = true;
     regs_at_fault(&res->regs, &regs, f);

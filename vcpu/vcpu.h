@@ -49,6 +49,7 @@ int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
 struct run_options {
     double timeout_sec;  /* 0: none */
     bool strict_io;      /* unknown ports and bad accesses end the guest */
+    bool want_sregs;     /* read control/segment registers at the end */
     /* Called for warnings during the run (after stdout is flushed). */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
@@ -77,7 +78,7 @@ struct crash_info {
     enum crash_kind kind;
     unsigned vector;     /* CRASH_EXCEPTION / CRASH_PRIVILEGED          */
     uint64_t error_code;
-    uint64_t rip, rsp, cr2;
+    uint64_t rip, rsp;
     bool from_user;      /* CPL 3 when it happened                       */
     uint64_t detail;     /* hw reason, suberror, MMIO address, port      */
     char what[80];       /* short description (port, instruction bytes)  */
@@ -89,6 +90,20 @@ struct guest_regs {
     uint64_t rip, rflags;
 };
 
+struct guest_segment {
+    uint16_t selector;
+    uint8_t dpl;
+    uint64_t base;
+};
+
+/* Control and segment state, for --regs and crash reports. */
+struct guest_sregs {
+    uint64_t cr0, cr2, cr3, cr4, efer;
+    struct guest_segment cs, ss, ds, es, fs, gs, tr;
+    uint64_t gdt_base, idt_base;
+    uint16_t gdt_limit, idt_limit;
+};
+
 struct run_result {
     enum run_outcome outcome;
     int status;          /* RUN_EXITED: 0..255                          */
@@ -96,6 +111,8 @@ struct run_result {
     struct crash_info crash;
     bool have_regs;
     struct guest_regs regs;  /* at the end (for a crash: at the fault)  */
+    bool have_sregs;         /* with run_options.want_sregs or a crash  */
+    struct guest_sregs sregs;
     uint64_t exits;      /* KVM_RUN returns, for --stats later          */
 };
 
