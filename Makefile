@@ -50,11 +50,13 @@ HOST_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 # ---- Guest flags ------------------------------------------------------------
 # Freestanding, static, position-dependent, no red zone (a --ring0 guest's
-# interrupt frames land on its own stack).
+# interrupt frames land on its own stack), frame pointers (crash reports
+# walk them for a backtrace).
 GUEST_CC     ?= gcc
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -MMD -MP \
                 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
                 -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -fno-omit-frame-pointer \
                 -Iinclude -Iguests/runtime
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
                  -Wl,-z,noexecstack -Wl,-z,max-page-size=4096
