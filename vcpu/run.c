@@ -123,6 +123,14 @@ static int get_sregs(struct vm *vm, struct run_result *res, struct kerr *err)
     segment_from_kvm(&o->fs, &sr.fs);
     segment_from_kvm(&o->gs, &sr.gs);
     segment_from_kvm(&o->tr, &sr.tr);
+    /* At a stub's report the CPU runs the stub: show the interrupted
+     * context's CS and SS, saved in the trap frame. */
+    if (res->outcome == RUN_CRASHED && res->crash.from_stub) {
+        o->cs.selector = res->crash.cs;
+        o->cs.dpl = res->crash.cs & 3;
+        o->ss.selector = res->crash.ss;
+        o->ss.dpl = res->crash.ss & 3;
+    }
     res->have_sregs = true;
     return 0;
 }

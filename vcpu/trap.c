@@ -43,6 +43,9 @@ static void crash(struct run_result *res, enum crash_kind kind,
     res->crash.rip = f->rip;
     res->crash.rsp = f->rsp;
     res->crash.from_user = (f->cs & RPL_MASK) == RPL_MASK;
+    res->crash.from_stub = true;
+    res->crash.cs = (uint16_t)f->cs;
+    res->crash.ss = (uint16_t)f->ss;
 }
 
 /* Whether the instruction at p needs CPL 0 (SDM Vol. 3A, 5.9): the

@@ -80,6 +80,8 @@ struct crash_info {
     uint64_t error_code;
     uint64_t rip, rsp;
     bool from_user;      /* CPL 3 when it happened                       */
+    bool from_stub;      /* reported by a stub: cs/ss below are valid    */
+    uint16_t cs, ss;     /* selectors at the fault (from the trap frame) */
     uint64_t detail;     /* hw reason, suberror, MMIO address, port      */
     char what[80];       /* short description (port, instruction bytes)  */
 };

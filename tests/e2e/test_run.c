@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "tests/support/elfgen.h"
+#include "tests/support/kvm.h"
 #include "tests/support/proc.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -34,8 +35,6 @@
 /* ---- Environment -------------------------------------------------------- */
 
 static const char *kvmelf_bin, *guests_dir, *tguests_dir;
-static bool kvm_usable;
-static char kvm_reason[512];
 
 static const char *need_env(const char *name)
 {
@@ -49,31 +48,10 @@ static const char *need_env(const char *name)
     return v;
 }
 
-static void probe_kvm(void)
-{
-    const char *dev = getenv("KVMELF_KVM_DEVICE");
-    int fd;
-
-    if (!dev || !*dev)
-        dev = "/dev/kvm";
-    fd = open(dev, O_RDWR | O_CLOEXEC);
-    kvm_usable = fd >= 0;
-    if (fd >= 0) {
-        close(fd);
-        return;
-    }
-    snprintf(kvm_reason, sizeof kvm_reason, "%s unusable: %s", dev,
-             strerror(errno));
-    fprintf(stderr, "\n*** SKIPPED: %s: every test that runs a guest is "
-            "skipped ***\n\n", kvm_reason);
-}
-
 static void need_kvm(void)
 {
-    if (!kvm_usable) {
-        fprintf(stderr, "SKIPPED: %s\n", kvm_reason);
+    if (kvm_missing())
         skip();
-    }
 }
 
 /* ---- Per-test resources: released by the teardown even after a failure */
@@ -648,7 +626,7 @@ int main(void)
     kvmelf_bin = need_env("KVMELF");
     guests_dir = need_env("KVMELF_GUESTS");
     tguests_dir = need_env("KVMELF_TEST_GUESTS");
-    probe_kvm();
+    kvm_probe();
     for (size_t i = 0; i < ARRAY_LEN(run_cases); i++)
         tests[n++] = (struct CMUnitTest){
             .name = run_cases[i].name, .test_func = run_table_case,
