@@ -94,4 +94,66 @@ void symtab_free(struct symtab *tab);
 const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
                           uint64_t *offset);
 
+/* ---- Source-level symbolization (loader/symbolize.c) ---------------------
+ *
+ * A source-level view of an ELF file for crash reports: function+offset
+ * from SHT_SYMTAB (loader_symbols above) and, when the file has DWARF
+ * (.debug_info/.debug_line), file:line and DWARF function names via libdw.
+ * Best effort and safe on hostile files: missing or malformed data gives
+ * fewer answers, never an error, a crash or a read outside the file. */
+
+/* True when bytes hold an ELF64 little-endian section header table that
+ * lies inside the file, with a valid e_shstrndx and every section's
+ * contents (except SHT_NOBITS) inside the file too: checked before any
+ * section header is handed to libelf.  (loader/symbols.c) */
+bool loader_sections_sane(const uint8_t *bytes, size_t size);
+
+struct symbolizer;
+
+/* Keeps its own copy of what it needs: the caller may free bytes after.
+ * NULL only when out of memory; a file without symbols or DWARF gives a
+ * symbolizer that knows nothing. */
+struct symbolizer *symbolizer_open(const uint8_t *bytes, size_t size);
+void symbolizer_close(struct symbolizer *s);   /* NULL is fine */
+
+struct code_location {
+    const char *function;   /* NULL if unknown; valid until close       */
+    uint64_t offset;        /* addr - function start                    */
+    const char *file;       /* basename of the source file, NULL if unknown;
+                             * valid until close                        */
+    int line;               /* 0 if unknown                             */
+};
+
+/* Fills *loc for addr (all fields zero/NULL when nothing is known; s may
+ * be NULL).  The function comes from SHT_SYMTAB, else from a DWARF
+ * subprogram.  return_addr: addr is a return address (frames[1...] of a
+ * backtrace_fp), so the function and file:line are those of addr - 1, the
+ * call instruction: the line of the call rather than of whatever follows
+ * it, and the caller even when the call was its last instruction.  offset
+ * is still addr - function start, as a debugger prints it. */
+void symbolize(const struct symbolizer *s, uint64_t addr, bool return_addr,
+               struct code_location *loc);
+
+/* "main+0x3a (crash.c:42)", "main+0x3a", "0x10004a (crash.c:42)" or
+ * "0x10004a"; control characters from the file become '?'.  Always
+ * NUL-terminated (truncated to len - 1 characters) when len > 0.
+ * Returns buf. */
+const char *format_location(const struct code_location *loc, uint64_t addr,
+                            char *buf, size_t len);
+
+/* Frame-pointer backtrace.  frames[0] = rip, then the return addresses
+ * found by following rbp (saved rbp at [rbp], return address at [rbp+8])
+ * through guest memory with guest_mem_ptr (identity map: guest virtual ==
+ * guest physical).  Stops at rbp == 0, an rbp not 8-byte aligned, a saved
+ * rbp not above the frame that holds it (loops), a frame [rbp, rbp+16) not
+ * inside [stack_lo, stack_hi), a frame outside guest RAM, a return address
+ * of 0, or max frames.  Returns the number of frames written (0 only when
+ * max is 0).  Frames past the first are return addresses: symbolize them
+ * with return_addr = true.  A function that does not set up rbp (no
+ * -fno-omit-frame-pointer, a leaf, a crash inside a prologue) hides its
+ * caller from the chain. */
+size_t backtrace_fp(const struct guest_mem *gm, uint64_t rip, uint64_t rbp,
+                    uint64_t stack_lo, uint64_t stack_hi, uint64_t *frames,
+                    size_t max);
+
 #endif

@@ -171,11 +171,31 @@ const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
     for (size_t i = near + 1; i-- > 0 && !hit;)
         if (addr - tab->syms[i].addr < tab->syms[i].size)
             hit = &tab->syms[i];
-    if (!hit && tab->syms[near].size == 0)
-        hit = &tab->syms[near];
+    /* A size-0 label (_start in assembly) covers addresses up to the next
+     * symbol; past the last one (_end) it covers nothing. */
+    const struct symbol *label = &tab->syms[near];
+    if (!hit && label->size == 0 &&
+        (near + 1 < tab->count || addr == label->addr))
+        hit = label;
     if (!hit)
         return NULL;
     if (offset)
         *offset = addr - hit->addr;
     return tab->names + hit->name;
+}
+
+/* For libelf/libdw users (loader/symbolize.c): the checks above, over the
+ * whole section header table. */
+bool loader_sections_sane(const uint8_t *bytes, size_t size)
+{
+    Elf64_Ehdr eh;
+    Elf64_Shdr sh;
+
+    if (!bytes || !read_ehdr(bytes, size, &eh) || eh.e_shstrndx == 0 ||
+        eh.e_shstrndx >= eh.e_shnum)
+        return false;
+    for (size_t i = 1; read_shdr(bytes, &eh, i, &sh); i++)
+        if (sh.sh_type != SHT_NOBITS && !section_in_file(&sh, size))
+            return false;
+    return true;
 }

@@ -23,7 +23,7 @@ int crash_signal(const struct crash_info *crash);
 /* What a crash report draws on besides the run result. */
 struct crash_context {
     const char *prefix;              /* "kvmelf: FILE: " */
-    const struct symtab *syms;
+    const struct symbolizer *symbolizer;   /* NULL: addresses only */
     const struct memory_map *map;    /* as the page tables were built */
     const struct guest_mem *gm;      /* for the backtrace */
     uint64_t ram_size;

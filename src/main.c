@@ -161,7 +161,7 @@ struct session {
     struct load_plan plan;
     struct segment_perm perms[LOADER_MAX_SEGMENTS];
     struct paging_config paging;
-    struct symtab syms;
+    struct symbolizer *symbolizer;
     struct guest_mem gm;
     struct vm *vm;
 };
@@ -181,7 +181,9 @@ static int load_stage(struct session *s, struct kerr *err)
     if (loader_read_file(s->opts->path, &s->file, err) < 0 ||
         loader_plan(s->file.bytes, s->file.size, &win, &s->plan, err) < 0)
         return -1;
-    loader_symbols(s->file.bytes, s->file.size, &s->syms);
+    s->symbolizer = symbolizer_open(s->file.bytes, s->file.size);
+    if (!s->symbolizer)
+        return kerr_set(err, "out of memory reading symbols");
     return 0;
 }
 
@@ -240,7 +242,7 @@ static int outcome_status(const struct session *s, const struct run_result *r)
         struct kerr err;
         snprintf(prefix, sizeof prefix, "kvmelf: %s: ", path);
         struct crash_context ctx = {
-            .prefix = prefix, .syms = &s->syms, .map = &map, .gm = &s->gm,
+            .prefix = prefix, .symbolizer = s->symbolizer, .map = &map, .gm = &s->gm,
             .ram_size = s->opts->mem, .ring0 = s->opts->ring0,
         };
         if (paging_memory_map(&s->paging, &map, &err) < 0)
@@ -306,7 +308,7 @@ static int cmd_run(int argc, char **argv)
     status = run_session(&s);
     vm_close(s.vm);
     guest_mem_fini(&s.gm);
-    symtab_free(&s.syms);
+    symbolizer_close(s.symbolizer);
     loader_file_free(&s.file);
     return status;
 }

@@ -35,15 +35,16 @@ int crash_signal(const struct crash_info *c)
     }
 }
 
-static void print_location(FILE *f, uint64_t addr, const struct symtab *syms)
+/* "main+0x3a (crash.c:42)"; a return address is looked up as the call
+ * before it, so the line is the caller's call, as debuggers show it. */
+static void print_location(FILE *f, uint64_t addr, bool return_addr,
+                           const struct crash_context *ctx)
 {
-    uint64_t off;
-    const char *name = syms ? symtab_lookup(syms, addr, &off) : NULL;
+    struct code_location loc;
+    char buf[256];
 
-    if (name)
-        fprintf(f, "%s+0x%llx", name, (unsigned long long)off);
-    else
-        fprintf(f, "0x%llx", (unsigned long long)addr);
+    symbolize(ctx->symbolizer, addr, return_addr, &loc);
+    fputs(format_location(&loc, addr, buf, sizeof buf), f);
 }
 
 /* Why a page fault at cr2 happened, from the memory map the tables were
@@ -135,26 +136,27 @@ static void print_headline(FILE *f, const struct crash_info *c, bool ring0)
 
 #define BACKTRACE_MAX 16
 
-/* Follows saved RBP through guest memory: works for guests built with
- * frame pointers; stops at anything implausible. */
+/* Follows saved RBP through guest memory (guests are built with frame
+ * pointers); backtrace_fp stops at anything implausible. */
 static void print_backtrace(FILE *f, const struct run_result *res,
                             const struct crash_context *ctx)
 {
-    uint64_t rbp = res->regs.rbp;
-    uint64_t lo = res->regs.rsp;
+    uint64_t frames[BACKTRACE_MAX];
+    size_t n = backtrace_fp(ctx->gm, res->crash.rip, res->regs.rbp,
+                            res->regs.rsp, ctx->ram_size, frames,
+                            BACKTRACE_MAX);
 
-    fprintf(f, "%s  backtrace: #0 ", ctx->prefix);
-    print_location(f, res->crash.rip, ctx->syms);
-    for (int depth = 1; depth < BACKTRACE_MAX; depth++) {
-        const uint64_t *frame = guest_mem_ptr(ctx->gm, rbp, 16);
-        if (!frame || rbp < lo || rbp % 8 || frame[1] == 0)
-            break;
-        fprintf(f, " <- #%d ", depth);
-        print_location(f, frame[1] - 1, ctx->syms);
-        lo = rbp + 16;
-        rbp = frame[0];
+    fprintf(f, "%s  backtrace:\n", ctx->prefix);
+    for (size_t i = 0; i < n; i++) {
+        struct code_location loc;
+        char buf[256];
+        symbolize(ctx->symbolizer, frames[i], i > 0, &loc);
+        fprintf(f, "%s    #%zu 0x%llx", ctx->prefix, i,
+                (unsigned long long)frames[i]);
+        if (loc.function || loc.file)
+            fprintf(f, " %s", format_location(&loc, frames[i], buf, sizeof buf));
+        fputc('\n', f);
     }
-    fputc('\n', f);
 }
 
 static void print_gprs(FILE *f, const char *indent, const struct guest_regs *r)
@@ -182,7 +184,7 @@ void report_crash(FILE *f, const struct run_result *res,
     fprintf(f, "%sguest crashed: ", ctx->prefix);
     print_headline(f, c, ctx->ring0);
     fprintf(f, "\n%s  at ", ctx->prefix);
-    print_location(f, c->rip, ctx->syms);
+    print_location(f, c->rip, false, ctx);
     fprintf(f, ", RIP 0x%llx, RSP 0x%llx\n", (unsigned long long)c->rip,
             (unsigned long long)c->rsp);
     if (c->kind == CRASH_EXCEPTION && c->vector == X86_VEC_PF)

@@ -464,7 +464,10 @@ static void test_symbols(void **state)
     expect_symbol(&tab, ELFGEN_TEXT_VADDR, "_start", 0);
     expect_symbol(&tab, ELFGEN_TEXT_VADDR + 2, "_start", 2);
     expect_symbol(&tab, ELFGEN_RODATA_VADDR + 15, "message", 15);
-    expect_symbol(&tab, ELFGEN_DATA_VADDR + 0x1234, "data_start", 0x1234);
+    /* A size-0 label after every other symbol (like _end) names only its
+     * own address: a wild RIP must not read as "_end+0x3efdfb8". */
+    expect_symbol(&tab, ELFGEN_DATA_VADDR, "data_start", 0);
+    assert_null(symtab_lookup(&tab, ELFGEN_DATA_VADDR + 0x1234, &off));
     assert_null(symtab_lookup(&tab, ELFGEN_TEXT_VADDR - 1, &off));
     assert_null(symtab_lookup(&tab, 0, &off));
     /* Past the end of sized _start, before the next symbol: unknown. */

@@ -1,0 +1,209 @@
+/*
+ * Source-level symbolization for crash reports: function+offset from
+ * SHT_SYMTAB (loader/symbols.c), file:line and fallback function names
+ * from DWARF through libdw, and a frame-pointer backtrace over guest RAM.
+ *
+ * Hostile files: libelf sees the bytes only after loader_sections_sane()
+ * has bounds-checked every section header, and only our own copy, which
+ * ends in zero padding so that a string running off the end of a section
+ * still stops inside our allocation.  Every libdw failure means "unknown",
+ * and every walk over DWARF units or DIEs has a fixed upper bound.
+ */
+#include "loader/loader.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COPY_PADDING 64         /* zero bytes after the copy of the file */
+#define MAX_UNITS    100000     /* compilation units scanned per lookup  */
+#define MAX_DIES     1000000    /* DIEs scanned per unit                 */
+
+struct symbolizer {
+    uint8_t *bytes;             /* the copy libelf reads, size + padding */
+    struct symtab tab;
+    Elf *elf;                   /* NULL when the sections are not sane */
+    Dwarf *dwarf;               /* NULL when there is no usable DWARF  */
+};
+
+struct symbolizer *symbolizer_open(const uint8_t *bytes, size_t size)
+{
+    struct symbolizer *s = calloc(1, sizeof *s);
+
+    if (!bytes || size > SIZE_MAX - COPY_PADDING)
+        size = 0;
+    if (s)
+        s->bytes = calloc(1, size + COPY_PADDING);
+    if (!s || !s->bytes) {
+        free(s);
+        return NULL;
+    }
+    if (size)
+        memcpy(s->bytes, bytes, size);
+    loader_symbols(s->bytes, size, &s->tab);
+    if (loader_sections_sane(s->bytes, size) &&
+        elf_version(EV_CURRENT) != EV_NONE)
+        s->elf = elf_memory((char *)s->bytes, size);
+    if (s->elf)
+        s->dwarf = dwarf_begin_elf(s->elf, DWARF_C_READ, NULL);
+    return s;
+}
+
+void symbolizer_close(struct symbolizer *s)
+{
+    if (!s)
+        return;
+    if (s->dwarf)
+        dwarf_end(s->dwarf);
+    if (s->elf)
+        elf_end(s->elf);
+    symtab_free(&s->tab);
+    free(s->bytes);
+    free(s);
+}
+
+/* The compilation unit whose ranges hold addr: through .debug_aranges
+ * when present (and truthful), else by asking every unit. */
+static bool find_unit(Dwarf *dw, Dwarf_Addr addr, Dwarf_Die *cu)
+{
+    Dwarf_CU *unit = NULL;
+
+    if (dwarf_addrdie(dw, addr, cu) && dwarf_haspc(cu, addr) > 0)
+        return true;
+    for (unsigned n = 0; n < MAX_UNITS &&
+         dwarf_get_units(dw, unit, &unit, NULL, NULL, cu, NULL) == 0; n++)
+        if (dwarf_haspc(cu, addr) > 0)
+            return true;
+    return false;
+}
+
+/* The name of the top-level DW_TAG_subprogram holding addr (following
+ * DW_AT_abstract_origin/DW_AT_specification to find it), with *offset =
+ * addr - its low pc. */
+static const char *dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr,
+                                  uint64_t *offset)
+{
+    Dwarf_Die die;
+    Dwarf_Attribute attr;
+    Dwarf_Addr low;
+
+    if (dwarf_child(cu, &die) != 0)
+        return NULL;
+    for (unsigned n = 0; n < MAX_DIES; n++) {
+        if (dwarf_tag(&die) == DW_TAG_subprogram &&
+            dwarf_haspc(&die, addr) > 0 && dwarf_lowpc(&die, &low) == 0 &&
+            low <= addr) {
+            const char *name = dwarf_formstring(
+                dwarf_attr_integrate(&die, DW_AT_name, &attr));
+            if (name && *name) {
+                *offset = addr - low;
+                return name;
+            }
+        }
+        if (dwarf_siblingof(&die, &die) != 0)
+            break;
+    }
+    return NULL;
+}
+
+/* file:line of the line table row for addr in unit cu. */
+static void dwarf_line(Dwarf_Die *cu, Dwarf_Addr addr,
+                       struct code_location *loc)
+{
+    Dwarf_Line *row = dwarf_getsrc_die(cu, addr);
+    const char *path = row ? dwarf_linesrc(row, NULL, NULL) : NULL;
+    int line;
+
+    if (!path || dwarf_lineno(row, &line) != 0 || line <= 0)
+        return;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (*base) {
+        loc->file = base;
+        loc->line = line;
+    }
+}
+
+void symbolize(const struct symbolizer *s, uint64_t addr, bool return_addr,
+               struct code_location *loc)
+{
+    /* A return address follows the call: the call's last byte is addr - 1. */
+    uint64_t at = return_addr && addr > 0 ? addr - 1 : addr;
+    Dwarf_Die cu;
+    uint64_t off = 0;
+
+    memset(loc, 0, sizeof *loc);
+    if (!s)
+        return;
+    const char *name = symtab_lookup(&s->tab, at, &off);
+    bool have_unit = s->dwarf && find_unit(s->dwarf, at, &cu);
+    if (name && !*name)         /* a corrupt string table */
+        name = NULL;
+    if (!name && have_unit)
+        name = dwarf_function(&cu, at, &off);
+    if (name) {
+        loc->function = name;
+        loc->offset = off + (addr - at);
+    }
+    if (have_unit)
+        dwarf_line(&cu, at, loc);
+}
+
+const char *format_location(const struct code_location *loc, uint64_t addr,
+                            char *buf, size_t len)
+{
+    int n;
+
+    if (!buf || len == 0)
+        return buf;
+    if (loc && loc->function)
+        n = snprintf(buf, len, "%s+0x%llx", loc->function,
+                     (unsigned long long)loc->offset);
+    else
+        n = snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+    if (n >= 0 && (size_t)n < len && loc && loc->file && loc->line > 0)
+        snprintf(buf + n, len - (size_t)n, " (%s:%d)", loc->file, loc->line);
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return buf;
+}
+
+/* Reads the frame [rbp, rbp + 16) if it is a plausible one. */
+static bool read_frame(const struct guest_mem *gm, uint64_t rbp,
+                       uint64_t stack_lo, uint64_t stack_hi, uint64_t out[2])
+{
+    const void *p;
+
+    if (rbp == 0 || rbp % 8 != 0 || rbp < stack_lo ||
+        !range_within(rbp, 16, stack_hi))
+        return false;
+    p = guest_mem_ptr(gm, rbp, 16);
+    if (!p)
+        return false;
+    memcpy(out, p, 16);
+    return true;
+}
+
+size_t backtrace_fp(const struct guest_mem *gm, uint64_t rip, uint64_t rbp,
+                    uint64_t stack_lo, uint64_t stack_hi, uint64_t *frames,
+                    size_t max)
+{
+    uint64_t frame[2];          /* saved rbp, return address */
+    size_t n = 0;
+
+    if (max == 0)
+        return 0;
+    frames[n++] = rip;
+    while (n < max && read_frame(gm, rbp, stack_lo, stack_hi, frame) &&
+           frame[1] != 0) {
+        frames[n++] = frame[1];
+        if (frame[0] <= rbp)    /* the chain must climb the stack */
+            break;
+        rbp = frame[0];
+    }
+    return n;
+}

@@ -1,0 +1,827 @@
+/*
+ * Symbolizer unit tests: function+offset and file:line for a real guest
+ * with DWARF (tests/guests/symtest, found through KVMELF_TEST_GUESTS), the
+ * formatted strings, the frame-pointer backtrace over a fake stack with
+ * every stop condition, and hostile files (the loader's bad cases,
+ * truncations, corrupted DWARF) that must only give fewer answers.
+ *
+ * Expected lines are not hard-coded: they are the lines of symtest.c that
+ * carry a LINE:name marker, read at test time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "loader/loader.h"
+#include "tests/support/elfgen.h"
+
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GUEST_NAME  "symtest.elf"
+#define SOURCE_NAME "symtest.c"
+#define SOURCE_PATH "tests/guests/symtest/" SOURCE_NAME
+
+/* The guest ELF, read once for the whole group. */
+static struct loader_file guest;
+static struct symtab guest_syms;
+static char source_path[4096];
+
+struct func {
+    uint64_t addr;
+    uint64_t size;
+};
+
+/* ---- Fixture ------------------------------------------------------------ */
+
+/* The source is found from the working directory (`make check` runs in the
+ * repository root) or from the guests directory upwards. */
+static bool find_source(const char *guests)
+{
+    char dir[sizeof source_path - sizeof SOURCE_PATH - 1];
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "%s", ".");
+    for (int up = 0; up < 6; up++) {
+        snprintf(source_path, sizeof source_path, "%s/%s", dir, SOURCE_PATH);
+        if ((f = fopen(source_path, "r")) != NULL) {
+            fclose(f);
+            return true;
+        }
+        if (up == 0)
+            snprintf(dir, sizeof dir, "%s", guests);
+        else if (strlen(dir) + 4 < sizeof dir)
+            strcat(dir, "/..");
+    }
+    return false;
+}
+
+static int setup_group(void **state)
+{
+    const char *dir = getenv("KVMELF_TEST_GUESTS");
+    char path[4096];
+    struct kerr err;
+
+    (void)state;
+    if (!dir || !*dir) {
+        fprintf(stderr, "test_symbolize: KVMELF_TEST_GUESTS is not set: it "
+                "names the directory with " GUEST_NAME " (make check sets "
+                "it; by hand: KVMELF_TEST_GUESTS=build/tests/guests)\n");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, GUEST_NAME);
+    if (loader_read_file(path, &guest, &err) != 0) {
+        fprintf(stderr, "test_symbolize: %s: %s (make build/tests/guests/"
+                GUEST_NAME ")\n", path, err.msg);
+        return -1;
+    }
+    if (!find_source(dir)) {
+        fprintf(stderr, "test_symbolize: cannot find " SOURCE_PATH
+                " (run from the repository root)\n");
+        return -1;
+    }
+    loader_symbols(guest.bytes, guest.size, &guest_syms);
+    return 0;
+}
+
+static int teardown_group(void **state)
+{
+    (void)state;
+    symtab_free(&guest_syms);
+    loader_file_free(&guest);
+    return 0;
+}
+
+/* The line of symtest.c with the marker LINE:name; exactly one. */
+static int marker_line(const char *name)
+{
+    char want[128], text[512];
+    int line = 0, found = 0;
+    FILE *f = fopen(source_path, "r");
+
+    if (!f)
+        fail_msg("%s: cannot open", source_path);
+    snprintf(want, sizeof want, "/* LINE:%s */", name);
+    while (fgets(text, sizeof text, f)) {
+        line++;
+        if (strstr(text, want)) {
+            assert_int_equal(found, 0);
+            found = line;
+        }
+    }
+    fclose(f);
+    if (!found)
+        fail_msg("%s: no marker %s", source_path, want);
+    return found;
+}
+
+/* A sized symbol of the guest, by name (independent of symbolize). */
+static struct func guest_func(const char *name)
+{
+    for (size_t i = 0; i < guest_syms.count; i++)
+        if (strcmp(guest_syms.names + guest_syms.syms[i].name, name) == 0 &&
+            guest_syms.syms[i].size > 0)
+            return (struct func){ guest_syms.syms[i].addr,
+                                  guest_syms.syms[i].size };
+    fail_msg("%s has no symbol %s", GUEST_NAME, name);
+    return (struct func){ 0, 0 };   /* not reached */
+}
+
+static Elf64_Ehdr ehdr_of(const uint8_t *b)
+{
+    Elf64_Ehdr eh;
+    memcpy(&eh, b, sizeof eh);
+    return eh;
+}
+
+static Elf64_Shdr shdr_of(const uint8_t *b, size_t i)
+{
+    Elf64_Ehdr eh = ehdr_of(b);
+    Elf64_Shdr sh;
+    memcpy(&sh, b + eh.e_shoff + i * sizeof sh, sizeof sh);
+    return sh;
+}
+
+/* Section header index of the guest's section called name, or 0. */
+static size_t guest_section(const char *name)
+{
+    Elf64_Ehdr eh = ehdr_of(guest.bytes);
+    Elf64_Shdr names = shdr_of(guest.bytes, eh.e_shstrndx);
+
+    for (size_t i = 1; i < eh.e_shnum; i++)
+        if (strcmp((const char *)guest.bytes + names.sh_offset +
+                   shdr_of(guest.bytes, i).sh_name, name) == 0)
+            return i;
+    return 0;
+}
+
+/* The guest's code bytes at [vaddr, vaddr + len), through the PT_LOADs. */
+static const uint8_t *guest_code(uint64_t vaddr, uint64_t len)
+{
+    Elf64_Ehdr eh = ehdr_of(guest.bytes);
+
+    for (size_t i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, guest.bytes + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+            vaddr - ph.p_vaddr + len <= ph.p_filesz)
+            return guest.bytes + ph.p_offset + (vaddr - ph.p_vaddr);
+    }
+    fail_msg("0x%llx is not in the file", (unsigned long long)vaddr);
+    return NULL;                    /* not reached */
+}
+
+/* The return address of the one `call rel32` in caller that targets
+ * callee. */
+static uint64_t return_address(struct func caller, struct func callee)
+{
+    const uint8_t *code = guest_code(caller.addr, caller.size);
+    uint64_t found = 0;
+
+    for (uint64_t i = 0; i + 5 <= caller.size; i++) {
+        int32_t rel;
+        memcpy(&rel, code + i + 1, sizeof rel);
+        if (code[i] == 0xe8 &&
+            caller.addr + i + 5 + (uint64_t)(int64_t)rel == callee.addr) {
+            assert_int_equal(found, 0);
+            found = caller.addr + i + 5;
+        }
+    }
+    if (!found)
+        fail_msg("no call from 0x%llx to 0x%llx",
+                 (unsigned long long)caller.addr,
+                 (unsigned long long)callee.addr);
+    return found;
+}
+
+/* A heap copy of the guest's bytes, to corrupt. */
+static uint8_t *guest_copy(void)
+{
+    uint8_t *copy = malloc(guest.size);
+
+    assert_non_null(copy);
+    memcpy(copy, guest.bytes, guest.size);
+    return copy;
+}
+
+static struct symbolizer *open_guest(void)
+{
+    struct symbolizer *s = symbolizer_open(guest.bytes, guest.size);
+    assert_non_null(s);
+    return s;
+}
+
+static void assert_location(const struct code_location *loc,
+                            const char *function, uint64_t offset,
+                            const char *file, int line)
+{
+    if (function) {
+        assert_non_null(loc->function);
+        assert_string_equal(loc->function, function);
+    } else {
+        assert_null(loc->function);
+    }
+    assert_int_equal(loc->offset, offset);
+    if (file) {
+        assert_non_null(loc->file);
+        assert_string_equal(loc->file, file);
+    } else {
+        assert_null(loc->file);
+    }
+    assert_int_equal(loc->line, line);
+}
+
+/* ---- Functions and lines -------------------------------------------------- */
+
+/* Every byte of fn: its name, the right offset, symtest.c and a line
+ * between the function's opening and closing braces. */
+static void check_function_bytes(const struct symbolizer *s, const char *name,
+                                 const char *first, const char *last)
+{
+    struct func f = guest_func(name);
+    int lo = marker_line(first), hi = marker_line(last);
+    struct code_location loc;
+
+    for (uint64_t off = 0; off < f.size; off++) {
+        symbolize(s, f.addr + off, false, &loc);
+        assert_non_null(loc.function);
+        assert_string_equal(loc.function, name);
+        assert_int_equal(loc.offset, off);
+        if (loc.file == NULL)   /* padding after the last instruction */
+            continue;
+        assert_string_equal(loc.file, SOURCE_NAME);
+        assert_in_range(loc.line, lo, hi);
+    }
+}
+
+static void test_functions(void **state)
+{
+    struct symbolizer *s = open_guest();
+
+    (void)state;
+    check_function_bytes(s, "main", "main-entry", "main-end");
+    check_function_bytes(s, "level2", "level2-entry", "level2-end");
+    check_function_bytes(s, "level3", "level3-entry", "level3-end");
+    symbolizer_close(s);
+}
+
+static void test_lines(void **state)
+{
+    struct symbolizer *s = open_guest();
+    struct func l3 = guest_func("level3");
+    struct code_location loc;
+    int body = marker_line("level3-body");
+    bool seen_body = false;
+
+    (void)state;
+    /* The first instruction of level3 is its body (the one-line function
+     * has no prologue to attribute to the brace). */
+    symbolize(s, l3.addr, false, &loc);
+    assert_location(&loc, "level3", 0, SOURCE_NAME, body);
+    for (uint64_t off = 0; off < l3.size; off++) {
+        symbolize(s, l3.addr + off, false, &loc);
+        seen_body |= loc.line == body;
+    }
+    assert_true(seen_body);
+    symbolizer_close(s);
+}
+
+static void check_call_site(const struct symbolizer *s, const char *caller,
+                            const char *callee, const char *call_marker,
+                            const char *end_marker)
+{
+    struct func from = guest_func(caller);
+    uint64_t ret = return_address(from, guest_func(callee));
+    int call_line = marker_line(call_marker);
+    struct code_location loc;
+
+    symbolize(s, ret, true, &loc);
+    assert_location(&loc, caller, ret - from.addr, SOURCE_NAME, call_line);
+    /* The instruction after the call belongs to a later line. */
+    symbolize(s, ret, false, &loc);
+    assert_string_equal(loc.function, caller);
+    assert_int_equal(loc.offset, ret - from.addr);
+    assert_in_range(loc.line, call_line + 1, marker_line(end_marker));
+}
+
+static void test_return_addresses(void **state)
+{
+    struct symbolizer *s = open_guest();
+
+    (void)state;
+    check_call_site(s, "level2", "level3", "level2-call", "level2-end");
+    check_call_site(s, "main", "level2", "main-call", "main-end");
+    symbolizer_close(s);
+}
+
+static void test_unknown_addresses(void **state)
+{
+    struct symbolizer *s = open_guest();
+    struct code_location loc;
+    char buf[64];
+
+    (void)state;
+    memset(&loc, 0x55, sizeof loc);
+    symbolize(s, 0x1000, false, &loc);     /* the monitor's reserved area */
+    assert_location(&loc, NULL, 0, NULL, 0);
+    assert_string_equal(format_location(&loc, 0x1000, buf, sizeof buf),
+                        "0x1000");
+    symbolize(s, 0, true, &loc);
+    assert_location(&loc, NULL, 0, NULL, 0);
+    symbolize(NULL, guest_func("main").addr, false, &loc);
+    assert_location(&loc, NULL, 0, NULL, 0);
+    symbolizer_close(s);
+    symbolizer_close(NULL);
+}
+
+/* The caller may free its bytes once the symbolizer is open. */
+static void test_keeps_own_copy(void **state)
+{
+    uint8_t *copy = guest_copy();
+    struct func l3 = guest_func("level3");
+    struct code_location loc;
+
+    (void)state;
+    struct symbolizer *s = symbolizer_open(copy, guest.size);
+    memset(copy, 0xff, guest.size);
+    free(copy);
+    symbolize(s, l3.addr + 1, false, &loc);
+    assert_location(&loc, "level3", 1, SOURCE_NAME,
+                    marker_line("level3-body"));
+    symbolizer_close(s);
+}
+
+static void test_format(void **state)
+{
+    struct symbolizer *s = open_guest();
+    struct func l2 = guest_func("level2");
+    uint64_t ret = return_address(l2, guest_func("level3"));
+    struct code_location loc;
+    char buf[128], want[128];
+
+    (void)state;
+    symbolize(s, ret, true, &loc);
+    snprintf(want, sizeof want, "level2+0x%llx (symtest.c:%d)",
+             (unsigned long long)(ret - l2.addr), marker_line("level2-call"));
+    assert_string_equal(format_location(&loc, ret, buf, sizeof buf), want);
+    symbolizer_close(s);
+
+    loc = (struct code_location){ "main", 0x3a, "crash.c", 42 };
+    assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
+                        "main+0x3a (crash.c:42)");
+    assert_ptr_equal(format_location(&loc, 0, buf, sizeof buf), buf);
+    loc = (struct code_location){ "main", 0x3a, NULL, 0 };
+    assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
+                        "main+0x3a");
+    loc = (struct code_location){ "main", 0, "crash.c", 0 };
+    assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
+                        "main+0x0");
+    loc = (struct code_location){ NULL, 0, "crash.c", 42 };
+    assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
+                        "0x10004a (crash.c:42)");
+    loc = (struct code_location){ NULL, 0, NULL, 0 };
+    assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
+                        "0x10004a");
+    assert_string_equal(format_location(NULL, 0xffffffffffffffffULL, buf,
+                                        sizeof buf), "0xffffffffffffffff");
+    /* Names from the file cannot reach a terminal as control characters. */
+    loc = (struct code_location){ "ev\x1b[2Jil\x7f", 1, "a\nb.c", 7 };
+    assert_string_equal(format_location(&loc, 0, buf, sizeof buf),
+                        "ev?[2Jil?+0x1 (a?b.c:7)");
+    /* Truncation keeps the terminator; len 0 writes nothing. */
+    loc = (struct code_location){ "main", 0x3a, "crash.c", 42 };
+    assert_string_equal(format_location(&loc, 0, buf, 5), "main");
+    assert_string_equal(format_location(&loc, 0, buf, 12), "main+0x3a (");
+    assert_string_equal(format_location(&loc, 0, buf, 1), "");
+    buf[0] = 'X';
+    format_location(&loc, 0, buf, 0);
+    assert_int_equal(buf[0], 'X');
+}
+
+/* ---- Degraded files: DWARF fallbacks ------------------------------------ */
+
+/* Without a symbol table the function names come from DWARF. */
+static void test_dwarf_function_names(void **state)
+{
+    size_t sym = guest_section(".symtab");
+    uint8_t *copy = guest_copy();
+    struct func l3 = guest_func("level3"), l2 = guest_func("level2");
+    struct code_location loc;
+
+    (void)state;
+    assert_int_not_equal(sym, 0);
+    Elf64_Shdr sh = shdr_of(copy, sym);
+    sh.sh_type = SHT_PROGBITS;
+    memcpy(copy + ehdr_of(copy).e_shoff + sym * sizeof sh, &sh, sizeof sh);
+    struct symbolizer *s = symbolizer_open(copy, guest.size);
+    free(copy);
+    symbolize(s, l3.addr + 2, false, &loc);
+    assert_location(&loc, "level3", 2, SOURCE_NAME,
+                    marker_line("level3-body"));
+    uint64_t ret = return_address(l2, l3);
+    symbolize(s, ret, true, &loc);
+    assert_location(&loc, "level2", ret - l2.addr, SOURCE_NAME,
+                    marker_line("level2-call"));
+    symbolize(s, 0x1000, false, &loc);
+    assert_location(&loc, NULL, 0, NULL, 0);
+    symbolizer_close(s);
+}
+
+/* An empty symbol name (st_name at a NUL of .strtab) is no name: DWARF's
+ * is used instead. */
+static void test_empty_symbol_name(void **state)
+{
+    size_t sym = guest_section(".symtab");
+    uint8_t *copy = guest_copy();
+    struct func l3 = guest_func("level3");
+    struct code_location loc;
+    size_t renamed = 0;
+
+    (void)state;
+    Elf64_Shdr sh = shdr_of(copy, sym);
+    Elf64_Shdr str = shdr_of(copy, sh.sh_link);
+    for (size_t i = 1; i < sh.sh_size / sizeof(Elf64_Sym); i++) {
+        Elf64_Sym s;
+        uint8_t *at = copy + sh.sh_offset + i * sizeof s;
+        memcpy(&s, at, sizeof s);
+        if (strcmp((const char *)copy + str.sh_offset + s.st_name,
+                   "level3") == 0) {
+            s.st_name += (uint32_t)strlen("level3");
+            memcpy(at, &s, sizeof s);
+            renamed++;
+        }
+    }
+    assert_int_equal(renamed, 1);
+    struct symbolizer *s = symbolizer_open(copy, guest.size);
+    free(copy);
+    symbolize(s, l3.addr + 1, false, &loc);
+    assert_location(&loc, "level3", 1, SOURCE_NAME,
+                    marker_line("level3-body"));
+    symbolizer_close(s);
+}
+
+/* Without .debug_aranges every unit is asked for the address. */
+static void test_without_aranges(void **state)
+{
+    size_t ar = guest_section(".debug_aranges");
+    uint8_t *copy = guest_copy();
+    struct func main_fn = guest_func("main");
+    struct code_location loc;
+
+    (void)state;
+    assert_int_not_equal(ar, 0);
+    Elf64_Shdr names = shdr_of(copy, ehdr_of(copy).e_shstrndx);
+    copy[names.sh_offset + shdr_of(copy, ar).sh_name + 1] = 'X'; /* .Xebug */
+    struct symbolizer *s = symbolizer_open(copy, guest.size);
+    free(copy);
+    uint64_t ret = return_address(main_fn, guest_func("level2"));
+    symbolize(s, ret, true, &loc);
+    assert_location(&loc, "main", ret - main_fn.addr, SOURCE_NAME,
+                    marker_line("main-call"));
+    symbolizer_close(s);
+}
+
+/* The generated image has symbols but no DWARF. */
+static void test_symbols_only(void **state)
+{
+    struct elfgen g = { 0 };
+    struct code_location loc;
+    char buf[64];
+
+    (void)state;
+    elfgen_valid(&g);
+    struct symbolizer *s = symbolizer_open(g.bytes, g.size);
+    elfgen_free(&g);
+    symbolize(s, ELFGEN_TEXT_VADDR + 2, false, &loc);
+    assert_location(&loc, "_start", 2, NULL, 0);
+    assert_string_equal(format_location(&loc, ELFGEN_TEXT_VADDR + 2, buf,
+                                         sizeof buf), "_start+0x2");
+    symbolize(s, ELFGEN_TEXT_VADDR + 2, true, &loc);
+    assert_location(&loc, "_start", 2, NULL, 0);
+    symbolizer_close(s);
+    s = symbolizer_open(NULL, 0);
+    assert_non_null(s);
+    symbolize(s, ELFGEN_TEXT_VADDR, false, &loc);
+    assert_location(&loc, NULL, 0, NULL, 0);
+    symbolizer_close(s);
+}
+
+/* ---- Hostile files ------------------------------------------------------ */
+
+/* Writes section header i of g with one field changed by edit. */
+static bool sane_after(void (*edit)(Elf64_Shdr *), size_t i)
+{
+    struct elfgen g = { 0 };
+
+    elfgen_valid(&g);
+    if (edit)
+        edit(elfgen_shdr(&g, (unsigned)i));
+    bool sane = loader_sections_sane(g.bytes, g.size);
+    elfgen_free(&g);
+    return sane;
+}
+
+static void e_past_eof(Elf64_Shdr *sh) { sh->sh_offset = 0x100000; }
+static void e_size_wraps(Elf64_Shdr *sh) { sh->sh_size = ~0ULL - 8; }
+static void e_nobits(Elf64_Shdr *sh)
+{
+    sh->sh_type = SHT_NOBITS;
+    sh->sh_offset = ~0ULL;
+}
+
+static void test_sections_sane(void **state)
+{
+    struct elfgen g = { 0 };
+
+    (void)state;
+    assert_true(loader_sections_sane(guest.bytes, guest.size));
+    assert_false(loader_sections_sane(guest.bytes, guest.size - 1));
+    assert_false(loader_sections_sane(NULL, 0));
+    assert_true(sane_after(NULL, 0));
+    assert_false(sane_after(e_past_eof, ELFGEN_SYMTAB_INDEX));
+    assert_false(sane_after(e_size_wraps, 1));
+    assert_true(sane_after(e_nobits, ELFGEN_SYMTAB_INDEX));
+    elfgen_valid(&g);
+    elfgen_ehdr(&g)->e_shstrndx = elfgen_ehdr(&g)->e_shnum;
+    assert_false(loader_sections_sane(g.bytes, g.size));
+    elfgen_ehdr(&g)->e_shstrndx = 0;
+    assert_false(loader_sections_sane(g.bytes, g.size));
+    elfgen_ehdr(&g)->e_shstrndx = 1;
+    elfgen_ehdr(&g)->e_shoff = g.size - 64;
+    assert_false(loader_sections_sane(g.bytes, g.size));
+    elfgen_free(&g);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;   /* fixed seed */
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Opens bytes and asks about the guest's functions, its call sites and a
+ * few random addresses; every answer must be well formed. */
+static void exercise(const uint8_t *bytes, size_t size)
+{
+    struct symbolizer *s = symbolizer_open(bytes, size);
+    const char *names[] = { "main", "level2", "level3", "vprintf" };
+    struct code_location loc;
+    char buf[256];
+
+    assert_non_null(s);
+    for (size_t i = 0; i < ARRAY_SIZE(names) + 4; i++) {
+        uint64_t addr = i < ARRAY_SIZE(names)
+                        ? guest_func(names[i]).addr + rng() % 8
+                        : 0x100000 + rng() % 0x3000;
+        for (int ret = 0; ret < 2; ret++) {
+            symbolize(s, addr, ret != 0, &loc);
+            format_location(&loc, addr, buf, sizeof buf);
+            assert_true(strlen(buf) < sizeof buf);
+            /* Reads the whole strings (ASan checks the bounds). */
+            if (loc.function)
+                assert_true(strlen(loc.function) > 0);
+            if (loc.file)
+                assert_true(strlen(loc.file) > 0);
+        }
+    }
+    symbolizer_close(s);
+}
+
+static void test_bad_elf_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < bad_elf_case_count; i++) {
+        struct elfgen g = { 0 };
+        bad_elf_cases[i].make(&g);
+        exercise(g.bytes, g.size);
+        elfgen_free(&g);
+    }
+}
+
+/* A cut section header table means no sections at all: no symbols, no
+ * DWARF. */
+static void test_truncations(void **state)
+{
+    uint64_t table_end = ehdr_of(guest.bytes).e_shoff +
+                         (uint64_t)ehdr_of(guest.bytes).e_shnum * 64;
+    struct func main_fn = guest_func("main");
+    struct code_location loc;
+
+    (void)state;
+    assert_int_equal(table_end, guest.size);  /* ld puts the table last */
+    for (size_t i = 0; i < 50; i++) {
+        size_t len = guest.size * i / 50 + i % 7;
+        struct symbolizer *s = symbolizer_open(guest.bytes, len);
+        symbolize(s, main_fn.addr, false, &loc);
+        assert_location(&loc, NULL, 0, NULL, 0);
+        symbolizer_close(s);
+        exercise(guest.bytes, len);
+    }
+}
+
+/* Sane section headers over cut or corrupted DWARF. */
+static void test_corrupt_dwarf(void **state)
+{
+    uint8_t *copy = guest_copy();
+    size_t debug[32], ndebug = 0;
+    Elf64_Ehdr eh = ehdr_of(guest.bytes);
+    Elf64_Shdr names = shdr_of(guest.bytes, eh.e_shstrndx);
+
+    (void)state;
+    for (size_t i = 1; i < eh.e_shnum && ndebug < ARRAY_SIZE(debug); i++)
+        if (strncmp((const char *)guest.bytes + names.sh_offset +
+                    shdr_of(guest.bytes, i).sh_name, ".debug_", 7) == 0)
+            debug[ndebug++] = i;
+    assert_true(ndebug >= 4);
+    /* Each .debug_* section cut short. */
+    for (size_t d = 0; d < ndebug; d++)
+        for (uint64_t k = 0; k < 10; k++) {
+            memcpy(copy, guest.bytes, guest.size);
+            Elf64_Shdr sh = shdr_of(copy, debug[d]);
+            sh.sh_size = sh.sh_size * k / 10 + k % 3;
+            memcpy(copy + eh.e_shoff + debug[d] * sizeof sh, &sh, sizeof sh);
+            exercise(copy, guest.size);
+        }
+    /* Random bytes changed inside the .debug_* sections, half of them in
+     * the first 64 bytes, where the unit and table headers are. */
+    for (int round = 0; round < 2000; round++) {
+        memcpy(copy, guest.bytes, guest.size);
+        for (uint64_t n = 1 + rng() % 8; n > 0; n--) {
+            Elf64_Shdr sh = shdr_of(copy, debug[rng() % ndebug]);
+            uint64_t span = rng() % 2 && sh.sh_size > 64 ? 64 : sh.sh_size;
+            if (span)
+                copy[sh.sh_offset + rng() % span] ^=
+                    (uint8_t)(1 + rng() % 255);
+        }
+        exercise(copy, guest.size);
+    }
+    /* And anywhere in the file. */
+    for (int round = 0; round < 300; round++) {
+        memcpy(copy, guest.bytes, guest.size);
+        for (uint64_t n = 1 + rng() % 4; n > 0; n--)
+            copy[rng() % guest.size] ^= (uint8_t)(1 + rng() % 255);
+        exercise(copy, guest.size);
+    }
+    free(copy);
+}
+
+/* ---- Backtraces ------------------------------------------------------------ */
+
+#define RAM       (4ULL << 20)
+#define STACK_LO  0x3c0000ULL
+#define STACK_HI  RAM
+#define F0        0x3ffe00ULL   /* innermost frame */
+#define F1        0x3ffe40ULL
+#define F2        0x3ffe80ULL   /* outermost frame */
+#define RIP       0x100abcULL
+#define RET1      0x100111ULL
+#define RET2      0x100222ULL
+#define RET3      0x100333ULL
+#define UNTOUCHED 0xaaaaaaaaaaaaaaaaULL
+
+static struct guest_mem stack_mem;
+
+static int setup_stack(void **state)
+{
+    struct kerr err;
+
+    (void)state;
+    if (guest_mem_init(&stack_mem, RAM, &err) != 0) {
+        fprintf(stderr, "guest_mem_init: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown_stack(void **state)
+{
+    (void)state;
+    guest_mem_fini(&stack_mem);
+    return 0;
+}
+
+static void put_frame(uint64_t rbp, uint64_t saved_rbp, uint64_t ret)
+{
+    uint64_t frame[2] = { saved_rbp, ret };
+    void *p = guest_mem_ptr(&stack_mem, rbp, sizeof frame);
+
+    assert_non_null(p);
+    memcpy(p, frame, sizeof frame);
+}
+
+/* main <- level2 <- level3 style: three frames, the last with rbp 0. */
+static void build_chain(void)
+{
+    put_frame(F0, F1, RET1);
+    put_frame(F1, F2, RET2);
+    put_frame(F2, 0, RET3);
+}
+
+/* Runs backtrace_fp and compares with the n expected frames; the frames
+ * after them must stay untouched. */
+static void expect_trace(uint64_t rbp, uint64_t lo, uint64_t hi, size_t max,
+                         size_t n, const uint64_t *want)
+{
+    uint64_t frames[8];
+
+    for (size_t i = 0; i < ARRAY_SIZE(frames); i++)
+        frames[i] = UNTOUCHED;
+    assert_true(max <= ARRAY_SIZE(frames));
+    assert_int_equal(backtrace_fp(&stack_mem, RIP, rbp, lo, hi, frames, max),
+                     n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(frames[i], want[i]);
+    for (size_t i = n; i < ARRAY_SIZE(frames); i++)
+        assert_int_equal(frames[i], UNTOUCHED);
+}
+
+static const uint64_t full[] = { RIP, RET1, RET2, RET3 };
+
+static void test_backtrace_chain(void **state)
+{
+    (void)state;
+    build_chain();
+    expect_trace(F0, STACK_LO, STACK_HI, 8, 4, full);
+    /* The chain may start at a middle frame. */
+    expect_trace(F1, STACK_LO, STACK_HI, 8, 3,
+                 (const uint64_t[]){ RIP, RET2, RET3 });
+    /* max frames. */
+    expect_trace(F0, STACK_LO, STACK_HI, 4, 4, full);
+    expect_trace(F0, STACK_LO, STACK_HI, 3, 3, full);
+    expect_trace(F0, STACK_LO, STACK_HI, 2, 2, full);
+    expect_trace(F0, STACK_LO, STACK_HI, 1, 1, full);
+    expect_trace(F0, STACK_LO, STACK_HI, 0, 0, full);
+}
+
+static void test_backtrace_stops(void **state)
+{
+    (void)state;
+    /* rbp 0 at the start: only rip. */
+    build_chain();
+    expect_trace(0, STACK_LO, STACK_HI, 8, 1, full);
+    /* Loops: a saved rbp back to an inner frame, or to its own frame. */
+    put_frame(F2, F0, RET3);
+    expect_trace(F0, STACK_LO, STACK_HI, 8, 4, full);
+    put_frame(F2, F2, RET3);
+    expect_trace(F0, STACK_LO, STACK_HI, 8, 4, full);
+    put_frame(F2, F1, RET3);
+    expect_trace(F0, STACK_LO, STACK_HI, 8, 4, full);
+    /* Misaligned: a saved rbp, or the starting one. */
+    put_frame(F2 + 0x40 + 4, 0, 0x100444);
+    put_frame(F2, F2 + 0x40 + 4, RET3);
+    expect_trace(F0, STACK_LO, STACK_HI, 8, 4, full);
+    put_frame(F0 + 4, F1, 0x100555);
+    expect_trace(F0 + 4, STACK_LO, STACK_HI, 8, 1, full);
+    /* Outside the stack: the frame straddles its top, starts above it
+     * or below its bottom. */
+    build_chain();
+    expect_trace(F0, STACK_LO, F2 + 8, 8, 3, full);
+    expect_trace(F0, STACK_LO, F2, 8, 3, full);
+    expect_trace(F0, STACK_LO, F2 + 16, 8, 4, full);
+    expect_trace(F0, F0 + 8, STACK_HI, 8, 1, full);
+    expect_trace(F0, F1, STACK_HI, 8, 1, full);
+    /* Beyond guest RAM, with a stack range that would allow it. */
+    put_frame(F2, RAM - 8, RET3);
+    expect_trace(F0, STACK_LO, UINT64_MAX, 8, 4, full);
+    put_frame(F2, RAM, RET3);
+    expect_trace(F0, STACK_LO, UINT64_MAX, 8, 4, full);
+    put_frame(F2, 0xfffffffffffffff8ULL, RET3);
+    expect_trace(F0, STACK_LO, UINT64_MAX, 8, 4, full);
+    expect_trace(RAM + 0x1000, 0, UINT64_MAX, 8, 1, full);
+    /* A return address of 0 ends the chain. */
+    build_chain();
+    put_frame(F2, 0, 0);
+    expect_trace(F0, STACK_LO, STACK_HI, 8, 3, full);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_return_addresses),
+        cmocka_unit_test(test_unknown_addresses),
+        cmocka_unit_test(test_keeps_own_copy),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_dwarf_function_names),
+        cmocka_unit_test(test_empty_symbol_name),
+        cmocka_unit_test(test_without_aranges),
+        cmocka_unit_test(test_symbols_only),
+        cmocka_unit_test(test_sections_sane),
+        cmocka_unit_test(test_bad_elf_cases),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_corrupt_dwarf),
+        cmocka_unit_test_setup_teardown(test_backtrace_chain, setup_stack,
+                                        teardown_stack),
+        cmocka_unit_test_setup_teardown(test_backtrace_stops, setup_stack,
+                                        teardown_stack),
+    };
+    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
