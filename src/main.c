@@ -43,7 +43,8 @@ static const char usage_text[] =
 "as (v << 1) | 1, HLT = 0); 124 timeout; 125 kvmelf could not run the guest\n"
 "(usage, bad ELF); 126 this host cannot run guests (no /dev/kvm, permission,\n"
 "API version); 128+N the guest crashed with what a native program would get\n"
-"as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE); 130/143 SIGINT/SIGTERM;\n"
+"as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS);\n"
+"130/143 SIGINT/SIGTERM;\n"
 "141 stdout was closed.\n"
 "\n"
 "Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n";
@@ -172,26 +173,10 @@ static void warn_line(void *ctx, const char *msg)
     fprintf(stderr, "kvmelf: %s: %s\n", s->opts->path, msg);
 }
 
-/* ELF file -> validated plan.  The file is read and checked before KVM is
- * touched, so a bad file is reported the same on any host. */
-static int load_stage(struct session *s, struct kerr *err)
-{
-    struct load_window win = loader_window(s->opts->mem);
-
-    if (loader_read_file(s->opts->path, &s->file, err) < 0 ||
-        loader_plan(s->file.bytes, s->file.size, &win, &s->plan, err) < 0)
-        return -1;
-    s->symbolizer = symbolizer_open(s->file.bytes, s->file.size);
-    if (!s->symbolizer)
-        return kerr_set(err, "out of memory reading symbols");
-    return 0;
-}
-
-/* What paging needs of the plan: each segment's bytes and rights. */
+/* What paging needs of the plan: each segment's bytes and rights.  The
+ * host's paging features are filled in once KVM is open. */
 static void paging_stage_config(struct session *s)
 {
-    const struct vm_caps *caps = vm_caps(s->vm);
-
     for (unsigned i = 0; i < s->plan.nsegs; i++) {
         const struct load_segment *seg = &s->plan.segs[i];
         s->perms[i] = (struct segment_perm){
@@ -202,10 +187,29 @@ static void paging_stage_config(struct session *s)
         };
     }
     s->paging = (struct paging_config){
-        .ram_size = s->opts->mem, .huge_1g = caps->huge_1g, .nx = caps->nx,
-        .allow_wx = s->opts->allow_wx, .segs = s->perms,
-        .nsegs = s->plan.nsegs,
+        .ram_size = s->opts->mem, .allow_wx = s->opts->allow_wx,
+        .segs = s->perms, .nsegs = s->plan.nsegs,
     };
+}
+
+/* ELF file -> validated plan.  The file is read and checked before KVM is
+ * touched, so a bad file is reported the same on any host. */
+static int load_stage(struct session *s, struct kerr *err)
+{
+    struct load_window win = loader_window(s->opts->mem);
+
+    if (loader_read_file(s->opts->path, &s->file, err) < 0 ||
+        loader_plan(s->file.bytes, s->file.size, &win, &s->plan, err) < 0)
+        return -1;
+    /* The W^X rule is a property of the file too: check it here. */
+    struct memory_map map;
+    paging_stage_config(s);
+    if (paging_memory_map(&s->paging, &map, err) < 0)
+        return -1;
+    s->symbolizer = symbolizer_open(s->file.bytes, s->file.size);
+    if (!s->symbolizer)
+        return kerr_set(err, "out of memory reading symbols");
+    return 0;
 }
 
 /* Guest memory image: monitor area, segments, boot info. */
@@ -218,7 +222,8 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
         .ring0 = s->opts->ring0,
     };
 
-    paging_stage_config(s);
+    s->paging.huge_1g = vm_caps(s->vm)->huge_1g;
+    s->paging.nx = vm_caps(s->vm)->nx;
     if (guest_mem_init(&s->gm, s->opts->mem, err) < 0 ||
         paging_setup(&s->gm, &s->paging, tables, err) < 0 ||
         loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||

@@ -189,8 +189,9 @@ static int bad_port(struct vm *vm, const struct kvm_run *run, const char *why,
     for (unsigned i = 0; i < vm->nwarned; i++)
         if (vm->warned[i] == port)
             return 0;
-    if (vm->nwarned < WARNED_PORTS)
-        vm->warned[vm->nwarned++] = port;
+    if (vm->nwarned == WARNED_PORTS)
+        return 0;            /* the last warning said so */
+    vm->warned[vm->nwarned++] = port;
     if (out_flush(vm, err) < 0)
         return -1;
     if (vm->opts->warn) {
