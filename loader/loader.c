@@ -110,7 +110,7 @@ void loader_file_free(struct loader_file *file)
 
 struct load_window loader_window(uint64_t ram_size)
 {
-    const uint64_t top = KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE;
+    const uint64_t top = KVMELF_TOP_RESERVE;
     struct load_window w = {
         .lo = KVMELF_RESERVED_END,
         .hi = KVMELF_RESERVED_END,
@@ -273,7 +273,7 @@ static int check_file_range(const Elf64_Phdr *ph, unsigned i, size_t size,
 static int check_window(const Elf64_Phdr *ph, unsigned i,
                         const struct load_window *win, struct kerr *err)
 {
-    const uint64_t top = KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE;
+    const uint64_t top = KVMELF_TOP_RESERVE;
     uint64_t start = ph->p_vaddr, end;
     char name[80], sz[32];
 

@@ -43,7 +43,7 @@ int paging_write_boot_info(const struct guest_mem *gm,
     if (argc == 0)
         *cmd = '\0';
 
-    gpa_t heap_end = bp->ram_size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE;
+    gpa_t heap_end = bp->ram_size - KVMELF_TOP_RESERVE;
     *info = (struct kvmelf_boot_info){
         .magic = KVMELF_BOOT_MAGIC,
         .abi_version = KVMELF_ABI_VERSION,

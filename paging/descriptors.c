@@ -147,9 +147,9 @@ static void write_idt(uint8_t *idt)
 extern const uint8_t kvmelf_stub_image[], kvmelf_stub_image_end[];
 
 int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
-                 struct cpu_tables *out, struct kerr *err)
+                 const struct memory_map *map, struct cpu_tables *out,
+                 struct kerr *err)
 {
-    struct memory_map map;
     size_t stub_size = (size_t)(kvmelf_stub_image_end - kvmelf_stub_image);
     uint8_t *gdt = guest_mem_ptr(gm, KVMELF_GDT_ADDR, KVMELF_PAGE_SIZE);
     uint8_t *idt = guest_mem_ptr(gm, KVMELF_IDT_ADDR, KVMELF_PAGE_SIZE);
@@ -161,8 +161,7 @@ int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
     if (stub_size > KVMELF_KSTACK_ADDR - KVMELF_STUB_ADDR)
         return kerr_set(err, "internal error: exception stubs (%zu bytes) "
                         "overflow their pages", stub_size);
-    if (paging_memory_map(cfg, &map, err) < 0 ||
-        paging_build_tables(gm, cfg, &map, &out->cr3, &out->page_table_bytes,
+    if (paging_build_tables(gm, cfg, map, &out->cr3, &out->page_table_bytes,
                             err) < 0)
         return -1;
     write_gdt(gdt);

@@ -124,12 +124,11 @@ int paging_memory_map(const struct paging_config *cfg, struct memory_map *map,
                       struct kerr *err)
 {
     const uint64_t ram_size = cfg->ram_size;
-    const uint64_t top_reserve = KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE;
     char ram[32];
 
     map->count = 0;
     if (ram_size % KVMELF_PAGE_SIZE || ram_size < KVMELF_RESERVED_END ||
-        ram_size - KVMELF_RESERVED_END < top_reserve)
+        ram_size - KVMELF_RESERVED_END < KVMELF_TOP_RESERVE)
         return kerr_set(err, "guest RAM of %s cannot hold the monitor's "
                         "area, a stack and a program",
                         format_size(ram_size, ram, sizeof ram));

@@ -52,7 +52,8 @@
 #define X86_PAGE_2M         (1ULL << 21)
 #define X86_PAGE_1G         (1ULL << 30)
 
-/* Exception vectors that push an error code (SDM Vol. 3A, table 6-1). */
+/* Exception vectors kvmelf names (SDM Vol. 3A, table 6-1); which of them
+ * push an error code is KVMELF_ERRCODE_VECTORS in abi.h. */
 #define X86_VEC_DE   0
 #define X86_VEC_DB   1
 #define X86_VEC_NMI  2
@@ -61,7 +62,10 @@
 #define X86_VEC_DF   8
 #define X86_VEC_GP   13
 #define X86_VEC_PF   14
+#define X86_VEC_MF   16
+#define X86_VEC_AC   17
 #define X86_VEC_MC   18
+#define X86_VEC_XM   19
 bool x86_vector_has_error_code(unsigned vector);
 const char *x86_vector_name(unsigned vector);
 
@@ -193,10 +197,12 @@ struct cpu_tables {
     uint64_t page_table_bytes;
 };
 
-/* Writes page tables, GDT, TSS (RSP0, IST stacks, I/O bitmap letting every
- * port but KVMELF_PORT_TRAP through), IDT and stubs. */
+/* Writes page tables for map (from paging_memory_map(cfg)), GDT, TSS
+ * (RSP0, IST stacks, I/O bitmap letting every port but KVMELF_PORT_TRAP
+ * through), IDT and stubs. */
 int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
-                 struct cpu_tables *out, struct kerr *err);
+                 const struct memory_map *map, struct cpu_tables *out,
+                 struct kerr *err);
 
 /* Writes struct kvmelf_boot_info and argv (pointer array + strings) into
  * the boot info / argument pages.  Fails with a clear message when the

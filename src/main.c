@@ -162,6 +162,7 @@ struct session {
     struct load_plan plan;
     struct segment_perm perms[LOADER_MAX_SEGMENTS];
     struct paging_config paging;
+    struct memory_map map;          /* built once: tables and reports */
     struct symbolizer *symbolizer;
     struct guest_mem gm;
     struct vm *vm;
@@ -173,9 +174,11 @@ static void warn_line(void *ctx, const char *msg)
     fprintf(stderr, "kvmelf: %s: %s\n", s->opts->path, msg);
 }
 
-/* What paging needs of the plan: each segment's bytes and rights.  The
- * host's paging features are filled in once KVM is open. */
-static void paging_stage_config(struct session *s)
+/* The memory map from the plan: each segment's pages with its rights.
+ * It also applies the W^X rule, a property of the file like the loader's
+ * rules, so it runs before KVM is opened.  The host's paging features
+ * (1 GiB pages, NX) matter only for the tables and are added later. */
+static int map_stage(struct session *s, struct kerr *err)
 {
     for (unsigned i = 0; i < s->plan.nsegs; i++) {
         const struct load_segment *seg = &s->plan.segs[i];
@@ -190,6 +193,7 @@ static void paging_stage_config(struct session *s)
         .ram_size = s->opts->mem, .allow_wx = s->opts->allow_wx,
         .segs = s->perms, .nsegs = s->plan.nsegs,
     };
+    return paging_memory_map(&s->paging, &s->map, err);
 }
 
 /* ELF file -> validated plan.  The file is read and checked before KVM is
@@ -199,12 +203,8 @@ static int load_stage(struct session *s, struct kerr *err)
     struct load_window win = loader_window(s->opts->mem);
 
     if (loader_read_file(s->opts->path, &s->file, err) < 0 ||
-        loader_plan(s->file.bytes, s->file.size, &win, &s->plan, err) < 0)
-        return -1;
-    /* The W^X rule is a property of the file too: check it here. */
-    struct memory_map map;
-    paging_stage_config(s);
-    if (paging_memory_map(&s->paging, &map, err) < 0)
+        loader_plan(s->file.bytes, s->file.size, &win, &s->plan, err) < 0 ||
+        map_stage(s, err) < 0)
         return -1;
     s->symbolizer = symbolizer_open(s->file.bytes, s->file.size);
     if (!s->symbolizer)
@@ -225,7 +225,7 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
     s->paging.huge_1g = vm_caps(s->vm)->huge_1g;
     s->paging.nx = vm_caps(s->vm)->nx;
     if (guest_mem_init(&s->gm, s->opts->mem, err) < 0 ||
-        paging_setup(&s->gm, &s->paging, tables, err) < 0 ||
+        paging_setup(&s->gm, &s->paging, &s->map, tables, err) < 0 ||
         loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
         paging_write_boot_info(&s->gm, &bp, err) < 0)
         return -1;
@@ -243,15 +243,11 @@ static int outcome_status(const struct session *s, const struct run_result *r)
         return r->status;
     case RUN_CRASHED: {
         char prefix[512];
-        struct memory_map map;
-        struct kerr err;
         snprintf(prefix, sizeof prefix, "kvmelf: %s: ", path);
         struct crash_context ctx = {
-            .prefix = prefix, .symbolizer = s->symbolizer, .map = &map, .gm = &s->gm,
-            .ram_size = s->opts->mem, .ring0 = s->opts->ring0,
+            .prefix = prefix, .symbolizer = s->symbolizer, .map = &s->map,
+            .gm = &s->gm, .ram_size = s->opts->mem, .ring0 = s->opts->ring0,
         };
-        if (paging_memory_map(&s->paging, &map, &err) < 0)
-            map.count = 0;          /* it was built once: cannot fail now */
         report_crash(stderr, r, &ctx);
         return STATUS_SIGNAL_BASE + crash_signal(&r->crash);
     }

@@ -9,10 +9,6 @@
 #define PF_USER    (1u << 2)
 #define PF_FETCH   (1u << 4)
 
-#define X86_VEC_MF 16
-#define X86_VEC_AC 17
-#define X86_VEC_XM 19
-
 int crash_signal(const struct crash_info *c)
 {
     if (c->kind == CRASH_MMIO)

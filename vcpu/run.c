@@ -173,7 +173,6 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
         if (stop_signal)
             return 1;
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
-        res->exits++;
         if (r < 0 && errno == EINTR) {
             vm->run->immediate_exit = 0;
             continue;

@@ -115,7 +115,6 @@ struct run_result {
     struct guest_regs regs;  /* at the end (for a crash: at the fault)  */
     bool have_sregs;         /* with run_options.want_sregs or a crash  */
     struct guest_sregs sregs;
-    uint64_t exits;      /* KVM_RUN returns                             */
 };
 
 /* Runs the guest until it ends.  Returns 0 with *res filled, or -1 with

@@ -6,7 +6,8 @@
  * built against the old values could misbehave.
  *
  * Only #define lines may appear outside the C-only section below, and their
- * values must be plain integers so that ld can read them too.
+ * values must be integers (or parenthesized sums of them, which ld also
+ * evaluates) without C suffixes, so that ld and gas can read them too.
  */
 #ifndef KVMELF_ABI_H
 #define KVMELF_ABI_H
@@ -40,6 +41,8 @@
  * RAM size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE). */
 #define KVMELF_STACK_SIZE       0x40000  /* 256 KiB                          */
 #define KVMELF_GUARD_SIZE       0x1000
+/* What the top of RAM holds besides segments and heap: stack + guard. */
+#define KVMELF_TOP_RESERVE      (KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE)
 
 #define KVMELF_MEM_DEFAULT      0x4000000    /* 64 MiB */
 #define KVMELF_MEM_MIN          0x200000     /* 2 MiB  */

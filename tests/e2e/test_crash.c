@@ -281,25 +281,13 @@ static void test_source_lines(void **state)
 
 /* ---- main ------------------------------------------------------------ */
 
-static const char *need_env(const char *name)
-{
-    const char *v = getenv(name);
-
-    if (!v || !*v) {
-        fprintf(stderr, "test_crash: %s is not set; run through `make check` "
-                "or set KVMELF and KVMELF_TEST_GUESTS\n", name);
-        exit(2);
-    }
-    return v;
-}
-
 int main(void)
 {
     struct CMUnitTest tests[ARRAY_LEN(cases) + 1];
     size_t n = 0;
 
-    kvmelf_bin = need_env("KVMELF");
-    tguests_dir = need_env("KVMELF_TEST_GUESTS");
+    kvmelf_bin = proc_need_env("KVMELF");
+    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
     kvm_probe();
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         tests[n++] = (struct CMUnitTest){

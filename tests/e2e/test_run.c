@@ -36,18 +36,6 @@
 
 static const char *kvmelf_bin, *guests_dir, *tguests_dir;
 
-static const char *need_env(const char *name)
-{
-    const char *v = getenv(name);
-
-    if (!v || !*v) {
-        fprintf(stderr, "test_run: %s is not set; run through `make check` "
-                "or set KVMELF, KVMELF_GUESTS and KVMELF_TEST_GUESTS\n", name);
-        exit(2);
-    }
-    return v;
-}
-
 static void need_kvm(void)
 {
     if (kvm_missing())
@@ -628,9 +616,9 @@ int main(void)
 {
     size_t n = 0;
 
-    kvmelf_bin = need_env("KVMELF");
-    guests_dir = need_env("KVMELF_GUESTS");
-    tguests_dir = need_env("KVMELF_TEST_GUESTS");
+    kvmelf_bin = proc_need_env("KVMELF");
+    guests_dir = proc_need_env("KVMELF_GUESTS");
+    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
     kvm_probe();
     for (size_t i = 0; i < ARRAY_LEN(run_cases); i++)
         tests[n++] = (struct CMUnitTest){

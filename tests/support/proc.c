@@ -369,3 +369,16 @@ bool proc_in_path(const char *name)
     }
     return false;
 }
+
+const char *proc_need_env(const char *name)
+{
+    const char *v = getenv(name);
+
+    if (!v || !*v) {
+        fprintf(stderr, "%s is not set: run the tests through `make check`, "
+                "which sets KVMELF, KVMELF_GUESTS and KVMELF_TEST_GUESTS\n",
+                name);
+        exit(2);
+    }
+    return v;
+}

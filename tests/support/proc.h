@@ -67,6 +67,10 @@ void proc_result_free(struct proc_result *res);
 size_t proc_count(const char *haystack, const char *needle);
 /* Number of '\n'-terminated lines, plus one for an unterminated tail. */
 size_t proc_lines(const char *text);
+/* The value of the environment variable name, which `make check` sets;
+ * when it is unset or empty, says so on stderr and exits with status 2. */
+const char *proc_need_env(const char *name);
+
 /* An executable named name in $PATH, or false. */
 bool proc_in_path(const char *name);
 

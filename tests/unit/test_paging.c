@@ -16,7 +16,16 @@ struct fixture {
     struct guest_mem gm;
     struct cpu_tables tables;
     struct paging_config cfg;
+    struct memory_map map;
 };
+
+/* The map, then the monitor's area built from it, as the CLI does. */
+static int build(struct fixture *f, struct kerr *err)
+{
+    if (paging_memory_map(&f->cfg, &f->map, err) < 0)
+        return -1;
+    return paging_setup(&f->gm, &f->cfg, &f->map, &f->tables, err);
+}
 
 static struct fixture *setup_ram(uint64_t ram, bool huge_1g)
 {
@@ -27,7 +36,7 @@ static struct fixture *setup_ram(uint64_t ram, bool huge_1g)
     f->cfg = (struct paging_config){ .ram_size = ram, .huge_1g = huge_1g,
                                      .nx = true };
     assert_int_equal(guest_mem_init(&f->gm, ram, &err), 0);
-    assert_int_equal(paging_setup(&f->gm, &f->cfg, &f->tables, &err), 0);
+    assert_int_equal(build(f, &err), 0);
     return f;
 }
 
@@ -100,15 +109,11 @@ static void test_every_page_matches_map(void **state)
     (void)state;
     const uint64_t ram = 8 * MiB + 12 * KVMELF_PAGE_SIZE;  /* ragged end */
     struct fixture *f = setup_ram(ram, false);
-    struct memory_map map;
-    struct kerr err;
-
-    assert_int_equal(paging_memory_map(&f->cfg, &map, &err), 0);
     for (uint64_t va = 0; va < ram + 4 * MiB; va += KVMELF_PAGE_SIZE) {
         unsigned want = 0;
-        for (size_t i = 0; i < map.count; i++)
-            if (va >= map.regions[i].start && va < map.regions[i].end)
-                want = map.regions[i].attrs;
+        for (size_t i = 0; i < f->map.count; i++)
+            if (va >= f->map.regions[i].start && va < f->map.regions[i].end)
+                want = f->map.regions[i].attrs;
         if (want)
             assert_mapped(f, va, want, 0);
         else
@@ -164,7 +169,7 @@ static struct fixture *setup_segments(const struct segment_perm *segs,
                                      .allow_wx = allow_wx, .segs = segs,
                                      .nsegs = n };
     assert_int_equal(guest_mem_init(&f->gm, f->cfg.ram_size, err), 0);
-    assert_int_equal(paging_setup(&f->gm, &f->cfg, &f->tables, err), want_rc);
+    assert_int_equal(build(f, err), want_rc);
     return f;
 }
 

@@ -16,6 +16,7 @@
 
 #include "loader/loader.h"
 #include "tests/support/elfgen.h"
+#include "tests/support/proc.h"
 
 #include <elf.h>
 #include <stdio.h>
@@ -62,17 +63,11 @@ static bool find_source(const char *guests)
 
 static int setup_group(void **state)
 {
-    const char *dir = getenv("KVMELF_TEST_GUESTS");
+    const char *dir = proc_need_env("KVMELF_TEST_GUESTS");
     char path[4096];
     struct kerr err;
 
     (void)state;
-    if (!dir || !*dir) {
-        fprintf(stderr, "test_symbolize: KVMELF_TEST_GUESTS is not set: it "
-                "names the directory with " GUEST_NAME " (make check sets "
-                "it; by hand: KVMELF_TEST_GUESTS=build/tests/guests)\n");
-        return -1;
-    }
     snprintf(path, sizeof path, "%s/%s", dir, GUEST_NAME);
     if (loader_read_file(path, &guest, &err) != 0) {
         fprintf(stderr, "test_symbolize: %s: %s (make build/tests/guests/"

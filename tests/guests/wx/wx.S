@@ -1,6 +1,6 @@
 /* One segment that asks for write+execute (see wx.ld): kvmelf refuses it
  * unless --allow-wx is given; then it exits 0 through the exit port. */
-    .section .text, "awx"
+    .section .wxtext, "awx", @progbits
     .globl _start
 _start:
     movl $0, %eax
