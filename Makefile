@@ -176,4 +176,8 @@ $(BUILD)/tests/guests/%.elf: $$(call guest_objs,tests/guests/%) $(RT_LIB) $(GUES
 	        $(filter %.o,$^) $(RT_LIB) -lgcc -o $@; \
 	fi
 
+# Feature fragments (fuzz, bench, install, lint...): each adds its own
+# targets and may add prerequisites to check.
+include $(sort $(wildcard mk/*.mk))
+
 -include $(shell find $(BUILD)/obj $(BUILD)/guest-obj -name '*.d' 2>/dev/null)

@@ -28,36 +28,65 @@ void devices_init(struct vm *vm)
     memset(&vm->uart, 0, sizeof vm->uart);
 }
 
-/* Writes everything buffered.  EPIPE marks the output closed (the run
- * ends); a write blocked on a full pipe gives up when a stop (timeout,
- * SIGINT, SIGTERM) interrupts it, so a reader that never reads cannot
- * defeat --timeout. */
-int out_flush(struct vm *vm, struct kerr *err)
+/* Writes [p, p + len) to fd, returning in *done how much went out.  EPIPE
+ * marks the output closed (the run ends); a write blocked on a full pipe
+ * gives up when a stop (timeout, SIGINT, SIGTERM) interrupts it, so a
+ * reader that never reads cannot defeat --timeout. */
+static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
+                       size_t len, size_t *done, struct kerr *err)
 {
-    struct outbuf *o = &vm->out;
-    size_t done = 0;
-
-    while (done < o->len && !o->closed) {
-        ssize_t n = write(o->fd, o->data + done, o->len - done);
+    *done = 0;
+    while (*done < len && !o->closed) {
+        ssize_t n = write(fd, p + *done, len - *done);
         int e = n < 0 ? errno : 0;
         if (n > 0) {
-            done += (size_t)n;
+            *done += (size_t)n;
         } else if (e == EPIPE) {
             o->closed = true;
         } else if (e == EAGAIN || e == EINTR) {
             if (run_stop_requested())
                 break;
-            struct pollfd p = { .fd = o->fd, .events = POLLOUT };
+            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
             if (e == EAGAIN)
-                (void)poll(&p, 1, -1);
+                (void)poll(&pfd, 1, -1);
         } else {
             return kerr_errno(err, n < 0 ? e : EIO,
                               "cannot write the guest's output");
         }
     }
+    return 0;
+}
+
+/* Writes everything buffered. */
+int out_flush(struct vm *vm, struct kerr *err)
+{
+    struct outbuf *o = &vm->out;
+    size_t done;
+
+    if (write_fully(o, o->fd, o->data, o->len, &done, err) < 0)
+        return -1;
     memmove(o->data, o->data + done, o->len - done);
     o->len -= done;
     return 0;
+}
+
+int out_write(struct vm *vm, int fd, const uint8_t *data, size_t len,
+              struct kerr *err)
+{
+    struct outbuf *o = &vm->out;
+    size_t done;
+
+    if (o->closed)
+        return 0;
+    if (fd == o->fd && len <= sizeof o->data - o->len) {
+        memcpy(o->data + o->len, data, len);   /* one write(2) for both */
+        o->len += len;
+        return out_flush(vm, err);
+    }
+    /* Too big to buffer, or stderr: what came before goes out first. */
+    if (out_flush(vm, err) < 0)
+        return -1;
+    return write_fully(o, fd, data, len, &done, err);
 }
 
 static int out_byte(struct vm *vm, uint8_t byte, struct kerr *err)

@@ -57,6 +57,12 @@ struct vm {
  * (res filled), -1 on a monitor error. */
 int io_exit(struct vm *vm, struct run_result *res, struct kerr *err);
 int out_flush(struct vm *vm, struct kerr *err);
+/* Guest output that arrives as a whole buffer (a write(2), a bulk write):
+ * fd 1 goes out after what is buffered, in one write(2) when it fits the
+ * buffer; another fd (stderr) gets the buffered stdout first.  Never keeps
+ * data back, so output is in order and nothing waits for a newline. */
+int out_write(struct vm *vm, int fd, const uint8_t *data, size_t len,
+              struct kerr *err);
 void devices_init(struct vm *vm);
 
 /* trap.c: a report from the exception stubs (KVMELF_PORT_TRAP). */
