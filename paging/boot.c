@@ -54,7 +54,9 @@ int paging_write_boot_info(const struct guest_mem *gm,
         .argc = argc,
         .argv = KVMELF_ARGS_ADDR,
         .cmdline = cmdline,
-        .flags = bp->ring0 ? KVMELF_BOOT_RING0 : 0,
+        .flags = (bp->ring0 ? KVMELF_BOOT_RING0 : 0u) |
+                 (bp->stdout_tty ? KVMELF_BOOT_STDOUT_TTY : 0u) |
+                 KVMELF_BOOT_WRITE_PORT,
     };
     return 0;
 }

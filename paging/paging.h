@@ -213,6 +213,7 @@ struct boot_params {
     int argc;
     char *const *argv;   /* argv[0] = ELF path as given */
     bool ring0;
+    bool stdout_tty;     /* KVMELF_BOOT_STDOUT_TTY: guest line-buffers */
 };
 int paging_write_boot_info(const struct guest_mem *gm,
                            const struct boot_params *bp, struct kerr *err);

@@ -35,6 +35,37 @@ struct crash_context {
 void report_crash(FILE *f, const struct run_result *res,
                   const struct crash_context *ctx);
 
+/* --stats: where a run's time went.  Points are CLOCK_MONOTONIC times
+ * (0: not reached); exec-to-main is the CPU time the process had used when
+ * main began (exec, dynamic linking, libc start-up). */
+enum stat_point {
+    STAT_MAIN,           /* cmd_run began                                 */
+    STAT_LOADED,         /* ELF read, checked, memory map, symbols        */
+    STAT_VM,             /* /dev/kvm opened, VM created, CPUID read       */
+    STAT_TABLES,         /* guest RAM mapped, page tables and descriptors */
+    STAT_IMAGE,          /* segments copied, boot info written            */
+    STAT_VCPU,           /* RAM slot, vCPU created and its state loaded   */
+    STAT_FIRST_EXIT,     /* the first KVM_RUN returned                    */
+    STAT_RAN,            /* the guest ended and its output is written     */
+    STAT_REPORTED,       /* crash report / --regs printed                 */
+    STAT_END,            /* VM closed, memory unmapped                    */
+    STAT_COUNT
+};
+
+struct run_stats {
+    uint64_t cpu_before_main_ns;
+    uint64_t at[STAT_COUNT];
+    uint64_t exits;              /* KVM_RUN returns */
+    uint64_t page_table_bytes;
+};
+
+/* All do nothing for stats == NULL. */
+void stats_start(struct run_stats *stats);
+void stats_mark(struct run_stats *stats, enum stat_point point);
+void stats_run_result(struct run_stats *stats, uint64_t first_run_ns,
+                      uint64_t exits);
+void stats_print(FILE *f, const struct run_stats *stats);
+
 /* --regs: general registers, then control and segment registers decoded. */
 void report_regs(FILE *f, const struct run_result *res);
 

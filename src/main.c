@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KVMELF_VERSION "0.1.0"
 #define DEFAULT_KVM_DEVICE "/dev/kvm"
@@ -37,6 +38,9 @@ static const char usage_text[] =
 "                  (default: warn once per port and go on)\n"
 "  --regs          print the guest's final registers (general, control,\n"
 "                  segment) on stderr\n"
+"  --stats         print where the time went on stderr at the end: exec to\n"
+"                  main, ELF load, VM creation, page tables, vCPU setup,\n"
+"                  first KVM_RUN, run (with the exit count), teardown\n"
 "  -h, --help      show this help;  --version  show the version\n"
 "\n"
 "Exit status: the guest's own status (exit port 0x500, isa-debug-exit 0xf4\n"
@@ -52,7 +56,7 @@ static const char usage_text[] =
 struct options {
     uint64_t mem;
     double timeout;
-    bool ring0, strict_io, regs, allow_wx;
+    bool ring0, strict_io, regs, allow_wx, stats;
     const char *path;
     int guest_argc;
     char **guest_argv;   /* argv[0] = path */
@@ -98,7 +102,7 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
 }
 
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
-       OPT_ALLOW_WX };
+       OPT_ALLOW_WX, OPT_STATS };
 
 /* Returns -1 to continue, or the exit status to end with. */
 static int parse_run_args(int argc, char **argv, struct options *o)
@@ -110,6 +114,7 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         { "strict-io", no_argument, NULL, OPT_STRICT_IO },
         { "regs", no_argument, NULL, OPT_REGS },
         { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+        { "stats", no_argument, NULL, OPT_STATS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -134,6 +139,7 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         case OPT_STRICT_IO: o->strict_io = true; break;
         case OPT_REGS: o->regs = true; break;
         case OPT_ALLOW_WX: o->allow_wx = true; break;
+        case OPT_STATS: o->stats = true; break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -166,6 +172,7 @@ struct session {
     struct symbolizer *symbolizer;
     struct guest_mem gm;
     struct vm *vm;
+    struct run_stats *stats;        /* NULL without --stats */
 };
 
 static void warn_line(void *ctx, const char *msg)
@@ -219,14 +226,16 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
     struct boot_params bp = {
         .ram_size = s->opts->mem, .image_end = s->plan.image_end,
         .argc = s->opts->guest_argc, .argv = s->opts->guest_argv,
-        .ring0 = s->opts->ring0,
+        .ring0 = s->opts->ring0, .stdout_tty = isatty(STDOUT_FILENO) == 1,
     };
 
     s->paging.huge_1g = vm_caps(s->vm)->huge_1g;
     s->paging.nx = vm_caps(s->vm)->nx;
     if (guest_mem_init(&s->gm, s->opts->mem, err) < 0 ||
-        paging_setup(&s->gm, &s->paging, &s->map, tables, err) < 0 ||
-        loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
+        paging_setup(&s->gm, &s->paging, &s->map, tables, err) < 0)
+        return -1;
+    stats_mark(s->stats, STAT_TABLES);
+    if (loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
         paging_write_boot_info(&s->gm, &bp, err) < 0)
         return -1;
     loader_file_free(&s->file);   /* everything needed is in guest RAM */
@@ -274,10 +283,15 @@ static int run_session(struct session *s)
 
     if (load_stage(s, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
+    stats_mark(s->stats, STAT_LOADED);
     if (vm_open(&s->vm, dev && *dev ? dev : DEFAULT_KVM_DEVICE, &err) < 0)
         return fail(STATUS_NO_KVM, NULL, err.msg);
+    stats_mark(s->stats, STAT_VM);
     if (image_stage(s, &tables, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
+    stats_mark(s->stats, STAT_IMAGE);
+    if (s->stats)
+        s->stats->page_table_bytes = tables.page_table_bytes;
 
     struct vcpu_entry entry = { .rip = s->plan.entry, .ring0 = o->ring0,
                                 .rsp = paging_stack_top(o->mem),
@@ -285,6 +299,7 @@ static int run_session(struct session *s)
     if (vm_attach_ram(s->vm, &s->gm, &err) < 0 ||
         vm_setup_vcpu(s->vm, &tables, &entry, &err) < 0)
         return fail(STATUS_NO_KVM, o->path, err.msg);
+    stats_mark(s->stats, STAT_VCPU);
 
     struct run_options ro = { .timeout_sec = o->timeout,
                               .strict_io = o->strict_io,
@@ -292,6 +307,8 @@ static int run_session(struct session *s)
                               .warn = warn_line, .warn_ctx = s };
     if (vm_run(s->vm, &ro, &res, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
+    stats_mark(s->stats, STAT_RAN);
+    stats_run_result(s->stats, res.first_run_ns, res.exits);
     int status = outcome_status(s, &res);
     if (o->regs)
         report_regs(stderr, &res);
@@ -305,12 +322,17 @@ static int cmd_run(int argc, char **argv)
     if (status >= 0)
         return status;
 
-    struct session s = { .opts = &o };
+    struct run_stats stats;
+    struct session s = { .opts = &o, .stats = o.stats ? &stats : NULL };
+    stats_start(s.stats);
     status = run_session(&s);
+    stats_mark(s.stats, STAT_REPORTED);
     vm_close(s.vm);
     guest_mem_fini(&s.gm);
     symbolizer_close(s.symbolizer);
     loader_file_free(&s.file);
+    stats_mark(s.stats, STAT_END);
+    stats_print(stderr, s.stats);
     return status;
 }
 

@@ -25,6 +25,7 @@ void devices_init(struct vm *vm)
     vm->out.fd = STDOUT_FILENO;
     vm->out.len = 0;
     vm->out.closed = false;
+    vm->stdout_desc = 0;
     memset(&vm->uart, 0, sizeof vm->uart);
 }
 
@@ -197,22 +198,17 @@ static int uart_write(struct vm *vm, unsigned reg, uint8_t val,
     return 0;
 }
 
-/* Warns once per port; with --strict-io the guest ends instead. */
-static int bad_port(struct vm *vm, const struct kvm_run *run, const char *why,
-                    struct run_result *res, struct kerr *err)
+/* Warns once per port (msg, then why the guest goes on); with --strict-io
+ * the guest ends instead. */
+static int bad_access(struct vm *vm, uint16_t port, const char *msg,
+                      const char *goes_on, struct run_result *res,
+                      struct kerr *err)
 {
-    uint16_t port = run->io.port;
-    char msg[80];
-    const char *dir = run->io.direction == KVM_EXIT_IO_OUT ? "write to"
-                                                           : "read from";
-
-    snprintf(msg, sizeof msg, "%u-byte %s %s port 0x%x", run->io.size, dir,
-             why, port);
     if (vm->opts->strict_io) {
         res->outcome = RUN_CRASHED;
         res->crash.kind = CRASH_BAD_IO;
         res->crash.detail = port;
-        memcpy(res->crash.what, msg, sizeof msg);
+        snprintf(res->crash.what, sizeof res->crash.what, "%s", msg);
         return 1;
     }
     for (unsigned i = 0; i < vm->nwarned; i++)
@@ -224,13 +220,97 @@ static int bad_port(struct vm *vm, const struct kvm_run *run, const char *why,
     if (out_flush(vm, err) < 0)
         return -1;
     if (vm->opts->warn) {
-        char line[160];
+        char line[256];
         snprintf(line, sizeof line, "guest: %s (%s)", msg,
                  vm->nwarned == WARNED_PORTS ? "further ports not reported"
-                 : "reads give all ones, writes are ignored");
+                                             : goes_on);
         vm->opts->warn(vm->opts->warn_ctx, line);
     }
     return 0;
+}
+
+static int bad_port(struct vm *vm, const struct kvm_run *run, const char *why,
+                    struct run_result *res, struct kerr *err)
+{
+    char msg[80];
+    const char *dir = run->io.direction == KVM_EXIT_IO_OUT ? "write to"
+                                                           : "read from";
+
+    snprintf(msg, sizeof msg, "%u-byte %s %s port 0x%x", run->io.size, dir,
+             why, run->io.port);
+    return bad_access(vm, run->io.port, msg,
+                      "reads give all ones, writes are ignored", res, err);
+}
+
+/* Reads and checks the descriptor at gpa: NULL and *data set, or what is
+ * wrong with it (written to why). */
+static const char *write_desc_check(const struct vm *vm, gpa_t gpa,
+                                    struct kvmelf_write_desc *d,
+                                    const uint8_t **data, char *why,
+                                    size_t whylen)
+{
+    const void *p = gpa ? guest_mem_ptr(vm->gm, gpa, sizeof *d) : NULL;
+
+    if (!p) {
+        snprintf(why, whylen, "descriptor address 0x%llx is outside guest "
+                 "RAM", (unsigned long long)gpa);
+        return why;
+    }
+    memcpy(d, p, sizeof *d);
+    *data = guest_mem_ptr(vm->gm, d->addr, d->len);
+    if (d->flags & ~(uint32_t)KVMELF_WRITE_REGISTER)
+        snprintf(why, whylen, "descriptor at 0x%llx has unknown flags 0x%x",
+                 (unsigned long long)gpa, d->flags);
+    else if (!*data)
+        snprintf(why, whylen, "descriptor at 0x%llx names 0x%llx + %u bytes, "
+                 "outside guest RAM", (unsigned long long)gpa,
+                 (unsigned long long)d->addr, d->len);
+    else
+        return NULL;
+    return why;
+}
+
+/* KVMELF_PORT_WRITE: one descriptor, one out_write. */
+static int bulk_write(struct vm *vm, uint32_t gpa, struct run_result *res,
+                      struct kerr *err)
+{
+    struct kvmelf_write_desc d;
+    const uint8_t *data;
+    char why[160], msg[192];
+
+    if (write_desc_check(vm, gpa, &d, &data, why, sizeof why)) {
+        snprintf(msg, sizeof msg, "bulk write to port 0x%x: %s",
+                 KVMELF_PORT_WRITE, why);
+        return bad_access(vm, KVMELF_PORT_WRITE, msg, "nothing is written",
+                          res, err);
+    }
+    if (d.flags & KVMELF_WRITE_REGISTER)
+        vm->stdout_desc = gpa;
+    vm->uart.idle_lsr_reads = 0;
+    return out_write(vm, STDOUT_FILENO, data, d.len, err);
+}
+
+int out_flush_guest_buffer(struct vm *vm, struct kerr *err)
+{
+    struct kvmelf_write_desc d;
+    const uint8_t *data;
+    char why[160];
+
+    if (!vm->stdout_desc || vm->out.closed)
+        return 0;
+    if (write_desc_check(vm, vm->stdout_desc, &d, &data, why, sizeof why)) {
+        if (vm->opts && vm->opts->warn) {
+            char line[256];
+            snprintf(line, sizeof line, "guest: its stdout buffer is lost: "
+                     "%s", why);
+            if (out_flush(vm, err) < 0)
+                return -1;
+            vm->opts->warn(vm->opts->warn_ctx, line);
+        }
+        return 0;
+    }
+    vm->stdout_desc = 0;     /* written once, even if called again */
+    return out_write(vm, STDOUT_FILENO, data, d.len, err);
 }
 
 static uint32_t load_le(const uint8_t *p, unsigned size)
@@ -268,6 +348,8 @@ static int port_access(struct vm *vm, uint8_t *data, struct run_result *res,
             data[0] = KVMELF_PORT_DEBUGCON;  /* Bochs: presence check */
         return out ? out_byte(vm, data[0], err) : 0;
     }
+    if (port == KVMELF_PORT_WRITE && out && size == 4)
+        return bulk_write(vm, load_le(data, size), res, err);
     if (port == KVMELF_PORT_EXIT && out && size == 4) {
         end_with(res, load_le(data, size));
         return 1;
@@ -278,8 +360,9 @@ static int port_access(struct vm *vm, uint8_t *data, struct run_result *res,
     }
     if (!out)
         memset(data, 0xff, size);
-    return bad_port(vm, run, port == KVMELF_PORT_EXIT ? "the exit" : "unknown",
-                    res, err);
+    return bad_port(vm, run, port == KVMELF_PORT_EXIT ? "the exit"
+                             : port == KVMELF_PORT_WRITE ? "the bulk-write"
+                             : "unknown", res, err);
 }
 
 int io_exit(struct vm *vm, struct run_result *res, struct kerr *err)

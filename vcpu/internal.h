@@ -51,12 +51,21 @@ struct vm {
     const struct run_options *opts;
     uint16_t warned[WARNED_PORTS];
     unsigned nwarned;
+    /* The guest's stdout buffer (KVMELF_WRITE_REGISTER), written out when
+     * the guest ends; 0 = none (page 0 is never a valid descriptor). */
+    gpa_t stdout_desc;
+    uint64_t exits;              /* KVM_RUN returns, for --stats */
+    uint64_t first_run_ns;       /* monotonic time the first one returned */
 };
 
 /* devices.c: port I/O.  Returns 0 to continue, 1 when the run ended
  * (res filled), -1 on a monitor error. */
 int io_exit(struct vm *vm, struct run_result *res, struct kerr *err);
 int out_flush(struct vm *vm, struct kerr *err);
+/* Writes what the guest's registered stdout buffer still holds (its
+ * descriptor is read again from guest memory and checked); at the end of
+ * a run, before the final out_flush and any crash report. */
+int out_flush_guest_buffer(struct vm *vm, struct kerr *err);
 /* Guest output that arrives as a whole buffer (a write(2), a bulk write):
  * fd 1 goes out after what is buffered, in one write(2) when it fits the
  * buffer; another fd (stderr) gets the buffered stdout first.  Never keeps

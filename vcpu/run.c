@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
+#include <time.h>
 
 /* Set by the handlers; the loop checks it before every KVM_RUN.  A signal
  * that lands between that check and the ioctl still stops the guest: the
@@ -167,12 +168,21 @@ static int other_exit(struct vm *vm, struct run_result *res, struct kerr *err)
     }
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
     for (;;) {
         if (stop_signal)
             return 1;
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        if (vm->exits++ == 0)
+            vm->first_run_ns = monotonic_ns();
         if (r < 0 && errno == EINTR) {
             vm->run->immediate_exit = 0;
             continue;
@@ -210,6 +220,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
 
     memset(res, 0, sizeof *res);
     vm->opts = opts;
+    vm->exits = 0;
     stop_signal = 0;
     vm->run->immediate_exit = 0;
     running = vm->run;
@@ -231,8 +242,12 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     if (stop_signal)
         (void)start_timer(FLUSH_GRACE_SEC, NULL);
     struct kerr flush_err;
-    int f = out_flush(vm, &flush_err);
+    int f = out_flush_guest_buffer(vm, &flush_err);
+    if (f == 0)
+        f = out_flush(vm, &flush_err);
     finish(vm, res);
+    res->exits = vm->exits;
+    res->first_run_ns = vm->first_run_ns;
     restore_signals(&saved);
     if (r >= 0 && f < 0) {
         *err = flush_err;

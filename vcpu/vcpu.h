@@ -83,7 +83,7 @@ struct crash_info {
     bool from_stub;      /* reported by a stub: cs/ss below are valid    */
     uint16_t cs, ss;     /* selectors at the fault (from the trap frame) */
     uint64_t detail;     /* hw reason, suberror, MMIO address, port      */
-    char what[80];       /* short description (port, instruction bytes)  */
+    char what[192];      /* short description (port, instruction bytes)  */
 };
 
 struct guest_regs {
@@ -115,6 +115,8 @@ struct run_result {
     struct guest_regs regs;  /* at the end (for a crash: at the fault)  */
     bool have_sregs;         /* with run_options.want_sregs or a crash  */
     struct guest_sregs sregs;
+    uint64_t exits;          /* KVM_RUN calls that returned (--stats)   */
+    uint64_t first_run_ns;   /* CLOCK_MONOTONIC when the first returned */
 };
 
 /* Runs the guest until it ends.  Returns 0 with *res filled, or -1 with

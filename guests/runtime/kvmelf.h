@@ -20,12 +20,18 @@
 /* The boot info the monitor passed in RDI (checked by crt0). */
 const struct kvmelf_boot_info *kvmelf_boot_info(void);
 
-/* Output goes to COM1 (the monitor's stdout), input comes from COM1. */
+/* Output goes to the monitor's stdout, buffered like C stdio (by line on a
+ * terminal, in 64 KiB pieces otherwise; what is pending is written when
+ * the guest ends, even by a crash); input comes from COM1. */
 int putchar(int c);
 int puts(const char *s);                    /* appends '\n' */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int getchar(void);                          /* EOF at end of input */
+void kvmelf_flush(void);                    /* write buffered stdout now */
+/* Writes len bytes to stdout after what is buffered; large buffers go out
+ * in one exit each, straight from the caller's memory. */
+void kvmelf_write(const void *data, size_t len);
 
 /* Exit with status & 255 through KVMELF_PORT_EXIT. */
 void exit(int status) __attribute__((noreturn));

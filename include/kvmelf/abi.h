@@ -64,6 +64,13 @@
 #define KVMELF_PORT_EXIT        0x500  /* 32-bit write: exit with value & 255 */
 #define KVMELF_PORT_QEMU_EXIT   0xF4   /* isa-debug-exit: status v << 1 | 1  */
 #define KVMELF_PORT_TRAP        0x510  /* monitor only: exception stubs     */
+/* 32-bit write of the guest address of a struct kvmelf_write_desc: the
+ * buffer it names goes to stdout in one exit (docs/abi.md, "Bulk write"). */
+#define KVMELF_PORT_WRITE       0x504
+/* kvmelf_write_desc.flags: this descriptor is the guest's stdout buffer;
+ * whatever it holds when the guest ends (exit, crash, timeout) is written
+ * then.  The latest such write registers it. */
+#define KVMELF_WRITE_REGISTER   0x1
 
 /* 16550 register offsets from KVMELF_PORT_COM1 and the bits the monitor
  * models.  LSR_BREAK is set (with LSR_DATA_READY clear) once stdin is at
@@ -87,6 +94,8 @@
 
 #define KVMELF_BOOT_MAGIC       0x454d564b /* "KVME" */
 #define KVMELF_BOOT_RING0       0x1        /* boot_info.flags: guest in ring 0 */
+#define KVMELF_BOOT_STDOUT_TTY  0x2        /* stdout is a terminal: line-buffer */
+#define KVMELF_BOOT_WRITE_PORT  0x4        /* KVMELF_PORT_WRITE is available */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -108,6 +117,14 @@ struct kvmelf_boot_info {
     uint32_t reserved;
 };
 
+/* Named by a write to KVMELF_PORT_WRITE; lies anywhere in guest RAM.  The
+ * monitor only reads it (the guest resets len after the write returns). */
+struct kvmelf_write_desc {
+    uint64_t addr;           /* guest address of the bytes                 */
+    uint32_t len;            /* bytes to write                             */
+    uint32_t flags;          /* KVMELF_WRITE_*; other bits must be 0       */
+};
+
 /* What an exception stub leaves at RSP when it writes KVMELF_PORT_TRAP. */
 struct kvmelf_trap_frame {
     uint64_t rdx, rax;       /* saved by the stub before it used them      */
@@ -118,6 +135,7 @@ struct kvmelf_trap_frame {
 
 _Static_assert(sizeof(struct kvmelf_boot_info) == 72, "boot info layout");
 _Static_assert(sizeof(struct kvmelf_trap_frame) == 72, "trap frame layout");
+_Static_assert(sizeof(struct kvmelf_write_desc) == 16, "write desc layout");
 #endif /* !__ASSEMBLER__ */
 
 #endif /* KVMELF_ABI_H */

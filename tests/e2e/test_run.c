@@ -559,7 +559,7 @@ static void test_stdout_closed(void **state)
 
 /* loop.elf without --timeout, signalled once it runs: 128 + sig, and the
  * signal named on stderr.  The guest's line must arrive while it still
- * runs, through a pipe as through a terminal (kvmelf flushes per line). */
+ * runs, through a pipe as through a terminal (loop.elf flushes it). */
 static void stop_loop_with(int sig, bool tty)
 {
     char path[PATH_MAX], sigtext[128];

@@ -335,7 +335,30 @@ static void test_boot_info(void **state)
     assert_int_equal(av[3], 0);
     assert_string_equal((const char *)guest_mem_ptr(&f->gm, bi->cmdline, 1),
                         "prog.elf a b c");
-    assert_int_equal(bi->flags, 0);
+    assert_int_equal(bi->flags, KVMELF_BOOT_WRITE_PORT);
+    teardown_ram(f);
+}
+
+/* The flags tell the guest its ring, whether stdout is a terminal (it
+ * line-buffers then) and that the bulk-write port exists. */
+static void test_boot_info_flags(void **state)
+{
+    (void)state;
+    struct fixture *f = setup_ram(4 * MiB, false);
+    char *argv[] = { "p", NULL };
+    struct boot_params bp = { .ram_size = 4 * MiB, .image_end = 0x101000,
+                              .argc = 1, .argv = argv, .ring0 = true,
+                              .stdout_tty = true };
+    struct kerr err;
+
+    assert_int_equal(paging_write_boot_info(&f->gm, &bp, &err), 0);
+    const struct kvmelf_boot_info *bi =
+        guest_mem_ptr(&f->gm, KVMELF_BOOT_INFO_ADDR, sizeof *bi);
+    assert_int_equal(bi->flags, KVMELF_BOOT_RING0 | KVMELF_BOOT_STDOUT_TTY |
+                                KVMELF_BOOT_WRITE_PORT);
+    bp.ring0 = false;
+    assert_int_equal(paging_write_boot_info(&f->gm, &bp, &err), 0);
+    assert_int_equal(bi->flags, KVMELF_BOOT_STDOUT_TTY | KVMELF_BOOT_WRITE_PORT);
     teardown_ram(f);
 }
 
@@ -393,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_tss_and_io_bitmap),
         cmocka_unit_test(test_idt_gates_and_stubs),
         cmocka_unit_test(test_boot_info),
+        cmocka_unit_test(test_boot_info_flags),
         cmocka_unit_test(test_boot_info_too_long),
         cmocka_unit_test(test_architectural_constants),
     };
