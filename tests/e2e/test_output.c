@@ -1,0 +1,296 @@
+/*
+ * The bulk-write port (KVMELF_PORT_WRITE) and the guest runtime's stdout
+ * buffer, end to end, with tests/guests/bufout: output content and order,
+ * bad descriptors (a warning, or a crash with --strict-io, never a monitor
+ * failure), line buffering on a terminal against full buffering on a pipe
+ * (told apart by --stats' exit count, which is exact: every KVM_RUN return
+ * of these guests is a port exit), the flush at exit, at a crash and at a
+ * timeout; and --stats itself.
+ *
+ * Everything here runs a guest, so it all skips, loudly, without KVM.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support/kvm.h"
+#include "tests/support/proc.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ARGS 8
+
+static const char *kvmelf_bin, *guest;
+static struct proc_result last;
+static const char *const *cur_argv;
+
+static int teardown(void **state)
+{
+    (void)state;
+    proc_result_free(&last);
+    return 0;
+}
+
+static void dump_run(void)
+{
+    print_error("command:");
+    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
+        print_error(" '%s'", cur_argv[i]);
+    print_error("\nstatus %d (exited %d)\n--- stdout (%zu bytes):\n%s\n"
+                "--- stderr:\n%s\n---\n", last.status, last.exited,
+                last.out_len, last.out, last.err);
+}
+
+#define CHECK(cond, ...) do {                                    \
+        if (!(cond)) {                                           \
+            dump_run();                                          \
+            fail_msg(__VA_ARGS__);                               \
+        }                                                        \
+    } while (0)
+
+/* Runs kvmelf with opts (before the guest) and the guest's args. */
+static void run_guest(const char *const opts[], const char *const args[],
+                      bool tty)
+{
+    static const char *argv[2 * MAX_ARGS + 4];
+    struct proc_opts o = { .stdout_fd = -1, .stdout_tty = tty };
+    size_t n = 0;
+
+    if (kvm_missing())
+        skip();
+    argv[n++] = kvmelf_bin;
+    argv[n++] = "run";
+    for (size_t i = 0; opts && opts[i]; i++)
+        argv[n++] = opts[i];
+    argv[n++] = guest;
+    for (size_t i = 0; args && args[i]; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    proc_result_free(&last);
+    cur_argv = argv;
+    if (proc_run(argv, &o, &last) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    CHECK(last.exited && !last.limit_hit, "kvmelf did not exit normally");
+}
+
+struct out_case {
+    const char *name;
+    const char *opts[MAX_ARGS];
+    const char *args[MAX_ARGS];
+    bool tty;
+    int status;
+    const char *out;              /* exact stdout */
+    const char *err_has[3];
+    int err_lines;                /* exact; -1: any */
+};
+
+#define STILL "bufout: still running\n"
+#define BAD(...) .out = STILL, .err_lines = 1, \
+                 .err_has = { "guest: bulk write to port 0x504", __VA_ARGS__ }
+
+static const struct out_case cases[] = {
+    { .name = "lines_pipe", .args = { "lines" }, .out = "one\ntwo\nthree\n" },
+    { .name = "lines_tty", .args = { "lines" }, .tty = true,
+      .out = "one\ntwo\nthree\n" },
+    /* exit() writes what is buffered, newline or not */
+    { .name = "flush_at_exit", .args = { "noflush", "3" }, .status = 3,
+      .out = "no newline" },
+    { .name = "flush_at_exit_tty", .args = { "noflush", "4" }, .tty = true,
+      .status = 4, .out = "no newline" },
+    /* a crash loses nothing printed before it */
+    { .name = "flush_at_crash", .args = { "crash" }, .status = 139,
+      .out = "bufout: before the crash\n",
+      .err_has = { "guest crashed: page fault" }, .err_lines = -1 },
+    { .name = "flush_at_timeout", .opts = { "--timeout", "1" },
+      .args = { "spin" }, .status = 124, .out = "pending",
+      .err_has = { "timed out" }, .err_lines = 1 },
+    { .name = "order_with_raw_com1", .args = { "mixed" },
+      .out = "one 2 three\n" },
+    { .name = "prompt_before_input", .args = { "prompt" },
+      .out = "name? EOF\n" },
+    { .name = "own_registered_buffer", .args = { "own" },
+      .out = "own1 own2\n" },
+    { .name = "own_buffer_lost", .args = { "own-lost" }, .out = "own1 ",
+      .err_has = { "its stdout buffer is lost", "outside guest RAM" },
+      .err_lines = 1 },
+    { .name = "bad_descriptor", .args = { "bad-desc" },
+      BAD("descriptor address 0xfffffff0 is outside guest RAM") },
+    { .name = "bad_buffer", .args = { "bad-buffer" },
+      BAD("0x3fffffc + 14 bytes, outside guest RAM") },
+    { .name = "bad_buffer_1g", .opts = { "--mem", "1G" },
+      .args = { "bad-buffer" }, BAD("0x3ffffffc + 14 bytes") },
+    { .name = "bad_flags", .args = { "bad-flags" },
+      BAD("unknown flags 0x80") },
+    { .name = "bad_size", .args = { "bad-size" }, .out = STILL,
+      .err_has = { "1-byte write to the bulk-write port 0x504" },
+      .err_lines = 1 },
+    { .name = "bad_descriptor_strict", .opts = { "--strict-io" },
+      .args = { "bad-desc" }, .status = 139, .out = "",
+      .err_has = { "guest crashed", "--strict-io",
+                   "descriptor address 0xfffffff0" }, .err_lines = -1 },
+    { .name = "bad_flags_strict", .opts = { "--strict-io" },
+      .args = { "bad-flags" }, .status = 139, .out = "",
+      .err_has = { "unknown flags 0x80", "--strict-io" }, .err_lines = -1 },
+};
+
+static void run_case(void **state)
+{
+    const struct out_case *c = *state;
+
+    run_guest(c->opts, c->args, c->tty);
+    CHECK(last.status == c->status, "status %d, expected %d", last.status,
+          c->status);
+    CHECK(strcmp(last.out, c->out) == 0, "stdout differs; expected '%s'",
+          c->out);
+    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
+        CHECK(strstr(last.err, c->err_has[i]), "stderr lacks '%s'",
+              c->err_has[i]);
+    CHECK(c->err_lines < 0 || proc_lines(last.err) == (size_t)c->err_lines,
+          "stderr has %zu lines, expected %d", proc_lines(last.err),
+          c->err_lines);
+}
+
+/* ---- Big writes and --stats --------------------------------------------- */
+
+/* 300000 bytes (more than both the guest's and kvmelf's buffers) between
+ * two buffered pieces: all there, in order. */
+static void test_big_write(void **state)
+{
+    static const char *const args[] = { "big", NULL };
+    (void)state;
+
+    run_guest(NULL, args, false);
+    CHECK(last.status == 0, "status %d", last.status);
+    CHECK(last.out_len == 5 + 300000 + 6, "stdout has %zu bytes",
+          last.out_len);
+    CHECK(strncmp(last.out, "head:", 5) == 0, "wrong start");
+    CHECK(strcmp(last.out + 5 + 300000, ":tail\n") == 0, "wrong end");
+    for (size_t i = 0; i < 300000; i++)
+        CHECK(last.out[5 + i] == (char)('a' + i % 26), "byte %zu differs",
+              i);
+}
+
+/* The exit count --stats reports. */
+static unsigned long stats_exits(void)
+{
+    const char *p = strstr(last.err, " exits)");
+    while (p && p > last.err && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    CHECK(p != NULL, "--stats printed no exit count");
+    return strtoul(p, NULL, 10);
+}
+
+/* Three lines: on a pipe one exit registers the buffer and the exit port
+ * ends the guest (kvmelf writes the buffer then); on a terminal each line
+ * is one more exit. */
+static void test_line_vs_full_buffering(void **state)
+{
+    static const char *const opts[] = { "--stats", NULL };
+    static const char *const args[] = { "lines", NULL };
+    (void)state;
+
+    run_guest(opts, args, false);
+    CHECK(strcmp(last.out, "one\ntwo\nthree\n") == 0, "pipe: stdout");
+    CHECK(stats_exits() == 2, "pipe: %lu exits, expected 2 (fully buffered)",
+          stats_exits());
+    run_guest(opts, args, true);
+    CHECK(strcmp(last.out, "one\ntwo\nthree\n") == 0, "tty: stdout");
+    CHECK(stats_exits() == 5, "tty: %lu exits, expected 5 (line-buffered)",
+          stats_exits());
+}
+
+/* getchar writes the pending prompt before it reads: register, flush,
+ * one LSR read (EOF from /dev/null), exit. */
+static void test_prompt_flushed_before_read(void **state)
+{
+    static const char *const opts[] = { "--stats", NULL };
+    static const char *const args[] = { "prompt", NULL };
+    (void)state;
+
+    run_guest(opts, args, false);
+    CHECK(strcmp(last.out, "name? EOF\n") == 0, "stdout");
+    CHECK(stats_exits() == 4, "%lu exits, expected 4", stats_exits());
+}
+
+/* --stats: every stage, in order, on stderr after the guest's output. */
+static void test_stats(void **state)
+{
+    static const char *const opts[] = { "--stats", NULL };
+    static const char *const args[] = { "lines", NULL };
+    static const char *const stages[] = {
+        "exec to main", "ELF load", "VM creation", "guest RAM + page tables",
+        "(page tables: ", "ELF copy + boot info", "vCPU creation + setup",
+        "first KVM_RUN", "run", "exits)", "teardown", "total",
+    };
+    (void)state;
+
+    run_guest(opts, args, false);
+    CHECK(last.status == 0, "status %d", last.status);
+    CHECK(strcmp(last.out, "one\ntwo\nthree\n") == 0, "stdout");
+    const char *at = last.err;
+    for (size_t i = 0; i < ARRAY_LEN(stages); i++) {
+        const char *p = strstr(at, stages[i]);
+        CHECK(p != NULL, "stage '%s' missing or out of order", stages[i]);
+        at = p;
+    }
+    for (const char *l = last.err; *l; l = strchr(l, '\n') + 1) {
+        CHECK(strncmp(l, "kvmelf: stats: ", 15) == 0, "a line without "
+              "'kvmelf: stats: '");
+        CHECK(strstr(l, " ms") && strchr(l, '\n'), "a line without ' ms'");
+    }
+    /* A crash report comes before the stats, which still appear. */
+    static const char *const crash[] = { "crash", NULL };
+    run_guest(opts, crash, false);
+    CHECK(last.status == 139, "status %d", last.status);
+    const char *report = strstr(last.err, "guest crashed");
+    const char *stats = strstr(last.err, "kvmelf: stats: teardown");
+    CHECK(report && stats && report < stats, "crash report, then stats");
+}
+
+static void test_stats_in_help(void **state)
+{
+    const char *argv[] = { kvmelf_bin, "--help", NULL };
+    (void)state;
+
+    proc_result_free(&last);
+    cur_argv = argv;
+    assert_int_equal(proc_run(argv, NULL, &last), 0);
+    CHECK(strstr(last.out, "--stats"), "--help does not list --stats");
+}
+
+static const struct CMUnitTest special[] = {
+    cmocka_unit_test_teardown(test_big_write, teardown),
+    cmocka_unit_test_teardown(test_line_vs_full_buffering, teardown),
+    cmocka_unit_test_teardown(test_prompt_flushed_before_read, teardown),
+    cmocka_unit_test_teardown(test_stats, teardown),
+    cmocka_unit_test_teardown(test_stats_in_help, teardown),
+};
+
+static struct CMUnitTest tests[ARRAY_LEN(cases) + ARRAY_LEN(special)];
+
+int main(void)
+{
+    static char path[PATH_MAX];
+    size_t n = 0;
+
+    kvmelf_bin = proc_need_env("KVMELF");
+    snprintf(path, sizeof path, "%s/bufout.elf",
+             proc_need_env("KVMELF_TEST_GUESTS"));
+    guest = path;
+    kvm_probe();
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        tests[n++] = (struct CMUnitTest){ .name = cases[i].name,
+            .test_func = run_case, .teardown_func = teardown,
+            .initial_state = (void *)&cases[i] };
+    for (size_t i = 0; i < ARRAY_LEN(special); i++)
+        tests[n++] = special[i];
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
