@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -242,15 +243,16 @@ static int bad_port(struct vm *vm, const struct kvm_run *run, const char *why,
                       "reads give all ones, writes are ignored", res, err);
 }
 
-/* Reads and checks the descriptor at gpa: NULL and *data set, or what is
- * wrong with it (written to why). */
+/* Reads and checks the descriptor at gpa: NULL with *d, *data and *host
+ * (the descriptor in guest RAM) set, or what is wrong with it (in why). */
 static const char *write_desc_check(const struct vm *vm, gpa_t gpa,
                                     struct kvmelf_write_desc *d,
-                                    const uint8_t **data, char *why,
-                                    size_t whylen)
+                                    const uint8_t **data, uint8_t **host,
+                                    char *why, size_t whylen)
 {
-    const void *p = gpa ? guest_mem_ptr(vm->gm, gpa, sizeof *d) : NULL;
+    uint8_t *p = gpa ? guest_mem_ptr(vm->gm, gpa, sizeof *d) : NULL;
 
+    *host = p;
     if (!p) {
         snprintf(why, whylen, "descriptor address 0x%llx is outside guest "
                  "RAM", (unsigned long long)gpa);
@@ -270,15 +272,29 @@ static const char *write_desc_check(const struct vm *vm, gpa_t gpa,
     return why;
 }
 
+/* Writes the descriptor's bytes, then consumes them (len = 0 in guest RAM):
+ * the run may stop before the guest resumes to reset len itself, and the
+ * end-of-run flush must not write the same bytes again. */
+static int desc_write(struct vm *vm, const struct kvmelf_write_desc *d,
+                      const uint8_t *data, uint8_t *host, struct kerr *err)
+{
+    const uint32_t consumed = 0;
+
+    memcpy(host + offsetof(struct kvmelf_write_desc, len), &consumed,
+           sizeof consumed);
+    return out_write(vm, STDOUT_FILENO, data, d->len, err);
+}
+
 /* KVMELF_PORT_WRITE: one descriptor, one out_write. */
 static int bulk_write(struct vm *vm, uint32_t gpa, struct run_result *res,
                       struct kerr *err)
 {
     struct kvmelf_write_desc d;
     const uint8_t *data;
+    uint8_t *host;
     char why[160], msg[192];
 
-    if (write_desc_check(vm, gpa, &d, &data, why, sizeof why)) {
+    if (write_desc_check(vm, gpa, &d, &data, &host, why, sizeof why)) {
         snprintf(msg, sizeof msg, "bulk write to port 0x%x: %s",
                  KVMELF_PORT_WRITE, why);
         return bad_access(vm, KVMELF_PORT_WRITE, msg, "nothing is written",
@@ -287,18 +303,20 @@ static int bulk_write(struct vm *vm, uint32_t gpa, struct run_result *res,
     if (d.flags & KVMELF_WRITE_REGISTER)
         vm->stdout_desc = gpa;
     vm->uart.idle_lsr_reads = 0;
-    return out_write(vm, STDOUT_FILENO, data, d.len, err);
+    return desc_write(vm, &d, data, host, err);
 }
 
 int out_flush_guest_buffer(struct vm *vm, struct kerr *err)
 {
     struct kvmelf_write_desc d;
     const uint8_t *data;
+    uint8_t *host;
     char why[160];
 
     if (!vm->stdout_desc || vm->out.closed)
         return 0;
-    if (write_desc_check(vm, vm->stdout_desc, &d, &data, why, sizeof why)) {
+    if (write_desc_check(vm, vm->stdout_desc, &d, &data, &host, why,
+                         sizeof why)) {
         if (vm->opts && vm->opts->warn) {
             char line[256];
             snprintf(line, sizeof line, "guest: its stdout buffer is lost: "
@@ -309,8 +327,8 @@ int out_flush_guest_buffer(struct vm *vm, struct kerr *err)
         }
         return 0;
     }
-    vm->stdout_desc = 0;     /* written once, even if called again */
-    return out_write(vm, STDOUT_FILENO, data, d.len, err);
+    vm->stdout_desc = 0;
+    return desc_write(vm, &d, data, host, err);
 }
 
 static uint32_t load_le(const uint8_t *p, unsigned size)

@@ -51,12 +51,11 @@ static enum out_mode stdout_mode(void)
     return out_mode;
 }
 
+/* The monitor sets out_desc.len to 0 once it has written the bytes. */
 void kvmelf_flush(void)
 {
-    if (out_desc.len == 0)
-        return;
-    bulk_write(&out_desc);
-    out_desc.len = 0;
+    if (out_desc.len != 0)
+        bulk_write(&out_desc);
 }
 
 int putchar(int c)

@@ -117,8 +117,10 @@ struct kvmelf_boot_info {
     uint32_t reserved;
 };
 
-/* Named by a write to KVMELF_PORT_WRITE; lies anywhere in guest RAM.  The
- * monitor only reads it (the guest resets len after the write returns). */
+/* Named by a write to KVMELF_PORT_WRITE; lies anywhere in guest RAM below
+ * 4 GiB.  Once the bytes are written the monitor sets len to 0, so bytes
+ * are never written twice (not even when the run ends before the guest
+ * resumes). */
 struct kvmelf_write_desc {
     uint64_t addr;           /* guest address of the bytes                 */
     uint32_t len;            /* bytes to write                             */

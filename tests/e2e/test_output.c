@@ -118,6 +118,8 @@ static const struct out_case cases[] = {
       .out = "name? EOF\n" },
     { .name = "own_registered_buffer", .args = { "own" },
       .out = "own1 own2\n" },
+    { .name = "written_bytes_consumed", .args = { "consumed" },
+      .out = "own1 " },
     { .name = "own_buffer_lost", .args = { "own-lost" }, .out = "own1 ",
       .err_has = { "its stdout buffer is lost", "outside guest RAM" },
       .err_lines = 1 },

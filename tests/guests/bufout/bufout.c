@@ -12,6 +12,9 @@
  *   own          its own registered descriptor: writes "own1 ", then
  *                leaves "own2\n" pending and exits (the monitor writes it)
  *   own-lost     the same, but the descriptor then points outside RAM
+ *   consumed     writes "own1 " through its own registered descriptor and
+ *                exits with the len the monitor left in it (0: consumed,
+ *                so the end of the run does not write the bytes again)
  *   bad-desc     descriptor address outside RAM
  *   bad-buffer   buffer outside RAM
  *   bad-flags    unknown flag bits
@@ -98,6 +101,12 @@ int main(int argc, char **argv)
     } else if (strcmp(how, "prompt") == 0) {
         printf("name? ");
         printf(getchar() == EOF ? "EOF\n" : "input\n");
+    } else if (strcmp(how, "consumed") == 0) {
+        memcpy(own_buf, "own1 ", 5);
+        own_desc = (struct kvmelf_write_desc){ .addr = (uintptr_t)own_buf,
+            .len = 5, .flags = KVMELF_WRITE_REGISTER };
+        port_write(&own_desc);
+        exit((int)own_desc.len);
     } else if (strcmp(how, "own") == 0 || strcmp(how, "own-lost") == 0) {
         return own(how[3] == '-');
     } else {
