@@ -47,6 +47,11 @@ void guest_mem_fini(struct guest_mem *gm);
  * outside guest RAM (overflow-checked; len 0 is valid inside RAM). */
 void *guest_mem_ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
 
+/* Best effort, for a bulk copy into guest RAM: makes [gpa, gpa + len)
+ * present and writable in one system call instead of one page fault per
+ * page.  Does nothing for small or out-of-range requests. */
+void guest_mem_prefault(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
+
 /* Checked overflow-free "a + b <= limit". */
 static inline bool range_within(uint64_t start, uint64_t len, uint64_t limit)
 {

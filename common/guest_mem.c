@@ -60,3 +60,20 @@ void *guest_mem_ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
         return NULL;
     return gm->host + gpa;
 }
+
+/* Below this, faulting page by page costs less than the extra call. */
+#define PREFAULT_MIN (256 * 1024)
+
+void guest_mem_prefault(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
+{
+    uint64_t page = host_page();
+
+    if (len < PREFAULT_MIN || !guest_mem_ptr(gm, gpa, len))
+        return;
+    uint64_t start = gpa & ~(page - 1);
+    uint64_t end = (gpa + len + page - 1) & ~(page - 1);
+    if (end > gm->size)
+        end = gm->size;
+    (void)madvise(gm->host + start, (size_t)(end - start),
+                  MADV_POPULATE_WRITE);
+}

@@ -24,9 +24,13 @@
 /* An ELF file read into memory.  loader_read_file() accepts only regular
  * files of at most LOADER_MAX_FILE_SIZE bytes. */
 struct loader_file {
-    uint8_t *bytes;
+    uint8_t *bytes;     /* followed by LOADER_FILE_PADDING zero bytes */
     size_t size;
 };
+/* Zero bytes after a file read by loader_read_file, so that a string
+ * running off the end of a section still stops inside the allocation (the
+ * symbolizer hands the bytes to libelf). */
+#define LOADER_FILE_PADDING 64
 int loader_read_file(const char *path, struct loader_file *file,
                      struct kerr *err);
 void loader_file_free(struct loader_file *file);
@@ -114,6 +118,10 @@ struct symbolizer;
  * NULL only when out of memory; a file without symbols or DWARF gives a
  * symbolizer that knows nothing. */
 struct symbolizer *symbolizer_open(const uint8_t *bytes, size_t size);
+/* The same without a copy: takes over file's buffer (file is left empty),
+ * so a large ELF is not copied a second time.  NULL only when out of
+ * memory, and file is then untouched. */
+struct symbolizer *symbolizer_adopt(struct loader_file *file);
 void symbolizer_close(struct symbolizer *s);   /* NULL is fine */
 
 struct code_location {

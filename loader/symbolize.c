@@ -4,9 +4,10 @@
  * from DWARF through libdw, and a frame-pointer backtrace over guest RAM.
  *
  * Hostile files: libelf sees the bytes only after loader_sections_sane()
- * has bounds-checked every section header, and only our own copy, which
- * ends in zero padding so that a string running off the end of a section
- * still stops inside our allocation.  Every libdw failure means "unknown",
+ * has bounds-checked every section header, and only bytes we own (a copy,
+ * or the loader's buffer taken over), which end in LOADER_FILE_PADDING
+ * zeros so that a string running off the end of a section still stops
+ * inside our allocation.  Every libdw failure means "unknown",
  * and every walk over DWARF units or DIEs has a fixed upper bound.
  */
 #include "loader/loader.h"
@@ -18,31 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COPY_PADDING 64         /* zero bytes after the copy of the file */
 #define MAX_UNITS    100000     /* compilation units scanned per lookup  */
 #define MAX_DIES     1000000    /* DIEs scanned per unit                 */
 
 struct symbolizer {
-    uint8_t *bytes;             /* the copy libelf reads, size + padding */
+    uint8_t *bytes;             /* what libelf reads, size + padding     */
+    struct loader_file adopted; /* owns bytes after symbolizer_adopt    */
     struct symtab tab;
     Elf *elf;                   /* NULL when the sections are not sane */
     Dwarf *dwarf;               /* NULL when there is no usable DWARF  */
 };
 
-struct symbolizer *symbolizer_open(const uint8_t *bytes, size_t size)
+/* s->bytes holds size bytes and LOADER_FILE_PADDING zeros. */
+static struct symbolizer *symbolizer_init(struct symbolizer *s, size_t size)
 {
-    struct symbolizer *s = calloc(1, sizeof *s);
-
-    if (!bytes || size > SIZE_MAX - COPY_PADDING)
-        size = 0;
-    if (s)
-        s->bytes = calloc(1, size + COPY_PADDING);
-    if (!s || !s->bytes) {
-        free(s);
-        return NULL;
-    }
-    if (size)
-        memcpy(s->bytes, bytes, size);
     loader_symbols(s->bytes, size, &s->tab);
     if (loader_sections_sane(s->bytes, size) &&
         elf_version(EV_CURRENT) != EV_NONE)
@@ -50,6 +40,37 @@ struct symbolizer *symbolizer_open(const uint8_t *bytes, size_t size)
     if (s->elf)
         s->dwarf = dwarf_begin_elf(s->elf, DWARF_C_READ, NULL);
     return s;
+}
+
+struct symbolizer *symbolizer_open(const uint8_t *bytes, size_t size)
+{
+    struct symbolizer *s = calloc(1, sizeof *s);
+
+    if (!bytes || size > SIZE_MAX - LOADER_FILE_PADDING)
+        size = 0;
+    if (s)
+        s->bytes = calloc(1, size + LOADER_FILE_PADDING);
+    if (!s || !s->bytes) {
+        free(s);
+        return NULL;
+    }
+    if (size)
+        memcpy(s->bytes, bytes, size);
+    return symbolizer_init(s, size);
+}
+
+struct symbolizer *symbolizer_adopt(struct loader_file *file)
+{
+    if (!file->bytes)
+        return symbolizer_open(NULL, 0);
+    struct symbolizer *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->adopted = *file;
+    s->bytes = file->bytes;
+    file->bytes = NULL;
+    file->size = 0;
+    return symbolizer_init(s, s->adopted.size);
 }
 
 void symbolizer_close(struct symbolizer *s)
@@ -61,7 +82,10 @@ void symbolizer_close(struct symbolizer *s)
     if (s->elf)
         elf_end(s->elf);
     symtab_free(&s->tab);
-    free(s->bytes);
+    if (s->adopted.bytes)
+        loader_file_free(&s->adopted);
+    else
+        free(s->bytes);
     free(s);
 }
 

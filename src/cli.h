@@ -40,10 +40,10 @@ void report_crash(FILE *f, const struct run_result *res,
  * main began (exec, dynamic linking, libc start-up). */
 enum stat_point {
     STAT_MAIN,           /* cmd_run began                                 */
-    STAT_LOADED,         /* ELF read, checked, memory map, symbols        */
+    STAT_LOADED,         /* ELF read and checked, memory map              */
     STAT_VM,             /* /dev/kvm opened, VM created, CPUID read       */
     STAT_TABLES,         /* guest RAM mapped, page tables and descriptors */
-    STAT_IMAGE,          /* segments copied, boot info written            */
+    STAT_IMAGE,          /* segments copied, boot info, symbols indexed   */
     STAT_VCPU,           /* RAM slot, vCPU created and its state loaded   */
     STAT_FIRST_EXIT,     /* the first KVM_RUN returned                    */
     STAT_RAN,            /* the guest ended and its output is written     */

@@ -213,9 +213,6 @@ static int load_stage(struct session *s, struct kerr *err)
         loader_plan(s->file.bytes, s->file.size, &win, &s->plan, err) < 0 ||
         map_stage(s, err) < 0)
         return -1;
-    s->symbolizer = symbolizer_open(s->file.bytes, s->file.size);
-    if (!s->symbolizer)
-        return kerr_set(err, "out of memory reading symbols");
     return 0;
 }
 
@@ -238,7 +235,11 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
     if (loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
         paging_write_boot_info(&s->gm, &bp, err) < 0)
         return -1;
-    loader_file_free(&s->file);   /* everything needed is in guest RAM */
+    /* The guest has its copy; crash reports keep the file's bytes (taken
+     * over, not copied: a large ELF is read once and copied once). */
+    s->symbolizer = symbolizer_adopt(&s->file);
+    if (!s->symbolizer)
+        return kerr_set(err, "out of memory reading symbols");
     return 0;
 }
 

@@ -73,6 +73,29 @@ static void test_guest_mem_bounds(void **state)
     assert_non_null(strstr(err.msg, "not a multiple"));
 }
 
+/* Prefaulting is best effort and never goes outside RAM; the bytes read
+ * zero before a copy and keep what is written. */
+static void test_guest_mem_prefault(void **state)
+{
+    struct guest_mem gm;
+    struct kerr err;
+    const uint64_t size = 4 << 20;
+
+    (void)state;
+    assert_int_equal(guest_mem_init(&gm, size, &err), 0);
+    guest_mem_prefault(&gm, 0x1000, 1 << 20);
+    guest_mem_prefault(&gm, size - 0x1000, 1 << 20);      /* beyond: no-op */
+    guest_mem_prefault(&gm, UINT64_MAX - 10, 1 << 20);    /* overflow */
+    guest_mem_prefault(&gm, 0x1000, 10);                  /* small */
+    uint8_t *p = guest_mem_ptr(&gm, 0x1000, 1 << 20);
+    assert_non_null(p);
+    for (size_t i = 0; i < (1u << 20); i += 4096)
+        assert_int_equal(p[i], 0);
+    memset(p, 0x5a, 1 << 20);
+    assert_int_equal(p[(1 << 20) - 1], 0x5a);
+    guest_mem_fini(&gm);
+}
+
 static void test_range_within(void **state)
 {
     (void)state;
@@ -88,6 +111,7 @@ int main(void)
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_format_size),
         cmocka_unit_test(test_guest_mem_bounds),
+        cmocka_unit_test(test_guest_mem_prefault),
         cmocka_unit_test(test_range_within),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);

@@ -350,6 +350,43 @@ static void test_keeps_own_copy(void **state)
     symbolizer_close(s);
 }
 
+/* symbolizer_adopt takes the loader's buffer (no copy), leaves the file
+ * empty, and answers like symbolizer_open; closing it frees the buffer
+ * (the sanitizer build would report a leak or a double free). */
+static void test_adopt(void **state)
+{
+    const char *dir = proc_need_env("KVMELF_TEST_GUESTS");
+    char path[4096];
+    struct loader_file file;
+    struct func l3 = guest_func("level3");
+    struct code_location loc;
+    struct kerr err;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/%s", dir, GUEST_NAME);
+    assert_int_equal(loader_read_file(path, &file, &err), 0);
+    for (size_t i = 0; i < LOADER_FILE_PADDING; i++)
+        assert_int_equal(file.bytes[file.size + i], 0);
+    const uint8_t *bytes = file.bytes;
+    struct symbolizer *s = symbolizer_adopt(&file);
+    assert_non_null(s);
+    assert_null(file.bytes);
+    assert_int_equal(file.size, 0);
+    assert_non_null(bytes);
+    symbolize(s, l3.addr + 1, false, &loc);
+    assert_location(&loc, "level3", 1, SOURCE_NAME,
+                    marker_line("level3-body"));
+    symbolizer_close(s);
+    loader_file_free(&file);            /* empty: nothing to do */
+
+    struct loader_file none = { 0 };
+    s = symbolizer_adopt(&none);
+    assert_non_null(s);
+    symbolize(s, l3.addr + 1, false, &loc);
+    assert_location(&loc, NULL, 0, NULL, 0);
+    symbolizer_close(s);
+}
+
 static void test_format(void **state)
 {
     struct symbolizer *s = open_guest();
@@ -804,6 +841,7 @@ int main(void)
         cmocka_unit_test(test_return_addresses),
         cmocka_unit_test(test_unknown_addresses),
         cmocka_unit_test(test_keeps_own_copy),
+        cmocka_unit_test(test_adopt),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_dwarf_function_names),
         cmocka_unit_test(test_empty_symbol_name),
