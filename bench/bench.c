@@ -511,8 +511,9 @@ static void bench_compute(void)
     out("The same object file (bench/compute/kernels.c, built once with "
         "the guest flags) linked into a host program and into a guest. "
         "Each kernel is timed inside the program with RDTSC around the "
-        "kernel alone (after a warm-up run, median of %s runs), so start-up "
-        "and exits are not counted; %d processes of each, alternating. "
+        "kernel alone (after a warm-up run; the fastest of %s runs, the one "
+        "the shared machine disturbed least), so start-up and exits are not "
+        "counted; the median over %d processes of each, alternating. "
         "speed = native ticks / guest ticks.\n\n", runs, n);
     out("| kernel | native (Mticks) | guest (Mticks) | spread n/g | guest speed | same result |\n");
     out("|---|---:|---:|---:|---:|---|\n");
