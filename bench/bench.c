@@ -449,7 +449,8 @@ static void bench_exits_and_output(void)
     target("bulk write at least 1 GB/s to /dev/null", bw >= 1000,
            "%.0f MB/s", bw);
     /* "At least as fast": within the measurement's own spread. */
-    target("rep outsb at least as fast as the floor", rk / rf >= 0.97,
+    target("rep outsb at least as fast as the floor (3 % noise allowed)",
+           rk / rf >= 0.97,
            "%.3fx", rk / rf);
 }
 

@@ -26,7 +26,7 @@ void devices_init(struct vm *vm)
     vm->out.fd = STDOUT_FILENO;
     vm->out.len = 0;
     vm->out.closed = false;
-    vm->stdout_desc = 0;
+    vm->have_stdout_desc = false;
     memset(&vm->uart, 0, sizeof vm->uart);
 }
 
@@ -250,7 +250,7 @@ static const char *write_desc_check(const struct vm *vm, gpa_t gpa,
                                     const uint8_t **data, uint8_t **host,
                                     char *why, size_t whylen)
 {
-    uint8_t *p = gpa ? guest_mem_ptr(vm->gm, gpa, sizeof *d) : NULL;
+    uint8_t *p = guest_mem_ptr(vm->gm, gpa, sizeof *d);
 
     *host = p;
     if (!p) {
@@ -279,10 +279,11 @@ static int desc_write(struct vm *vm, const struct kvmelf_write_desc *d,
                       const uint8_t *data, uint8_t *host, struct kerr *err)
 {
     const uint32_t consumed = 0;
+    int r = out_write(vm, STDOUT_FILENO, data, d->len, err);
 
     memcpy(host + offsetof(struct kvmelf_write_desc, len), &consumed,
            sizeof consumed);
-    return out_write(vm, STDOUT_FILENO, data, d->len, err);
+    return r;
 }
 
 /* KVMELF_PORT_WRITE: one descriptor, one out_write. */
@@ -300,8 +301,10 @@ static int bulk_write(struct vm *vm, uint32_t gpa, struct run_result *res,
         return bad_access(vm, KVMELF_PORT_WRITE, msg, "nothing is written",
                           res, err);
     }
-    if (d.flags & KVMELF_WRITE_REGISTER)
+    if (d.flags & KVMELF_WRITE_REGISTER) {
         vm->stdout_desc = gpa;
+        vm->have_stdout_desc = true;
+    }
     vm->uart.idle_lsr_reads = 0;
     return desc_write(vm, &d, data, host, err);
 }
@@ -313,7 +316,7 @@ int out_flush_guest_buffer(struct vm *vm, struct kerr *err)
     uint8_t *host;
     char why[160];
 
-    if (!vm->stdout_desc || vm->out.closed)
+    if (!vm->have_stdout_desc || vm->out.closed)
         return 0;
     if (write_desc_check(vm, vm->stdout_desc, &d, &data, &host, why,
                          sizeof why)) {
@@ -327,7 +330,7 @@ int out_flush_guest_buffer(struct vm *vm, struct kerr *err)
         }
         return 0;
     }
-    vm->stdout_desc = 0;
+    vm->have_stdout_desc = false;
     return desc_write(vm, &d, data, host, err);
 }
 

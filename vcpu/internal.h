@@ -52,7 +52,8 @@ struct vm {
     uint16_t warned[WARNED_PORTS];
     unsigned nwarned;
     /* The guest's stdout buffer (KVMELF_WRITE_REGISTER), written out when
-     * the guest ends; 0 = none (page 0 is never a valid descriptor). */
+     * the guest ends. */
+    bool have_stdout_desc;
     gpa_t stdout_desc;
     uint64_t exits;              /* KVM_RUN returns, for --stats */
     uint64_t first_run_ns;       /* monotonic time the first one returned */
