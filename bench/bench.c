@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_REPS     64
+#define MAX_REPS     256
+/* Start-up runs take milliseconds and scatter most: they get more rounds. */
+#define STARTUP_REPS_FACTOR 5
 #define MAX_VARIANTS 8
 #define MAX_ARGS     24
 #define MIB          (1024.0 * 1024.0)
@@ -290,7 +292,7 @@ static void bench_hello(void)
         q->argv[i++] = "-kernel";
         q->argv[i++] = cfg.pvh;
     }
-    int reps = cfg.quick ? 1 : cfg.reps;
+    int reps = cfg.quick ? 1 : cfg.reps * STARTUP_REPS_FACTOR;
     measure(v, nv, reps);
 
     double floor_s = med(&v[0]), kv = med(&v[1]);
@@ -558,7 +560,7 @@ static void bench_memory(void)
 {
     static const char *const mems[] = { "64M", "1G", "16G" };
     struct variant v[3];
-    int reps = cfg.quick ? 1 : cfg.reps / 2 + 1;
+    int reps = cfg.quick ? 1 : cfg.reps * 2;
 
     memset(v, 0, sizeof v);
     for (int i = 0; i < 3; i++)
@@ -649,7 +651,7 @@ static void bench_scaling(void)
                                            64 << 20 };
     const int nmem = 5, nsize = cfg.quick ? 3 : 5;
     struct variant m[10], s[5];
-    int reps = cfg.quick ? 1 : (cfg.reps + 1) / 2;
+    int reps = cfg.quick ? 1 : cfg.reps * STARTUP_REPS_FACTOR / 2;
     char elf[5][PATH_MAX];
 
     memset(m, 0, sizeof m);
@@ -789,7 +791,8 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (i + 1 != argc || cfg.reps < 2 || cfg.reps > MAX_REPS)
+    if (i + 1 != argc || cfg.reps < 2 ||
+        cfg.reps * STARTUP_REPS_FACTOR > MAX_REPS)
         usage();
     cfg.build = argv[i];
     if (cfg.quick)
