@@ -68,6 +68,11 @@ void devices_init(struct vm *vm);
 /* trap.c: a report from the exception stubs (KVMELF_PORT_TRAP). */
 int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err);
 
+/* run.c: handles the exit vm->run describes, whatever KVM (or a fuzzer)
+ * put there.  Returns 0 to re-enter the guest, 1 when the run ended (res
+ * filled), -1 on a monitor error (err). */
+int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err);
+
 /* run.c: a timeout or signal asked the run to stop. */
 bool run_stop_requested(void);
 

@@ -167,6 +167,12 @@ static int other_exit(struct vm *vm, struct run_result *res, struct kerr *err)
     }
 }
 
+int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err)
+{
+    return vm->run->exit_reason == KVM_EXIT_IO ? io_exit(vm, res, err)
+                                               : other_exit(vm, res, err);
+}
+
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
     for (;;) {
@@ -184,8 +190,7 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
                                   (unsigned long long)res->regs.rip);
             return kerr_errno(err, e, "KVM_RUN failed");
         }
-        r = vm->run->exit_reason == KVM_EXIT_IO ? io_exit(vm, res, err)
-                                                : other_exit(vm, res, err);
+        r = exit_dispatch(vm, res, err);
         if (r != 0)
             return r;
         if (vm->out.closed)
