@@ -11,7 +11,10 @@
  * over the kvm_run header from exit_reason on: exit reason, flags, then
  * the exit union (io: direction, size, port, count, data_offset; mmio...).
  * Records are handled in order until one ends the run.  The first input
- * byte also picks --strict-io.
+ * byte also picks --strict-io (bit 0) and trap mode (bit 1): then the
+ * input after the data area is an exception stub's report instead -
+ * RIP and RSP as KVM_GET_REGS would give them, then bytes for the guest's
+ * ring-0 stack page below KVMELF_KSTACK_TOP, where a trap frame lives.
  */
 #include "tests/support/fake_vm.h"
 
@@ -36,6 +39,32 @@ static void ignore_warning(void *ctx, const char *msg)
 {
     (void)ctx;
     CHECK(strchr(msg, '\n') == NULL);
+}
+
+#define FUZZ_TRAP_STACK_BYTES 1024
+
+static void fuzz_trap(struct vm *vm, const uint8_t *data, size_t size)
+{
+    struct kvm_regs regs = { 0 };
+    struct run_result res = { 0 };
+
+    if (size < 2 * sizeof(uint64_t))
+        return;
+    memcpy(&regs.rip, data, sizeof regs.rip);
+    memcpy(&regs.rsp, data + 8, sizeof regs.rsp);
+    data += 16;
+    size -= 16;
+    if (size > FUZZ_TRAP_STACK_BYTES)
+        size = FUZZ_TRAP_STACK_BYTES;
+    uint8_t *stack = guest_mem_ptr(vm->gm, KVMELF_KSTACK_TOP - FUZZ_TRAP_STACK_BYTES,
+                                   FUZZ_TRAP_STACK_BYTES);
+    CHECK(stack != NULL);
+    memset(stack, 0, FUZZ_TRAP_STACK_BYTES);
+    memcpy(stack, data, size);
+    int r = trap_report(vm, &regs, &res);
+    CHECK(r == 0 || r == 1);
+    if (r == 1)
+        CHECK(res.outcome == RUN_EXITED || res.outcome == RUN_CRASHED);
 }
 
 static void check_result(int r, const struct run_result *res,
@@ -69,8 +98,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vm *vm = fake_vm(&opts, null_fd);
     uint8_t *run_page = (uint8_t *)vm->run;
     memcpy(run_page + FAKE_VM_DATA, data, FUZZ_DATA_BYTES);
+    bool trap_mode = data[0] & 2;
     data += FUZZ_DATA_BYTES;
     size -= FUZZ_DATA_BYTES;
+    if (trap_mode) {
+        fuzz_trap(vm, data, size);
+        return 0;
+    }
 
     for (; size >= FUZZ_RECORD_BYTES; data += FUZZ_RECORD_BYTES,
                                       size -= FUZZ_RECORD_BYTES) {

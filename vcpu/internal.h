@@ -67,6 +67,11 @@ void devices_init(struct vm *vm);
 
 /* trap.c: a report from the exception stubs (KVMELF_PORT_TRAP). */
 int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err);
+/* The part of trap_exit after KVM_GET_REGS, for tests and fuzzing: the
+ * frame at regs->rsp is read from (and may be edited in) guest RAM.
+ * Returns 0 to resume the guest, 1 when the run ended. */
+int trap_report(struct vm *vm, const struct kvm_regs *regs,
+                struct run_result *res);
 
 /* run.c: handles the exit vm->run describes, whatever KVM (or a fuzzer)
  * put there.  Returns 0 to re-enter the guest, 1 when the run ended (res

@@ -31,7 +31,7 @@ struct vm *fake_vm(const struct run_options *opts, int out_fd)
         allocate();
     memset(&the_vm, 0, sizeof the_vm);
     memset(run_page, 0, FAKE_VM_RUN_SIZE);
-    memset(ram.host, 0, 4096);
+    memset(ram.host, 0, 0x10000);   /* what the tests write */
     the_vm.kvm_fd = the_vm.vm_fd = the_vm.vcpu_fd = -1;
     the_vm.run = (struct kvm_run *)run_page;
     the_vm.run_size = FAKE_VM_RUN_SIZE;

@@ -179,6 +179,65 @@ static void test_other_exits(void **state)
     assert_non_null(strstr(f->err.msg, "unexpected KVM exit reason 1000"));
 }
 
+/* A stub report as KVM_GET_REGS would show it: RIP in the stub pages, RSP
+ * at a trap frame written into guest RAM at frame_gpa. */
+static int report_trap(struct fixture *f, gpa_t frame_gpa,
+                       const struct kvmelf_trap_frame *frame)
+{
+    struct kvm_regs regs = { .rip = KVMELF_STUB_ADDR + 0x1004,
+                             .rsp = frame_gpa, .rbx = 0xb0b };
+    memcpy(guest_mem_ptr(f->vm->gm, frame_gpa, sizeof *frame), frame,
+           sizeof *frame);
+    memset(&f->res, 0, sizeof f->res);
+    return trap_report(f->vm, &regs, &f->res);
+}
+
+/* Regression (fuzz/regressions/exit/trap-frame-misaligned): a --ring0
+ * guest may report with any RSP; the frame is read and edited unaligned. */
+static void test_user_cli_skipped_misaligned_frame(void **state)
+{
+    struct fixture *f = *state;
+    const gpa_t code = 0x1000, frame_gpa = 0x2003;
+    struct kvmelf_trap_frame frame = {
+        .vector = X86_VEC_GP, .rip = code, .cs = KVMELF_SEL_USER_CS,
+        .ss = KVMELF_SEL_USER_DS, .rsp = 0x3000,
+    };
+    *(uint8_t *)guest_mem_ptr(f->vm->gm, code, 1) = 0xfa;   /* cli */
+    assert_int_equal(report_trap(f, frame_gpa, &frame), 0);
+    memcpy(&frame, guest_mem_ptr(f->vm->gm, frame_gpa, sizeof frame),
+           sizeof frame);
+    assert_int_equal(frame.rip, code + 1);
+}
+
+static void test_page_fault_report(void **state)
+{
+    struct fixture *f = *state;
+    struct kvmelf_trap_frame frame = {
+        .vector = X86_VEC_PF, .error_code = 6, .rip = 0x401234, .rax = 7,
+        .cs = KVMELF_SEL_USER_CS, .ss = KVMELF_SEL_USER_DS, .rsp = 0x7ff0,
+    };
+    assert_int_equal(report_trap(f, 0x1000, &frame), 1);
+    assert_int_equal(f->res.outcome, RUN_CRASHED);
+    assert_int_equal(f->res.crash.kind, CRASH_EXCEPTION);
+    assert_int_equal(f->res.crash.vector, X86_VEC_PF);
+    assert_int_equal(f->res.crash.error_code, 6);
+    assert_true(f->res.crash.from_user);
+    assert_int_equal(f->res.regs.rip, 0x401234);
+    assert_int_equal(f->res.regs.rax, 7);
+    assert_int_equal(f->res.regs.rbx, 0xb0b);
+}
+
+static void test_report_from_outside_stubs_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct kvm_regs regs = { .rip = 0x400000, .rsp = 0x1000 };
+    assert_int_equal(trap_report(f->vm, &regs, &f->res), 1);
+    assert_int_equal(f->res.crash.kind, CRASH_BAD_FRAME);
+    regs = (struct kvm_regs){ .rip = KVMELF_STUB_ADDR, .rsp = FAKE_VM_RAM - 8 };
+    assert_int_equal(trap_report(f->vm, &regs, &f->res), 1);
+    assert_int_equal(f->res.crash.kind, CRASH_BAD_FRAME);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +248,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_area_inside_header_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_impossible_accesses_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_exits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_cli_skipped_misaligned_frame, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_fault_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_from_outside_stubs_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
