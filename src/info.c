@@ -466,7 +466,9 @@ static void print_picture(FILE *f, const struct info *in)
     const struct kvmelf_boot_info *b = &in->boot;
     const uint64_t top_cell = 2 * KVMELF_PAGE_SIZE;
     const uint64_t heap_cells = PICTURE_WIDTH - 1 - KVMELF_STACK_SIZE / top_cell;
-    gpa_t image = in->req->plan->segs[0].vaddr & ~(gpa_t)(KVMELF_PAGE_SIZE - 1);
+    gpa_t image = in->req->plan->nsegs
+                  ? in->req->plan->segs[0].vaddr & ~(gpa_t)(KVMELF_PAGE_SIZE - 1)
+                  : b->heap_start;
     gpa_t top = b->heap_end - b->heap_start > heap_cells * top_cell
                 ? b->heap_end - heap_cells * top_cell : b->heap_start;
 

@@ -402,6 +402,9 @@ static int cmd_info(int argc, char **argv)
         };
         if (print_info(stdout, &req, &err) < 0)
             status = fail(STATUS_CANNOT_RUN, o.path, err.msg);
+        else if (fflush(stdout) != 0 || ferror(stdout))
+            status = fail(STATUS_CANNOT_RUN, o.path, "cannot write the "
+                          "memory map to stdout");
     }
     session_free(&s);
     return status;

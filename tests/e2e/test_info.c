@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -370,6 +371,31 @@ static void test_missing_file_like_run(void **state)
     CHECK(strstr(last.err, "No such file"), "no 'No such file'");
 }
 
+/* A full disk is an error, not a silent success. */
+static void test_stdout_full(void **state)
+{
+    char path[PATH_MAX];
+    const char *argv[] = { kvmelf_bin, "info",
+                           guest(guests_dir, "hello.elf", path), NULL };
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    (void)state;
+
+    if (fd < 0) {
+        fprintf(stderr, "SKIPPED: no /dev/full: %s\n", strerror(errno));
+        skip();
+    }
+    struct proc_opts o = { .stdout_fd = fd };
+    free_last();
+    int rc = proc_run(argv, &o, &last);
+    close(fd);
+    assert_int_equal(rc, 0);
+    last_flat = collapse_spaces(last.out);
+    CHECK(last.exited, "kvmelf did not exit normally");
+    check_status(125);
+    CHECK(strstr(last.err, "cannot write the memory map to stdout") &&
+          proc_lines(last.err) == 1, "no one-line write error");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +408,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_files_like_run, teardown),
         cmocka_unit_test_teardown(test_command_line, teardown),
         cmocka_unit_test_teardown(test_missing_file_like_run, teardown),
+        cmocka_unit_test_teardown(test_stdout_full, teardown),
     };
 
     kvmelf_bin = proc_need_env("KVMELF");
