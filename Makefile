@@ -73,8 +73,9 @@ RT_SRCS   := $(wildcard guests/runtime/*.c guests/runtime/*.S)
 RT_OBJS   := $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(RT_SRCS)))
 RT_LIB    := $(BUILD)/guests/libkvmelfrt.a
 
-# Every folder under guests/ except runtime/ is one sample guest.
-SAMPLES   := $(filter-out runtime,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
+# Every folder under guests/ except runtime/ and examples/ (Linux programs,
+# mk/examples.mk) is one sample guest.
+SAMPLES   := $(filter-out runtime examples,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
 SAMPLE_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(SAMPLES))
 
 # Test-only guests: tests/guests/NAME/ built with the runtime like samples,

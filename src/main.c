@@ -20,6 +20,7 @@
 
 static const char usage_text[] =
 "Usage: kvmelf run [OPTIONS] FILE [ARG...]\n"
+"       kvmelf info [--mem SIZE] [--allow-wx] FILE\n"
 "Run the freestanding x86-64 ELF program FILE in a fresh KVM virtual machine,\n"
 "in 64-bit long mode (ring 3 by default).  ARGs are passed to the guest,\n"
 "with FILE as argv[0].  What the guest writes to COM1 (port 0x3f8) or to\n"
@@ -47,7 +48,24 @@ static const char usage_text[] =
 "130/143 SIGINT/SIGTERM;\n"
 "141 stdout was closed.\n"
 "\n"
-"Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n";
+"Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n"
+"\n"
+"kvmelf info FILE shows the memory map FILE would get (segments, heap, stack,\n"
+"page sizes, entry point) without running it; see kvmelf info --help.\n";
+
+static const char info_usage_text[] =
+"Usage: kvmelf info [OPTIONS] FILE\n"
+"Show what `kvmelf run FILE` would set up, without opening /dev/kvm or\n"
+"running anything: the ELF's loadable segments, the guest memory map as a\n"
+"table and a to-scale picture (the monitor's area, each segment with its\n"
+"rights, heap and mmap area, stack and guard page), the page sizes the page\n"
+"tables would use, and the entry point with its symbol.  A file run would\n"
+"refuse gets the same one-line error and exit status 125.\n"
+"\n"
+"Options (before FILE):\n"
+"  --mem SIZE      guest RAM as for run (default 64M)\n"
+"  --allow-wx      accept segments that ask for write+execute, as for run\n"
+"  -h, --help      show this help\n";
 
 struct options {
     uint64_t mem;
@@ -100,27 +118,76 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
        OPT_ALLOW_WX };
 
-/* Returns -1 to continue, or the exit status to end with. */
-static int parse_run_args(int argc, char **argv, struct options *o)
+static const struct option run_longopts[] = {
+    { "mem", required_argument, NULL, OPT_MEM },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "ring0", no_argument, NULL, OPT_RING0 },
+    { "strict-io", no_argument, NULL, OPT_STRICT_IO },
+    { "regs", no_argument, NULL, OPT_REGS },
+    { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* info takes only the options that change the memory map. */
+static const struct option info_longopts[] = {
+    { "mem", required_argument, NULL, OPT_MEM },
+    { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+struct command {
+    const char *name;                /* "run", "info" */
+    const char *synopsis;            /* for "no ELF file given" */
+    const char *usage;               /* its --help */
+    const struct option *longopts;
+    bool guest_args;                 /* ARGs after FILE go to the guest */
+};
+
+static const struct command run_command = {
+    "run", "kvmelf run [OPTIONS] FILE [ARG...]", usage_text, run_longopts,
+    true,
+};
+static const struct command info_command = {
+    "info", "kvmelf info [OPTIONS] FILE", info_usage_text, info_longopts,
+    false,
+};
+
+/* FILE and what follows it; optind is at FILE. */
+static int take_file(int argc, char **argv, const struct command *cmd,
+                     struct options *o)
 {
-    static const struct option longopts[] = {
-        { "mem", required_argument, NULL, OPT_MEM },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "ring0", no_argument, NULL, OPT_RING0 },
-        { "strict-io", no_argument, NULL, OPT_STRICT_IO },
-        { "regs", no_argument, NULL, OPT_REGS },
-        { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
+    char msg[KVMELF_ERR_MAX];
+
+    if (optind >= argc) {
+        snprintf(msg, sizeof msg, "%s: no ELF file given (usage: %s)",
+                 cmd->name, cmd->synopsis);
+        return fail(STATUS_CANNOT_RUN, NULL, msg);
+    }
+    if (!cmd->guest_args && optind + 1 < argc) {
+        snprintf(msg, sizeof msg, "%s: one FILE only, but '%s' follows it "
+                 "(usage: %s)", cmd->name, argv[optind + 1], cmd->synopsis);
+        return fail(STATUS_CANNOT_RUN, NULL, msg);
+    }
+    o->path = argv[optind];
+    o->guest_argv = argv + optind;
+    o->guest_argc = cmd->guest_args ? argc - optind : 1;
+    return -1;
+}
+
+/* Returns -1 to continue, or the exit status to end with. */
+static int parse_args(int argc, char **argv, const struct command *cmd,
+                      struct options *o)
+{
     struct kerr err;
     int c;
 
     opterr = 0;
-    optind = 1;          /* argv[0] is "run" */
+    optind = 1;          /* argv[0] is the command */
     /* '+': options end at FILE; what follows belongs to the guest.
      * ':': a missing value is reported as such, not as unknown. */
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:h", cmd->longopts, NULL)) != -1) {
         switch (c) {
         case OPT_MEM:
             if (parse_mem(optarg, &o->mem, &err) < 0)
@@ -135,25 +202,19 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         case OPT_REGS: o->regs = true; break;
         case OPT_ALLOW_WX: o->allow_wx = true; break;
         case 'h':
-            fputs(usage_text, stdout);
+            fputs(cmd->usage, stdout);
             return 0;
         case ':':
             snprintf(err.msg, sizeof err.msg, "option '%s' needs a value "
-                     "(see kvmelf --help)", argv[optind - 1]);
+                     "(see kvmelf %s --help)", argv[optind - 1], cmd->name);
             return fail(STATUS_CANNOT_RUN, NULL, err.msg);
         default:
             snprintf(err.msg, sizeof err.msg, "unknown option '%s' (see "
-                     "kvmelf --help)", argv[optind - 1]);
+                     "kvmelf %s --help)", argv[optind - 1], cmd->name);
             return fail(STATUS_CANNOT_RUN, NULL, err.msg);
         }
     }
-    if (optind >= argc)
-        return fail(STATUS_CANNOT_RUN, NULL, "run: no ELF file given "
-                    "(usage: kvmelf run [OPTIONS] FILE [ARG...])");
-    o->path = argv[optind];
-    o->guest_argv = argv + optind;
-    o->guest_argc = argc - optind;
-    return -1;
+    return take_file(argc, argv, cmd, o);
 }
 
 struct session {
@@ -298,19 +359,54 @@ static int run_session(struct session *s)
     return status;
 }
 
+static void session_free(struct session *s)
+{
+    vm_close(s->vm);
+    guest_mem_fini(&s->gm);
+    symbolizer_close(s->symbolizer);
+    loader_file_free(&s->file);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct options o = { .mem = KVMELF_MEM_DEFAULT };
-    int status = parse_run_args(argc, argv, &o);
+    int status = parse_args(argc, argv, &run_command, &o);
     if (status >= 0)
         return status;
 
     struct session s = { .opts = &o };
     status = run_session(&s);
-    vm_close(s.vm);
-    guest_mem_fini(&s.gm);
-    symbolizer_close(s.symbolizer);
-    loader_file_free(&s.file);
+    session_free(&s);
+    return status;
+}
+
+/* The same stages as run up to the memory map, then a picture of it
+ * instead of /dev/kvm: a file run refuses fails here the same way. */
+static int cmd_info(int argc, char **argv)
+{
+    struct options o = { .mem = KVMELF_MEM_DEFAULT };
+    int status = parse_args(argc, argv, &info_command, &o);
+    if (status >= 0)
+        return status;
+
+    struct session s = { .opts = &o };
+    struct kerr err;
+    status = 0;
+    if (load_stage(&s, &err) < 0)
+        status = fail(STATUS_CANNOT_RUN, o.path, err.msg);
+    else {
+        struct info_request req = {
+            .path = o.path, .plan = &s.plan, .paging = &s.paging,
+            .map = &s.map, .symbolizer = s.symbolizer,
+            .argc = o.guest_argc, .argv = o.guest_argv,
+        };
+        if (print_info(stdout, &req, &err) < 0)
+            status = fail(STATUS_CANNOT_RUN, o.path, err.msg);
+        else if (fflush(stdout) != 0 || ferror(stdout))
+            status = fail(STATUS_CANNOT_RUN, o.path, "cannot write the "
+                          "memory map to stdout");
+    }
+    session_free(&s);
     return status;
 }
 
@@ -320,6 +416,8 @@ int main(int argc, char **argv)
 
     if (cmd && strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (cmd && strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
     if (cmd && (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
                 strcmp(cmd, "help") == 0)) {
         fputs(usage_text, stdout);
