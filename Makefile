@@ -63,7 +63,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 GUEST_LDS    := $(BUILD)/linker/kvmelf.ld
 
 # ---- Sources ----------------------------------------------------------------
-LIB_SRCS  := $(wildcard common/*.c loader/*.c paging/*.c vcpu/*.c)
+LIB_SRCS  := $(wildcard common/*.c loader/*.c paging/*.c personality/*.c vcpu/*.c)
 LIB_ASM   := $(wildcard paging/*.S)
 LIB_OBJS  := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(LIB_SRCS) $(LIB_ASM)))
 MAIN_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/*.c))

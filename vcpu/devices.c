@@ -300,6 +300,11 @@ int io_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 
     if (run->io.port == KVMELF_PORT_TRAP)
         return trap_exit(vm, res, err);
+    if (run->io.port == KVMELF_PORT_SYSCALL) {
+        int r = syscall_exit(vm, res, err);
+        if (r != SYSCALL_NOT_FROM_ENTRY)
+            return r;
+    }
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
     for (uint32_t i = 0; i < run->io.count; i++) {
         int r = port_access(vm, data + (uint64_t)i * size, res, err);

@@ -3,6 +3,7 @@
 #define KVMELF_VCPU_INTERNAL_H
 
 #include "vcpu.h"
+#include "personality/personality.h"
 
 #include <linux/kvm.h>
 #include <stddef.h>
@@ -37,6 +38,31 @@ struct uart {
 
 #define WARNED_PORTS 64
 
+/* Unsupported system calls already named (one bit per number; the last
+ * bit stands for every number beyond). */
+#define SYS_WARNED_BITS 512
+
+/* Guest-visible signal state: actions are remembered, never delivered. */
+#define SYS_NSIG 64
+struct sys_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+
+/* The Linux personality's state (vcpu/syscall*.c). */
+struct sys_state {
+    bool sync_regs;              /* KVM_CAP_SYNC_REGS: regs in kvm_run */
+    struct kvm_regs regs;        /* otherwise: read per call */
+    struct kvm_sregs sregs;
+    struct pt_state pt;          /* for mprotect */
+    struct linux_mm mm;
+    struct linux_config cfg;
+    uint64_t warned[SYS_WARNED_BITS / 64];
+    struct sys_sigaction actions[SYS_NSIG];
+    uint64_t sigmask;
+    uint64_t tid_address;
+    uint64_t calls;              /* system calls handled */
+};
+
 struct vm {
     int kvm_fd, vm_fd, vcpu_fd;
     struct kvm_run *run;
@@ -51,6 +77,7 @@ struct vm {
     const struct run_options *opts;
     uint16_t warned[WARNED_PORTS];
     unsigned nwarned;
+    struct sys_state sys;
 };
 
 /* devices.c: port I/O.  Returns 0 to continue, 1 when the run ended
@@ -67,6 +94,23 @@ void devices_init(struct vm *vm);
 
 /* trap.c: a report from the exception stubs (KVMELF_PORT_TRAP). */
 int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err);
+
+/* syscall.c: a report on KVMELF_PORT_SYSCALL.  Returns 0, 1 (ended), -1,
+ * or SYSCALL_NOT_FROM_ENTRY when the port write did not come from the
+ * entry page (then it is an unknown port like any other). */
+#define SYSCALL_NOT_FROM_ENTRY 2
+int syscall_exit(struct vm *vm, struct run_result *res, struct kerr *err);
+/* Sets up the personality's state when the vCPU is created. */
+void syscall_init(struct vm *vm, const struct cpu_tables *tables);
+/* ... and what the run's options say (vm_run). */
+void syscall_configure(struct vm *vm, const struct linux_config *cfg);
+
+/* kvm.c: the code and stack segments the guest runs with (ring 3, or
+ * ring 0 with --ring0), for the return from a system call. */
+void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr);
+/* kvm.c: makes the next KVM_RUN drop cached translations after the
+ * monitor edited the page tables (sr is then written back). */
+void vm_flush_tlb(struct vm *vm, struct kvm_sregs *sr);
 
 /* run.c: a timeout or signal asked the run to stop. */
 bool run_stop_requested(void);

@@ -29,6 +29,7 @@
 #define KVMELF_IST_DF_TOP       0xD000   /* IST1: double fault              */
 #define KVMELF_IST_NMI_TOP      0xE000   /* IST2: NMI                       */
 #define KVMELF_IST_MC_TOP       0xF000   /* IST3: machine check             */
+#define KVMELF_SYSCALL_ENTRY_ADDR 0xF000 /* user R X: SYSCALL entry (LSTAR)  */
 #define KVMELF_PT_ADDR          0x10000  /* page tables, allocated upward   */
 #define KVMELF_PT_END           0x80000
 #define KVMELF_BOOT_INFO_ADDR   0x80000  /* user, read-only                 */
@@ -64,6 +65,7 @@
 #define KVMELF_PORT_EXIT        0x500  /* 32-bit write: exit with value & 255 */
 #define KVMELF_PORT_QEMU_EXIT   0xF4   /* isa-debug-exit: status v << 1 | 1  */
 #define KVMELF_PORT_TRAP        0x510  /* monitor only: exception stubs     */
+#define KVMELF_PORT_SYSCALL     0x520  /* the SYSCALL entry page reports here */
 
 /* 16550 register offsets from KVMELF_PORT_COM1 and the bits the monitor
  * models.  LSR_BREAK is set (with LSR_DATA_READY clear) once stdin is at
