@@ -31,8 +31,6 @@
 #define X86_CR4_OSXMMEXCPT  (1ULL << 10)  /* SSE exceptions as #XM    */
 #define X86_CR4_OSXSAVE     (1ULL << 18)  /* XSAVE/XGETBV + AVX state */
 
-#define X86_CR3_PWT         (1ULL << 3)   /* page-level write-through */
-
 #define X86_EFER_SCE        (1ULL << 0)   /* SYSCALL                  */
 #define X86_EFER_LME        (1ULL << 8)   /* long mode enable         */
 #define X86_EFER_LMA        (1ULL << 10)  /* long mode active         */

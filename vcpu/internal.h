@@ -108,9 +108,9 @@ void syscall_configure(struct vm *vm, const struct linux_config *cfg);
 /* kvm.c: the code and stack segments the guest runs with (ring 3, or
  * ring 0 with --ring0), for the return from a system call. */
 void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr);
-/* kvm.c: makes the next KVM_RUN drop cached translations after the
- * monitor edited the page tables (sr is then written back). */
-void vm_flush_tlb(struct vm *vm, struct kvm_sregs *sr);
+/* kvm.c: makes the next KVM_RUN drop every cached translation, after the
+ * monitor edited the page tables. */
+int vm_flush_tlb(struct vm *vm, struct kerr *err);
 
 /* run.c: a timeout or signal asked the run to stop. */
 bool run_stop_requested(void);

@@ -217,14 +217,24 @@ void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr)
     to_kvm_segment(&sr->ss, vm->ring0 ? SEG_KERNEL_DATA : SEG_USER_DATA);
 }
 
-void vm_flush_tlb(struct vm *vm, struct kvm_sregs *sr)
+/* The page tables live in guest RAM, written by the monitor from the host
+ * side, which KVM does not track: under a shadow MMU (kvm_pvm) the shadow
+ * pages built from the old entries stay in use, and a KVM_SET_SREGS with a
+ * different CR3 was measured not to drop them (docs/architecture.md).
+ * Removing and re-adding the memory slot makes any KVM zap every
+ * translation of it, shadow or EPT, and flush the TLB. */
+int vm_flush_tlb(struct vm *vm, struct kerr *err)
 {
-    (void)vm;
-    /* A CR3 that differs from KVM's makes KVM_SET_SREGS reset the
-     * vCPU's MMU context: cached translations (and shadow page tables)
-     * are rebuilt from the guest's tables.  Toggling PWT, a caching hint
-     * for the PML4 read, gives a different value for the same tables. */
-    sr->cr3 ^= X86_CR3_PWT;
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = 0,
+        .userspace_addr = (uint64_t)(uintptr_t)vm->gm->host,
+    };
+
+    if (KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, err) < 0)
+        return -1;
+    region.memory_size = vm->gm->size;
+    return KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, err) < 0
+               ? -1 : 0;
 }
 
 static int set_sregs(struct vm *vm, const struct cpu_tables *t, bool ring0,

@@ -213,10 +213,8 @@ static int resume(struct vm *vm, struct sys_ctx *c, long ret, uint64_t rdx)
         vm_caller_segments(vm, c->sregs);
         c->sregs_dirty = true;
     }
-    if (c->tlb_dirty) {
-        vm_flush_tlb(vm, c->sregs);
-        c->sregs_dirty = true;
-    }
+    if (c->tlb_dirty && vm_flush_tlb(vm, c->err) < 0)
+        return -1;
     return 0;
 }
 
