@@ -239,8 +239,10 @@ static int protect_table(struct protect_ctx *c, gpa_t table, int level,
             break;
         uint64_t *e = &t[i];
         bool leaf = level == 0 || (*e & X86_PTE_PS);
-        if (!leaf && !(*e & X86_PTE_P))
-            return -1;       /* nothing was ever mapped here */
+        /* Nothing was ever mapped here: an entry made absent by
+         * protect_leaf() still holds its address and A bit. */
+        if (*e == 0 || (!leaf && !(*e & X86_PTE_P)))
+            return -1;
         bool whole = va >= c->start && va + span <= c->end;
         if (leaf && whole) {
             uint64_t n = protect_leaf(va, c->attrs, c->pt->nx, level > 0);

@@ -22,7 +22,8 @@ static bool page_len(uint64_t len, uint64_t *out)
 
 void mm_init(struct linux_mm *mm, uint64_t lo, uint64_t hi)
 {
-    *mm = (struct linux_mm){ .lo = lo, .hi = hi < lo ? lo : hi, .brk = lo };
+    *mm = (struct linux_mm){ .lo = lo, .hi = hi < lo ? lo : hi, .brk = lo,
+                             .max_maps = MM_MAX_MAPS };
 }
 
 void mm_fini(struct linux_mm *mm)
@@ -64,13 +65,13 @@ static int reserve(struct linux_mm *mm, size_t extra)
 {
     if (mm->count + extra <= mm->cap)
         return 0;
-    if (mm->count + extra > MM_MAX_MAPS)
+    if (mm->count + extra > mm->max_maps)
         return -ENOMEM;
     size_t cap = mm->cap ? mm->cap * 2 : 16;
     while (cap < mm->count + extra)
         cap *= 2;
-    if (cap > MM_MAX_MAPS)
-        cap = MM_MAX_MAPS;
+    if (cap > mm->max_maps)
+        cap = mm->max_maps;
     struct mm_range *m = realloc(mm->maps, cap * sizeof *m);
     if (!m)
         return -ENOMEM;

@@ -63,6 +63,7 @@ struct linux_mm {
     uint64_t brk;            /* program break, lo <= brk <= hi */
     struct mm_range *maps;   /* mmap'ed ranges: sorted, disjoint, merged */
     size_t count, cap;
+    size_t max_maps;         /* MM_MAX_MAPS (tests lower it) */
 };
 
 /* lo and hi page aligned, lo <= hi.  Nothing is mapped; brk = lo. */

@@ -548,6 +548,38 @@ static void test_cc_from_elsewhere(void **state)
     check_out("arg 1.414\nstatus 5\nHello, world!\n");
 }
 
+/* The layout `make install` gives: kvmelf-cc finds the runtime through its
+ * own location ($PREFIX/bin/../lib/kvmelf), from any directory. */
+static void test_cc_installed_layout(void **state)
+{
+    char dir[] = "/tmp/kvmelf-inst-XXXXXX", cmd[8 * PATH_MAX];
+    char build[PATH_MAX];
+
+    (void)state;
+    if (!mkdtemp(dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    snprintf(build, sizeof build, "%s", kvmelf_bin);
+    *strrchr(build, '/') = '\0';            /* build/kvmelf -> build */
+    snprintf(cmd, sizeof cmd,
+             "set -e; P=%s/prefix; R=%s; B=%s; "
+             "mkdir -p $P/bin $P/lib/kvmelf $P/include/kvmelf %s/work; "
+             "cp $R/tools/kvmelf-cc $P/bin/; "
+             "cp $B/linker/kvmelf.ld $B/guests/libkvmelfrt.a $P/lib/kvmelf/; "
+             "cp $R/include/kvmelf/abi.h $R/guests/runtime/kvmelf.h "
+             "$P/include/kvmelf/; cp $R/guests/hello/hello.c %s/work/; "
+             "cd %s/work; PATH=$P/bin:$PATH kvmelf-cc --freestanding -O2 "
+             "-o hello hello.c; set +e; %s run hello; echo \"status $?\"; "
+             "cd /; rm -rf %s/prefix %s/work",
+             dir, repo_root, build, dir, dir, dir, kvmelf_bin, dir, dir);
+    run_sh(cmd, NULL);
+    rmdir(dir);
+    check_status(0);
+    check_err("");
+    if (kvm_missing())
+        skip();
+    check_out("Hello, world!\nstatus 0\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +605,7 @@ int main(void)
         cmocka_unit_test_teardown(test_cc_help, teardown),
         cmocka_unit_test_teardown(test_cc_without_musl, teardown),
         cmocka_unit_test_teardown(test_cc_from_elsewhere, teardown),
+        cmocka_unit_test_teardown(test_cc_installed_layout, teardown),
     };
 
     kvmelf_bin = proc_need_env("KVMELF");
