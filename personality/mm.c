@@ -100,6 +100,9 @@ static int cut(struct linux_mm *mm, uint64_t start, uint64_t end)
 {
     size_t i = first_after(mm, start);
 
+    if (i == mm->count)
+        return 0;            /* nothing at or above start */
+
     if (i < mm->count && mm->maps[i].start < start && mm->maps[i].end > end) {
         if (reserve(mm, 1) < 0)
             return -ENOMEM;

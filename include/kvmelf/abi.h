@@ -94,15 +94,20 @@
 #include <stdint.h>
 
 /* Entry state: 64-bit long mode, CS = KVMELF_SEL_USER_CS (ring 3) or
- * KVMELF_SEL_KERNEL_CS with --ring0, RIP = e_entry, RSP = RAM size (16-byte
- * aligned, grows down), RDI = KVMELF_BOOT_INFO_ADDR, interrupts off. */
+ * KVMELF_SEL_KERNEL_CS with --ring0, RIP = e_entry, RDI =
+ * KVMELF_BOOT_INFO_ADDR, interrupts off, EFER.SCE set.  RSP (16-byte
+ * aligned, a little below the RAM size) points at argc, argv[], envp[] and
+ * the auxiliary vector as Linux starts a static program, so libc's _start
+ * works unchanged; a freestanding guest may use RDI's boot info instead.
+ * SYSCALL enters KVMELF_SYSCALL_ENTRY_ADDR (LSTAR), which reports on
+ * KVMELF_PORT_SYSCALL; docs/abi.md section 11 has the protocol. */
 struct kvmelf_boot_info {
     uint32_t magic;          /* KVMELF_BOOT_MAGIC                          */
     uint32_t abi_version;    /* KVMELF_ABI_VERSION                         */
     uint64_t ram_size;       /* bytes of guest RAM from address 0          */
     uint64_t heap_start;     /* first free page after the highest segment  */
     uint64_t heap_end;       /* the stack guard page starts here           */
-    uint64_t stack_top;      /* initial RSP                                */
+    uint64_t stack_top;      /* top of the stack (RSP starts below it)     */
     uint64_t argc;           /* argv[0] is the ELF path as given           */
     uint64_t argv;           /* guest address of char *argv[argc + 1]      */
     uint64_t cmdline;        /* guest address: argv joined by spaces       */
