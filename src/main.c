@@ -247,7 +247,7 @@ static int process_stack(struct session *s, struct kerr *err)
     const struct options *o = s->opts;
     struct linux_stack_params p = {
         .stack_top = paging_stack_top(o->mem),
-        .max_bytes = KVMELF_STACK_SIZE / 2,
+        .max_bytes = KVMELF_STACK_ARGS_MAX,
         .argc = o->guest_argc, .argv = o->guest_argv,
         .envc = o->envc, .envp = o->env,
         .phdr = s->plan.phdr, .phent = s->plan.phent, .phnum = s->plan.phnum,

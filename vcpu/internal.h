@@ -39,7 +39,7 @@ struct uart {
 #define WARNED_PORTS 64
 
 /* Unsupported system calls already named (one bit per number; the last
- * bit stands for every number beyond). */
+ * bit stands for every number from there on). */
 #define SYS_WARNED_BITS 512
 
 /* Guest-visible signal state: actions are remembered, never delivered. */
@@ -60,7 +60,6 @@ struct sys_state {
     struct sys_sigaction actions[SYS_NSIG];
     uint64_t sigmask;
     uint64_t tid_address;
-    uint64_t calls;              /* system calls handled */
 };
 
 struct vm {

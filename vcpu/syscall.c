@@ -106,7 +106,8 @@ long sys_sleep(const struct timespec *rel, struct timespec *left)
     }
 }
 
-/* Names an unsupported call on stderr, once per number. */
+/* Names an unsupported call on stderr, once per number (numbers past the
+ * table share one slot: only the first of them is named). */
 static void warn_unsupported(struct sys_ctx *c)
 {
     struct vm *vm = c->vm;
@@ -119,13 +120,7 @@ static void warn_unsupported(struct sys_ctx *c)
     vm->sys.warned[slot / 64] |= 1ULL << (slot % 64);
     const char *name = nr < sys_table_size && sys_table[nr].name
                            ? sys_table[nr].name : "unknown";
-    if (slot == SYS_WARNED_BITS - 1 && nr != slot)
-        snprintf(line, sizeof line, "unsupported system call %u (%s; "
-                 "further numbers above %u not reported)", nr, name,
-                 SYS_WARNED_BITS - 2);
-    else
-        snprintf(line, sizeof line, "unsupported system call %u (%s)", nr,
-                 name);
+    snprintf(line, sizeof line, "unsupported system call %u (%s)", nr, name);
     if (out_flush(vm, c->err) < 0) {
         c->outcome = -1;
         return;
@@ -233,7 +228,6 @@ int syscall_exit(struct vm *vm, struct run_result *res, struct kerr *err)
     uint64_t rdx = (r->rdx & ~DX_MASK) | (r->rax & DX_MASK);
     const uint64_t args[6] = { r->rdi, r->rsi, rdx, r->r10, r->r8, r->r9 };
     c.nr = (uint32_t)(r->rax >> RAX_NR_SHIFT);
-    vm->sys.calls++;
 
     long ret = dispatch(&c, args);
     if (c.outcome != 0) {

@@ -42,6 +42,9 @@
  * RAM size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE). */
 #define KVMELF_STACK_SIZE       0x40000  /* 256 KiB                          */
 #define KVMELF_GUARD_SIZE       0x1000
+/* At most this much of the stack's top holds the Linux process entry
+ * (argument and environment strings, argv/envp/auxv). */
+#define KVMELF_STACK_ARGS_MAX   0x20000  /* 128 KiB: half the stack */
 /* What the top of RAM holds besides segments and heap: stack + guard. */
 #define KVMELF_TOP_RESERVE      (KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE)
 

@@ -343,7 +343,7 @@ static void test_unsupported_named_once(void **state)
           "fork not named exactly once");
     check_err_has(guest_line("unsupported.musl",
                              "unsupported system call 57 (fork)\n"));
-    CHECK(proc_count(last.err, "unsupported system call 4000 (unknown") == 1,
+    CHECK(proc_count(last.err, "unsupported system call 4000 (unknown)\n") == 1,
           "4000 not named exactly once");
     CHECK(proc_lines(last.err) == 2, "stderr has other lines");
 }
