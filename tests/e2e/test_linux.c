@@ -487,6 +487,68 @@ static void test_glibc_static(void **state)
     check_err("");
 }
 
+/* ---- The SYSCALL mechanism from a freestanding guest ------------------ */
+
+static void test_freestanding_syscalls(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf");
+    check_status(9);
+    check_err("");
+    check_out("hello from a system call\npid 1 wrote 25\n");
+}
+
+/* SYSCALL from ring 0 stays in ring 0; kvmelf puts ring 0's CS/SS back. */
+static void test_freestanding_syscalls_ring0(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--ring0", "--regs", "--", "syscall.elf");
+    if (last.status == 132 && strstr(last.err, "could not emulate")) {
+        fprintf(stderr, "SKIPPED: this host cannot emulate ring-0 code\n");
+        skip();
+    }
+    check_status(9);
+    check_out("hello from a system call\npid 1 wrote 25\n");
+    check_err_has("    cs 0x0008 dpl 0");
+}
+
+/* Port 0x520 from anywhere but the entry page is just an unknown port. */
+static void test_syscall_port_elsewhere(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf", "port");
+    check_status(0);
+    check_out("still here\n");
+    check_err_has("guest: 4-byte write to unknown port 0x520");
+}
+
+/* A guest that jumps into the entry page can choose RCX and R11: a
+ * non-canonical RCX ends it as SYSRET's #GP would... */
+static void test_syscall_forged_rip(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf", "forge");
+    check_status(139);
+    check_out("");
+    check_err_has("general protection in ring 3");
+    check_err_has("RIP 0x8000000000001000");
+}
+
+/* ...and IOPL in R11 is dropped, so the stubs' port stays closed. */
+static void test_syscall_no_iopl(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf", "iopl");
+    check_status(139);
+    check_out("getpid via the entry page: 1\n");
+    check_err_has("general protection in ring 3");
+}
+
 /* ---- kvmelf-cc ---------------------------------------------------------- */
 
 /* Runs a shell command line (for cd), with extra environment entries. */
@@ -607,6 +669,11 @@ int main(void)
         cmocka_unit_test_teardown(test_sleep_stops_at_timeout, teardown),
         cmocka_unit_test_teardown(test_identity, teardown),
         cmocka_unit_test_teardown(test_glibc_static, teardown),
+        cmocka_unit_test_teardown(test_freestanding_syscalls, teardown),
+        cmocka_unit_test_teardown(test_freestanding_syscalls_ring0, teardown),
+        cmocka_unit_test_teardown(test_syscall_port_elsewhere, teardown),
+        cmocka_unit_test_teardown(test_syscall_forged_rip, teardown),
+        cmocka_unit_test_teardown(test_syscall_no_iopl, teardown),
         cmocka_unit_test_teardown(test_cc_help, teardown),
         cmocka_unit_test_teardown(test_cc_without_musl, teardown),
         cmocka_unit_test_teardown(test_cc_from_elsewhere, teardown),
