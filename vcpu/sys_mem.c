@@ -62,14 +62,19 @@ static long set_rights(struct sys_ctx *c, uint64_t start, uint64_t end,
 
 long sys_brk(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct mm_range fresh, freed;
-    uint64_t brk = mm_brk(&c->vm->sys.mm, a[0], &fresh, &freed);
+    struct linux_mm *mm = &c->vm->sys.mm;
+    struct mm_range fresh, freed, unused;
+    uint64_t old = mm->brk;
+    uint64_t brk = mm_brk(mm, a[0], &fresh, &freed);
 
+    /* New break pages get the heap's rights back (an mprotect may have
+     * changed them while they were part of the break before). */
+    if (fresh.end > fresh.start &&
+        set_rights(c, fresh.start, fresh.end,
+                   prot_attrs(PROT_READ | PROT_WRITE)) < 0)
+        return (long)mm_brk(mm, old, &unused, &unused);
     discard(c, fresh.start, fresh.end);
     discard(c, freed.start, freed.end);
-    if (fresh.end > fresh.start &&
-        set_rights(c, fresh.start, fresh.end, prot_attrs(PROT_READ | PROT_WRITE)) < 0)
-        return (long)c->vm->sys.mm.brk;
     return (long)brk;
 }
 
@@ -177,14 +182,15 @@ long sys_mprotect(struct sys_ctx *c, const uint64_t a[6])
     uint64_t start = a[0], len = a[1], end;
     long r = check_prot(c, a[2]);
 
-    if (start % PAGE || len > UINT64_MAX - PAGE)
+    if (start % PAGE)
         return -EINVAL;
     if (r < 0)
         return r;
     if (len == 0)
         return 0;
-    if (__builtin_add_overflow(start, page_up(len), &end))
-        return -ENOMEM;
+    if (len > UINT64_MAX - PAGE ||
+        __builtin_add_overflow(start, page_up(len), &end))
+        return -ENOMEM;              /* wraps around, as Linux says */
     if (!protectable(c, start, end))
         return -ENOMEM;
     return set_rights(c, start, end, prot_attrs(a[2]));
@@ -198,8 +204,11 @@ long sys_madvise(struct sys_ctx *c, const uint64_t a[6])
     if (start % PAGE || a[1] > UINT64_MAX - PAGE ||
         __builtin_add_overflow(start, page_up(a[1]), &end))
         return -EINVAL;
-    /* MADV_DONTNEED on anonymous memory means "read as zero after". */
-    if (a[2] == MADV_DONTNEED && mm_is_mapped(mm, start, end - start))
+    /* MADV_DONTNEED on anonymous memory means "read as zero after": for
+     * mappings and for the break's pages. */
+    bool in_brk = start >= mm->lo && end <= page_up(mm->brk);
+    if (a[2] == MADV_DONTNEED &&
+        (in_brk || mm_is_mapped(mm, start, end - start)))
         discard(c, start, end);
     return 0;
 }
