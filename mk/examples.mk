@@ -1,38 +1,27 @@
 # guests/examples/: ordinary C programs for kvmelf's Linux (musl)
-# personality.  `make check` builds them natively with musl-gcc into
-# $(BUILD)/examples-native/ and tests/e2e/test_examples compares each run
-# with its guests/examples/NAME.out (stdin from NAME.in when there is one),
-# so the expected outputs stay true.  The same test runs the kvmelf builds
-# ($KVMELF_EXAMPLES/NAME.elf) when KVMELF_EXAMPLES names their directory.
+# personality.  `make check` builds each twice - natively with musl-gcc
+# into $(BUILD)/examples-native/ and as a guest with tools/kvmelf-cc into
+# $(BUILD)/examples/NAME.elf - and tests/e2e/test_examples compares both
+# runs with guests/examples/NAME.out (stdin from NAME.in when there is
+# one), so the guest behaves like the native program and the expected
+# outputs stay true.  musl-gcc comes with the Makefile's Debian deps.
 
 EXAMPLES        := $(basename $(notdir $(wildcard guests/examples/*.c)))
 EXAMPLES_NATIVE := $(patsubst %,$(BUILD)/examples-native/%,$(EXAMPLES))
-MUSL_GCC        ?= musl-gcc
-MUSL_STAMP      := $(BUILD)/.musl-ok
-EXAMPLE_CFLAGS  := -static -O2 -Wall -Wextra -Werror
+EXAMPLES_GUEST  := $(patsubst %,$(BUILD)/examples/%.elf,$(EXAMPLES))
+EXAMPLE_CFLAGS  := -O2 -Wall -Wextra -Werror
 
-.PHONY: examples-native
-examples-native: $(EXAMPLES_NATIVE)
+.PHONY: examples
+examples: $(EXAMPLES_NATIVE) $(EXAMPLES_GUEST)
 
-# musl-gcc comes from Debian's musl-tools, installed like the other
-# dependencies when missing and root.
-$(MUSL_STAMP):
-	$(Q)if command -v $(MUSL_GCC) >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-	    echo "kvmelf: installing Debian packages: musl-tools musl-dev"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -qq musl-tools musl-dev >/dev/null; \
-	else \
-	    echo "kvmelf: $(MUSL_GCC) is missing; as root run:" >&2; \
-	    echo "    apt-get update && apt-get install -y musl-tools musl-dev" >&2; \
-	    exit 1; \
-	fi
-	$(Q)mkdir -p $(@D) && touch $@
-
-$(BUILD)/examples-native/%: guests/examples/%.c | $(MUSL_STAMP)
+$(BUILD)/examples-native/%: guests/examples/%.c | $(DEPS_STAMP)
 	$(call msg,MUSL,$<)mkdir -p $(@D) && \
-	    $(MUSL_GCC) $(EXAMPLE_CFLAGS) $< -lm -o $@
+	    musl-gcc -static $(EXAMPLE_CFLAGS) $< -lm -o $@
 
-# check's test loop runs test_examples with the native builds.
-check: $(EXAMPLES_NATIVE)
+$(BUILD)/examples/%.elf: guests/examples/%.c $(KVMELF_CC) | $(DEPS_STAMP)
+	$(call msg,KVMCC,$<)mkdir -p $(@D) && \
+	    $(KVMELF_CC) $(EXAMPLE_CFLAGS) $< -lm -o $@
+
+check: examples
 check: export KVMELF_NATIVE_EXAMPLES := $(BUILD)/examples-native
+check: export KVMELF_EXAMPLES := $(BUILD)/examples

@@ -11,7 +11,6 @@ BINDIR   = $(DESTDIR)$(PREFIX)/bin
 INCDIR   = $(DESTDIR)$(PREFIX)/include/kvmelf
 LIBDIR   = $(DESTDIR)$(PREFIX)/lib/kvmelf
 MAN1DIR  = $(DESTDIR)$(PREFIX)/share/man/man1
-KVMELF_CC := tools/kvmelf-cc
 MAN_PAGES := $(wildcard docs/*.1)
 
 .PHONY: install uninstall install-check
@@ -19,11 +18,7 @@ MAN_PAGES := $(wildcard docs/*.1)
 install: $(KVMELF) $(RT_LIB) $(GUEST_LDS)
 	$(Q)$(INSTALL) -d $(BINDIR) $(INCDIR) $(LIBDIR) $(MAN1DIR)
 	$(Q)$(INSTALL) -m 755 $(KVMELF) $(BINDIR)/kvmelf
-	$(Q)if [ -f $(KVMELF_CC) ]; then \
-	    $(INSTALL) -m 755 $(KVMELF_CC) $(BINDIR)/kvmelf-cc; \
-	else \
-	    echo "kvmelf: $(KVMELF_CC) is missing: kvmelf-cc not installed" >&2; \
-	fi
+	$(Q)$(INSTALL) -m 755 $(KVMELF_CC) $(BINDIR)/kvmelf-cc
 	$(Q)$(INSTALL) -m 644 include/kvmelf/abi.h $(INCDIR)/abi.h
 	$(Q)$(INSTALL) -m 644 guests/runtime/kvmelf.h $(INCDIR)/kvmelf.h
 	$(Q)$(INSTALL) -m 644 $(RT_LIB) $(LIBDIR)/libkvmelfrt.a

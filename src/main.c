@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "loader/loader.h"
 #include "paging/paging.h"
+#include "personality/personality.h"
 #include "vcpu/vcpu.h"
 
 #include <elf.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define KVMELF_VERSION "0.1.0"
 #define DEFAULT_KVM_DEVICE "/dev/kvm"
@@ -21,10 +23,14 @@
 static const char usage_text[] =
 "Usage: kvmelf run [OPTIONS] FILE [ARG...]\n"
 "       kvmelf info [--mem SIZE] [--allow-wx] FILE\n"
-"Run the freestanding x86-64 ELF program FILE in a fresh KVM virtual machine,\n"
-"in 64-bit long mode (ring 3 by default).  ARGs are passed to the guest,\n"
-"with FILE as argv[0].  What the guest writes to COM1 (port 0x3f8) or to\n"
-"port 0xe9 appears on stdout; COM1 reads take stdin.\n"
+"Run the static x86-64 ELF program FILE in a fresh KVM virtual machine, in\n"
+"64-bit long mode (ring 3 by default).  ARGs are passed to the guest, with\n"
+"FILE as argv[0].  FILE is either a static Linux program (e.g. built with\n"
+"kvmelf-cc or musl-gcc -static): its system calls are served by kvmelf,\n"
+"write(2) to fds 1/2 goes to stdout/stderr, read(2) from fd 0 takes stdin,\n"
+"there are no files; or a freestanding guest using kvmelf's ports: what it\n"
+"writes to COM1 (port 0x3f8) or port 0xe9 appears on stdout, COM1 reads\n"
+"take stdin.\n"
 "\n"
 "Options (before FILE):\n"
 "  --mem SIZE      guest RAM, K/M/G suffixes (default 64M, 2M to 64G,\n"
@@ -32,8 +38,11 @@ static const char usage_text[] =
 "  --timeout SECS  stop the guest after SECS seconds (exit status 124)\n"
 "  --ring0         run the guest in ring 0, for guests that manage the CPU\n"
 "                  themselves (slow where KVM emulates ring 0, e.g. kvm_pvm)\n"
-"  --allow-wx      map segments that ask for write+execute (refused by\n"
-"                  default: every page is writable or executable, not both)\n"
+"  --allow-wx      map segments that ask for write+execute, and let mmap/\n"
+"                  mprotect ask for it (refused by default: every page is\n"
+"                  writable or executable, not both)\n"
+"  --env NAME=VALUE  add NAME=VALUE to the guest's environment (repeatable;\n"
+"                  the environment is empty otherwise)\n"
 "  --strict-io     end the guest on an unknown port or bad access size\n"
 "                  (default: warn once per port and go on)\n"
 "  --regs          print the guest's final registers (general, control,\n"
@@ -44,7 +53,8 @@ static const char usage_text[] =
 "as (v << 1) | 1, HLT = 0); 124 timeout; 125 kvmelf could not run the guest\n"
 "(usage, bad ELF); 126 this host cannot run guests (no /dev/kvm, permission,\n"
 "API version); 128+N the guest crashed with what a native program would get\n"
-"as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS);\n"
+"as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS),\n"
+"or raised signal N itself (134 abort());\n"
 "130/143 SIGINT/SIGTERM;\n"
 "141 stdout was closed.\n"
 "\n"
@@ -74,6 +84,8 @@ struct options {
     const char *path;
     int guest_argc;
     char **guest_argv;   /* argv[0] = path */
+    size_t envc;
+    char **env;          /* --env values, in order */
 };
 
 /* Prints "kvmelf: [what: ]msg" - the one format every error uses. */
@@ -116,7 +128,18 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
 }
 
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
-       OPT_ALLOW_WX };
+       OPT_ALLOW_WX, OPT_ENV };
+
+/* --env NAME=VALUE: a name, then '='. */
+static int add_env(struct options *o, const char *text, struct kerr *err)
+{
+    const char *eq = strchr(text, '=');
+
+    if (!eq || eq == text)
+        return kerr_set(err, "--env '%s' is not NAME=VALUE", text);
+    o->env[o->envc++] = (char *)(uintptr_t)text;
+    return 0;
+}
 
 static const struct option run_longopts[] = {
     { "mem", required_argument, NULL, OPT_MEM },
@@ -125,6 +148,7 @@ static const struct option run_longopts[] = {
     { "strict-io", no_argument, NULL, OPT_STRICT_IO },
     { "regs", no_argument, NULL, OPT_REGS },
     { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+    { "env", required_argument, NULL, OPT_ENV },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -201,6 +225,10 @@ static int parse_args(int argc, char **argv, const struct command *cmd,
         case OPT_STRICT_IO: o->strict_io = true; break;
         case OPT_REGS: o->regs = true; break;
         case OPT_ALLOW_WX: o->allow_wx = true; break;
+        case OPT_ENV:
+            if (add_env(o, optarg, &err) < 0)
+                return fail(STATUS_CANNOT_RUN, NULL, err.msg);
+            break;
         case 'h':
             fputs(cmd->usage, stdout);
             return 0;
@@ -227,6 +255,7 @@ struct session {
     struct symbolizer *symbolizer;
     struct guest_mem gm;
     struct vm *vm;
+    gpa_t entry_rsp;                /* argc, as Linux starts a process */
 };
 
 static void warn_line(void *ctx, const char *msg)
@@ -273,7 +302,25 @@ static int load_stage(struct session *s, struct kerr *err)
     return 0;
 }
 
-/* Guest memory image: monitor area, segments, boot info. */
+/* The Linux process entry on the stack: argc, argv, envp, auxv. */
+static int process_stack(struct session *s, struct kerr *err)
+{
+    const struct options *o = s->opts;
+    struct linux_stack_params p = {
+        .stack_top = paging_stack_top(o->mem),
+        .max_bytes = KVMELF_STACK_ARGS_MAX,
+        .argc = o->guest_argc, .argv = o->guest_argv,
+        .envc = o->envc, .envp = o->env,
+        .phdr = s->plan.phdr, .phent = s->plan.phent, .phnum = s->plan.phnum,
+        .entry = s->plan.entry, .hwcap = vm_caps(s->vm)->hwcap,
+    };
+
+    if (getrandom(p.random, sizeof p.random, 0) != (ssize_t)sizeof p.random)
+        return kerr_set(err, "cannot get random bytes for AT_RANDOM");
+    return linux_write_stack(&s->gm, &p, &s->entry_rsp, err);
+}
+
+/* Guest memory image: monitor area, segments, boot info, process stack. */
 static int image_stage(struct session *s, struct cpu_tables *tables,
                        struct kerr *err)
 {
@@ -288,7 +335,8 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
     if (guest_mem_init(&s->gm, s->opts->mem, err) < 0 ||
         paging_setup(&s->gm, &s->paging, &s->map, tables, err) < 0 ||
         loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
-        paging_write_boot_info(&s->gm, &bp, err) < 0)
+        paging_write_boot_info(&s->gm, &bp, err) < 0 ||
+        process_stack(s, err) < 0)
         return -1;
     loader_file_free(&s->file);   /* everything needed is in guest RAM */
     return 0;
@@ -319,6 +367,12 @@ static int outcome_status(const struct session *s, const struct run_result *r)
     case RUN_SIGNALED:
         snprintf(msg, sizeof msg, "stopped by %s", strsignal(r->signal));
         return fail(STATUS_SIGNAL_BASE + r->signal, path, msg);
+    case RUN_GUEST_SIGNAL: {
+        const char *abbrev = sigabbrev_np(r->signal);
+        snprintf(msg, sizeof msg, "ended by signal %d (SIG%s: %s) it raised",
+                 r->signal, abbrev ? abbrev : "?", strsignal(r->signal));
+        return fail(STATUS_SIGNAL_BASE + r->signal, path, msg);
+    }
     case RUN_STDOUT_CLOSED:
         return STATUS_SIGNAL_BASE + SIGPIPE;  /* quietly, as `| head` expects */
     }
@@ -341,16 +395,25 @@ static int run_session(struct session *s)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
 
     struct vcpu_entry entry = { .rip = s->plan.entry, .ring0 = o->ring0,
-                                .rsp = paging_stack_top(o->mem),
+                                .rsp = s->entry_rsp,
                                 .rdi = KVMELF_BOOT_INFO_ADDR };
     if (vm_attach_ram(s->vm, &s->gm, &err) < 0 ||
         vm_setup_vcpu(s->vm, &tables, &entry, &err) < 0)
         return fail(STATUS_NO_KVM, o->path, err.msg);
 
+    /* The boot info's heap (paging_write_boot_info). */
+    uint64_t heap_end = o->mem - KVMELF_TOP_RESERVE;
+    uint64_t heap_start = s->plan.image_end < heap_end ? s->plan.image_end
+                                                       : heap_end;
     struct run_options ro = { .timeout_sec = o->timeout,
                               .strict_io = o->strict_io,
                               .want_sregs = o->regs,
-                              .warn = warn_line, .warn_ctx = s };
+                              .warn = warn_line, .warn_ctx = s,
+                              .linux_cfg = {
+                                  .heap_start = heap_start,
+                                  .heap_end = heap_end,
+                                  .stack_size = KVMELF_STACK_SIZE,
+                                  .allow_wx = o->allow_wx } };
     if (vm_run(s->vm, &ro, &res, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
     int status = outcome_status(s, &res);
@@ -369,14 +432,20 @@ static void session_free(struct session *s)
 
 static int cmd_run(int argc, char **argv)
 {
-    struct options o = { .mem = KVMELF_MEM_DEFAULT };
+    struct options o = { .mem = KVMELF_MEM_DEFAULT,
+                         .env = calloc((size_t)argc, sizeof(char *)) };
+    if (!o.env)
+        return fail(STATUS_CANNOT_RUN, NULL, "out of memory");
     int status = parse_args(argc, argv, &run_command, &o);
-    if (status >= 0)
+    if (status >= 0) {
+        free(o.env);
         return status;
+    }
 
     struct session s = { .opts = &o };
     status = run_session(&s);
     session_free(&s);
+    free(o.env);
     return status;
 }
 

@@ -312,6 +312,11 @@ int io_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 
     if (io.port == KVMELF_PORT_TRAP)
         return trap_exit(vm, res, err);
+    if (io.port == KVMELF_PORT_SYSCALL) {
+        int r = syscall_exit(vm, res, err);
+        if (r != SYSCALL_NOT_FROM_ENTRY)
+            return r;
+    }
     uint8_t *data = (uint8_t *)vm->run + offset;
     for (uint32_t i = 0; i < count; i++) {
         int r = port_access(vm, &io, data + (uint64_t)i * io.size, res, err);

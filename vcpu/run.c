@@ -215,6 +215,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
 
     memset(res, 0, sizeof *res);
     vm->opts = opts;
+    syscall_configure(vm, &opts->linux_cfg);
     stop_signal = 0;
     vm->run->immediate_exit = 0;
     running = vm->run;
