@@ -28,9 +28,11 @@ msg  =
 endif
 
 # ---- Debian dependencies ---------------------------------------------------
-# Checked through pkg-config; installed with apt-get when missing and root.
-DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev pkg-config
+# Checked through pkg-config (libraries) and the PATH (commands); installed
+# with apt-get when missing and root.  musl builds Linux guests (kvmelf-cc).
+DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev pkg-config musl-tools musl-dev
 PKG_MODULES  := libelf libdw cmocka
+DEP_COMMANDS := musl-gcc
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 # Expanded lazily (=), i.e. after the dependency step has run.
@@ -63,18 +65,20 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 GUEST_LDS    := $(BUILD)/linker/kvmelf.ld
 
 # ---- Sources ----------------------------------------------------------------
-LIB_SRCS  := $(wildcard common/*.c loader/*.c paging/*.c vcpu/*.c)
+LIB_SRCS  := $(wildcard common/*.c loader/*.c paging/*.c personality/*.c vcpu/*.c)
 LIB_ASM   := $(wildcard paging/*.S)
 LIB_OBJS  := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(LIB_SRCS) $(LIB_ASM)))
 MAIN_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/*.c))
 KVMELF    := $(BUILD)/kvmelf
+KVMELF_CC := tools/kvmelf-cc
 
 RT_SRCS   := $(wildcard guests/runtime/*.c guests/runtime/*.S)
 RT_OBJS   := $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(RT_SRCS)))
 RT_LIB    := $(BUILD)/guests/libkvmelfrt.a
 
-# Every folder under guests/ except runtime/ is one sample guest.
-SAMPLES   := $(filter-out runtime,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
+# Every folder under guests/ except runtime/ and examples/ (Linux programs,
+# mk/examples.mk) is one sample guest.
+SAMPLES   := $(filter-out runtime examples,$(notdir $(patsubst %/,%,$(dir $(wildcard guests/*/*.c)))))
 SAMPLE_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(SAMPLES))
 
 # Test-only guests: tests/guests/NAME/ built with the runtime like samples,
@@ -111,7 +115,8 @@ clean:
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
-	$(Q)if pkg-config --exists $(PKG_MODULES) 2>/dev/null; then :; \
+	$(Q)if pkg-config --exists $(PKG_MODULES) 2>/dev/null && \
+	    command -v $(DEP_COMMANDS) >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	    echo "kvmelf: installing Debian packages: $(DEB_PACKAGES)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -123,6 +128,8 @@ $(DEPS_STAMP):
 	fi
 	$(Q)pkg-config --exists $(PKG_MODULES) || { \
 	    echo "kvmelf: pkg-config still cannot find $(PKG_MODULES)" >&2; exit 1; }
+	$(Q)command -v $(DEP_COMMANDS) >/dev/null || { \
+	    echo "kvmelf: $(DEP_COMMANDS) still missing" >&2; exit 1; }
 	$(Q)mkdir -p $(@D) && touch $@
 
 # ---- Host objects -------------------------------------------------------------

@@ -356,6 +356,9 @@ static int check_phdr(const Elf64_Phdr *ph, unsigned i, size_t size,
     case PT_DYNAMIC:
         return kerr_set(err, "program header %u: dynamically linked "
                         "(PT_DYNAMIC): link with -static -no-pie", i);
+    case PT_PHDR:
+        plan->phdr = ph->p_vaddr;   /* checked in locate_phdrs() */
+        return 0;
     default:
         return 0;
     }
@@ -440,6 +443,31 @@ static int check_entry(const struct load_plan *plan, struct kerr *err)
                     (ull)plan->entry);
 }
 
+/* Fills plan->phdr/phent/phnum (see loader.h); plan->phdr holds PT_PHDR's
+ * p_vaddr or 0 on entry. */
+static void locate_phdrs(struct load_plan *plan, const Elf64_Ehdr *eh)
+{
+    uint64_t table = (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
+    gpa_t found = 0;
+
+    for (unsigned i = 0; i < plan->nsegs; i++) {
+        const struct load_segment *s = &plan->segs[i];
+        if (plan->phdr) {
+            if (plan->phdr >= s->vaddr &&
+                range_within(plan->phdr - s->vaddr, table, s->memsz))
+                found = plan->phdr;
+        } else if (eh->e_phoff >= s->offset &&
+                   range_within(eh->e_phoff - s->offset, table, s->filesz)) {
+            found = s->vaddr + (eh->e_phoff - s->offset);
+        }
+        if (found)
+            break;
+    }
+    plan->phdr = found;
+    plan->phent = found ? sizeof(Elf64_Phdr) : 0;
+    plan->phnum = found ? eh->e_phnum : 0;
+}
+
 int loader_plan(const uint8_t *bytes, size_t size,
                 const struct load_window *win, struct load_plan *plan,
                 struct kerr *err)
@@ -456,6 +484,7 @@ int loader_plan(const uint8_t *bytes, size_t size,
     plan->entry = eh.e_entry;
     if (check_overlaps(plan, err) != 0 || check_entry(plan, err) != 0)
         return -1;
+    locate_phdrs(plan, &eh);
     /* Cannot wrap: the highest end is <= win->hi < RAM size, page aligned. */
     uint64_t end = seg_end(&plan->segs[plan->nsegs - 1]);
     plan->image_end = (end + KVMELF_PAGE_SIZE - 1) & ~(uint64_t)(KVMELF_PAGE_SIZE - 1);

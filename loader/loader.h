@@ -61,6 +61,12 @@ struct load_plan {
     unsigned nsegs;
     struct load_segment segs[LOADER_MAX_SEGMENTS]; /* sorted by vaddr */
     gpa_t image_end;    /* end of the highest segment, page aligned up */
+    /* The program header table in guest memory (for the auxiliary vector's
+     * AT_PHDR): PT_PHDR's address, else where the PT_LOAD whose file bytes
+     * cover e_phoff puts it; phdr 0 and phnum 0 when the table is not
+     * loaded, or PT_PHDR names memory outside every segment. */
+    gpa_t phdr;
+    unsigned phent, phnum;
 };
 
 /* Validates the whole file (header, program headers, every PT_LOAD,

@@ -145,6 +145,14 @@ static void write_idt(uint8_t *idt)
 }
 
 extern const uint8_t kvmelf_stub_image[], kvmelf_stub_image_end[];
+extern const uint8_t kvmelf_syscall_image[], kvmelf_syscall_image_end[];
+extern const uint8_t kvmelf_syscall_report_end[];
+
+gpa_t paging_syscall_report_rip(void)
+{
+    return KVMELF_SYSCALL_ENTRY_ADDR +
+           (gpa_t)(kvmelf_syscall_report_end - kvmelf_syscall_image);
+}
 
 int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
                  const struct memory_map *map, struct cpu_tables *out,
@@ -155,8 +163,11 @@ int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
     uint8_t *idt = guest_mem_ptr(gm, KVMELF_IDT_ADDR, KVMELF_PAGE_SIZE);
     uint8_t *tss = guest_mem_ptr(gm, KVMELF_TSS_ADDR, KVMELF_TSS_LIMIT + 1);
     uint8_t *stub = guest_mem_ptr(gm, KVMELF_STUB_ADDR, stub_size);
+    size_t entry_size =
+        (size_t)(kvmelf_syscall_image_end - kvmelf_syscall_image);
+    uint8_t *entry = guest_mem_ptr(gm, KVMELF_SYSCALL_ENTRY_ADDR, entry_size);
 
-    if (!gdt || !idt || !tss || !stub)
+    if (!gdt || !idt || !tss || !stub || !entry)
         return kerr_set(err, "guest RAM is smaller than the monitor's area");
     if (stub_size > KVMELF_KSTACK_ADDR - KVMELF_STUB_ADDR)
         return kerr_set(err, "internal error: exception stubs (%zu bytes) "
@@ -168,6 +179,7 @@ int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
     write_tss(tss);
     write_idt(idt);
     memcpy(stub, kvmelf_stub_image, stub_size);
+    memcpy(entry, kvmelf_syscall_image, entry_size);
     out->gdt_base = KVMELF_GDT_ADDR;
     out->gdt_limit = KVMELF_GDT_ENTRIES * 8 - 1;
     out->idt_base = KVMELF_IDT_ADDR;

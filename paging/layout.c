@@ -142,6 +142,10 @@ int paging_memory_map(const struct paging_config *cfg, struct memory_map *map,
                "exception stubs");
     add_region(map, KVMELF_KSTACK_ADDR, KVMELF_IST_MC_TOP, SUPERVISOR_RW,
                "ring-0 stacks");
+    /* User-executable: SYSCALL may arrive here still at CPL 3 (kvm_pvm). */
+    add_region(map, KVMELF_SYSCALL_ENTRY_ADDR,
+               KVMELF_SYSCALL_ENTRY_ADDR + KVMELF_PAGE_SIZE, USER_RO | PAGE_EXEC,
+               "syscall entry");
     add_region(map, KVMELF_BOOT_INFO_ADDR, KVMELF_ARGS_END, USER_RO,
                "boot info, arguments");
     if (add_program_area(cfg, KVMELF_RESERVED_END, guard, map, err) < 0)

@@ -164,3 +164,116 @@ int paging_walk(const struct guest_mem *gm, gpa_t cr3, uint64_t va,
     }
     return -1;
 }
+
+/* ---- Changing rights after the build (mprotect) --------------------------- */
+
+/* The rights a leaf entry grants (0 when not present). */
+static unsigned leaf_attrs(uint64_t e, bool nx)
+{
+    unsigned a;
+
+    if (!(e & X86_PTE_P))
+        return 0;
+    a = PAGE_PRESENT;
+    if (e & X86_PTE_RW)
+        a |= PAGE_WRITE;
+    if (e & X86_PTE_US)
+        a |= PAGE_USER;
+    if (!nx || !(e & X86_PTE_NX))
+        a |= PAGE_EXEC;
+    return a;
+}
+
+/* A leaf for [pa, pa + size) with attrs; not present keeps the address and
+ * (for large pages) PS, so a later split still knows what it was. */
+static uint64_t protect_leaf(gpa_t pa, unsigned attrs, bool nx, bool large)
+{
+    uint64_t e = leaf_entry(pa, attrs, nx, large);
+    return (attrs & PAGE_PRESENT) ? e : e & ~X86_PTE_P;
+}
+
+/* Replaces the large leaf *entry (of level) by a table of 512 leaves one
+ * level down with the same rights. */
+static int split_leaf(const struct guest_mem *gm, struct pt_state *pt,
+                      uint64_t *entry, int level)
+{
+    uint64_t e = *entry;
+    uint64_t span = 1ULL << LEVEL_SHIFT(level - 1);
+    gpa_t base = e & X86_PTE_ADDR_MASK & ~((1ULL << LEVEL_SHIFT(level)) - 1);
+    unsigned attrs = leaf_attrs(e, pt->nx);
+    struct table_alloc ta = { .gm = gm, .next = pt->next_table,
+                              .end = KVMELF_PT_END };
+    gpa_t child;
+
+    if (table_new(&ta, &child) < 0)
+        return -1;
+    pt->next_table = ta.next;
+    uint64_t *t = table_at(gm, child);
+    for (unsigned i = 0; i < ENTRIES_PER_TABLE; i++)
+        t[i] = protect_leaf(base + i * span, attrs, pt->nx, level - 1 > 0);
+    *entry = child | X86_PTE_P | X86_PTE_RW | X86_PTE_US | X86_PTE_A;
+    return 0;
+}
+
+struct protect_ctx {
+    const struct guest_mem *gm;
+    struct pt_state *pt;
+    gpa_t start, end;
+    unsigned attrs;
+    int changed;
+};
+
+static int protect_table(struct protect_ctx *c, gpa_t table, int level,
+                         gpa_t base)
+{
+    uint64_t *t = table_at(c->gm, table);
+    uint64_t span = 1ULL << LEVEL_SHIFT(level);
+
+    if (!t)
+        return -1;
+    for (unsigned i = 0; i < ENTRIES_PER_TABLE; i++) {
+        gpa_t va = base + i * span;
+        if (va + span <= c->start)
+            continue;
+        if (va >= c->end)
+            break;
+        uint64_t *e = &t[i];
+        bool leaf = level == 0 || (*e & X86_PTE_PS);
+        /* Nothing was ever mapped here: an entry made absent by
+         * protect_leaf() still holds its address and A bit. */
+        if (*e == 0 || (!leaf && !(*e & X86_PTE_P)))
+            return -1;
+        bool whole = va >= c->start && va + span <= c->end;
+        if (leaf && whole) {
+            uint64_t n = protect_leaf(va, c->attrs, c->pt->nx, level > 0);
+            if (n != *e) {
+                *e = n;
+                c->changed++;
+            }
+            continue;
+        }
+        if (leaf && leaf_attrs(*e, c->pt->nx) == c->attrs)
+            continue;        /* already right: no need to split */
+        if (leaf && split_leaf(c->gm, c->pt, e, level) < 0)
+            return -1;
+        if (protect_table(c, *e & X86_PTE_ADDR_MASK, level - 1, va) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int paging_protect(const struct guest_mem *gm, struct pt_state *pt,
+                   gpa_t start, uint64_t len, unsigned attrs)
+{
+    struct protect_ctx c = { .gm = gm, .pt = pt, .start = start,
+                             .attrs = attrs };
+
+    if (start % X86_PAGE_4K || len % X86_PAGE_4K ||
+        __builtin_add_overflow(start, len, &c.end) || c.end > gm->size)
+        return -1;
+    if (len == 0)
+        return 0;
+    if (protect_table(&c, pt->cr3 & X86_PTE_ADDR_MASK, 3, 0) < 0)
+        return -1;
+    return c.changed;
+}

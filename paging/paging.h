@@ -189,6 +189,24 @@ struct translation {
 int paging_walk(const struct guest_mem *gm, gpa_t cr3, uint64_t va,
                 struct translation *t);
 
+/* The tables as the monitor keeps editing them after the build: new
+ * tables (from splitting large pages) come from [next_table, KVMELF_PT_END). */
+struct pt_state {
+    gpa_t cr3;
+    gpa_t next_table;    /* KVMELF_PT_ADDR + tables_used after the build */
+    bool nx;             /* as paging_config.nx */
+};
+
+/* Gives every page of [start, start + len) (4 KiB aligned) the rights
+ * attrs (enum page_attr; without PAGE_PRESENT the pages are not present),
+ * splitting 1 GiB and 2 MiB pages where the range covers only part of one
+ * and leaving untouched any that already have those rights.  Returns the
+ * number of entries changed (the TLB needs flushing when > 0), or -1 when
+ * the range is unaligned, outside RAM, crosses never-mapped space, or the
+ * table area is full (entries before that point may have changed). */
+int paging_protect(const struct guest_mem *gm, struct pt_state *pt,
+                   gpa_t start, uint64_t len, unsigned attrs);
+
 /* ---- The whole monitor area ------------------------------------------------------ */
 struct cpu_tables {
     gpa_t cr3;
@@ -203,6 +221,11 @@ struct cpu_tables {
 int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
                  const struct memory_map *map, struct cpu_tables *out,
                  struct kerr *err);
+
+/* The SYSCALL entry paging_setup() writes at KVMELF_SYSCALL_ENTRY_ADDR
+ * (the LSTAR value) reports through KVMELF_PORT_SYSCALL; this is the RIP
+ * the monitor sees at that report (paging/syscall_entry.S). */
+gpa_t paging_syscall_report_rip(void);
 
 /* Writes struct kvmelf_boot_info and argv (pointer array + strings) into
  * the boot info / argument pages.  Fails with a clear message when the

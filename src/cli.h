@@ -1,4 +1,4 @@
-/* The CLI's own pieces: exit statuses and the crash report. */
+/* The CLI's own pieces: exit statuses, the crash report, kvmelf info. */
 #ifndef KVMELF_CLI_H
 #define KVMELF_CLI_H
 
@@ -68,5 +68,25 @@ void stats_print(FILE *f, const struct run_stats *stats);
 
 /* --regs: general registers, then control and segment registers decoded. */
 void report_regs(FILE *f, const struct run_result *res);
+
+/* ---- kvmelf info (src/info.c) ---------------------------------------- */
+
+/* What run's stages produced before they would open /dev/kvm. */
+struct info_request {
+    const char *path;
+    const struct load_plan *plan;
+    const struct paging_config *paging;   /* as the map stage made it */
+    const struct memory_map *map;
+    const struct symbolizer *symbolizer;  /* for the entry point */
+    int argc;                             /* for the boot info */
+    char *const *argv;
+};
+
+/* Prints the segments, the memory map as an aligned table and a to-scale
+ * picture, the page sizes the tables would use and the entry point.  The
+ * page tables and boot info are built in a scratch copy of the monitor's
+ * area (never KVM), so the numbers are run's own.  Returns 0, or -1 with
+ * err when the scratch area cannot be built. */
+int print_info(FILE *f, const struct info_request *req, struct kerr *err);
 
 #endif

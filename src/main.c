@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "loader/loader.h"
 #include "paging/paging.h"
+#include "personality/personality.h"
 #include "vcpu/vcpu.h"
 
 #include <elf.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #define KVMELF_VERSION "0.1.0"
 #define DEFAULT_KVM_DEVICE "/dev/kvm"
@@ -21,10 +23,15 @@
 
 static const char usage_text[] =
 "Usage: kvmelf run [OPTIONS] FILE [ARG...]\n"
-"Run the freestanding x86-64 ELF program FILE in a fresh KVM virtual machine,\n"
-"in 64-bit long mode (ring 3 by default).  ARGs are passed to the guest,\n"
-"with FILE as argv[0].  What the guest writes to COM1 (port 0x3f8) or to\n"
-"port 0xe9 appears on stdout; COM1 reads take stdin.\n"
+"       kvmelf info [--mem SIZE] [--allow-wx] FILE\n"
+"Run the static x86-64 ELF program FILE in a fresh KVM virtual machine, in\n"
+"64-bit long mode (ring 3 by default).  ARGs are passed to the guest, with\n"
+"FILE as argv[0].  FILE is either a static Linux program (e.g. built with\n"
+"kvmelf-cc or musl-gcc -static): its system calls are served by kvmelf,\n"
+"write(2) to fds 1/2 goes to stdout/stderr, read(2) from fd 0 takes stdin,\n"
+"there are no files; or a freestanding guest using kvmelf's ports: what it\n"
+"writes to COM1 (port 0x3f8) or port 0xe9 appears on stdout, COM1 reads\n"
+"take stdin.\n"
 "\n"
 "Options (before FILE):\n"
 "  --mem SIZE      guest RAM, K/M/G suffixes (default 64M, 2M to 64G,\n"
@@ -32,8 +39,11 @@ static const char usage_text[] =
 "  --timeout SECS  stop the guest after SECS seconds (exit status 124)\n"
 "  --ring0         run the guest in ring 0, for guests that manage the CPU\n"
 "                  themselves (slow where KVM emulates ring 0, e.g. kvm_pvm)\n"
-"  --allow-wx      map segments that ask for write+execute (refused by\n"
-"                  default: every page is writable or executable, not both)\n"
+"  --allow-wx      map segments that ask for write+execute, and let mmap/\n"
+"                  mprotect ask for it (refused by default: every page is\n"
+"                  writable or executable, not both)\n"
+"  --env NAME=VALUE  add NAME=VALUE to the guest's environment (repeatable;\n"
+"                  the environment is empty otherwise)\n"
 "  --strict-io     end the guest on an unknown port or bad access size\n"
 "                  (default: warn once per port and go on)\n"
 "  --regs          print the guest's final registers (general, control,\n"
@@ -47,11 +57,29 @@ static const char usage_text[] =
 "as (v << 1) | 1, HLT = 0); 124 timeout; 125 kvmelf could not run the guest\n"
 "(usage, bad ELF); 126 this host cannot run guests (no /dev/kvm, permission,\n"
 "API version); 128+N the guest crashed with what a native program would get\n"
-"as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS);\n"
+"as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS),\n"
+"or raised signal N itself (134 abort());\n"
 "130/143 SIGINT/SIGTERM;\n"
 "141 stdout was closed.\n"
 "\n"
-"Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n";
+"Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n"
+"\n"
+"kvmelf info FILE shows the memory map FILE would get (segments, heap, stack,\n"
+"page sizes, entry point) without running it; see kvmelf info --help.\n";
+
+static const char info_usage_text[] =
+"Usage: kvmelf info [OPTIONS] FILE\n"
+"Show what `kvmelf run FILE` would set up, without opening /dev/kvm or\n"
+"running anything: the ELF's loadable segments, the guest memory map as a\n"
+"table and a to-scale picture (the monitor's area, each segment with its\n"
+"rights, heap and mmap area, stack and guard page), the page sizes the page\n"
+"tables would use, and the entry point with its symbol.  A file run would\n"
+"refuse gets the same one-line error and exit status 125.\n"
+"\n"
+"Options (before FILE):\n"
+"  --mem SIZE      guest RAM as for run (default 64M)\n"
+"  --allow-wx      accept segments that ask for write+execute, as for run\n"
+"  -h, --help      show this help\n";
 
 struct options {
     uint64_t mem;
@@ -60,6 +88,8 @@ struct options {
     const char *path;
     int guest_argc;
     char **guest_argv;   /* argv[0] = path */
+    size_t envc;
+    char **env;          /* --env values, in order */
 };
 
 /* Prints "kvmelf: [what: ]msg" - the one format every error uses. */
@@ -102,30 +132,91 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
 }
 
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
-       OPT_ALLOW_WX, OPT_STATS };
+       OPT_ALLOW_WX, OPT_ENV, OPT_STATS };
+
+/* --env NAME=VALUE: a name, then '='. */
+static int add_env(struct options *o, const char *text, struct kerr *err)
+{
+    const char *eq = strchr(text, '=');
+
+    if (!eq || eq == text)
+        return kerr_set(err, "--env '%s' is not NAME=VALUE", text);
+    o->env[o->envc++] = (char *)(uintptr_t)text;
+    return 0;
+}
+
+static const struct option run_longopts[] = {
+    { "mem", required_argument, NULL, OPT_MEM },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "ring0", no_argument, NULL, OPT_RING0 },
+    { "strict-io", no_argument, NULL, OPT_STRICT_IO },
+    { "regs", no_argument, NULL, OPT_REGS },
+    { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+    { "env", required_argument, NULL, OPT_ENV },
+    { "stats", no_argument, NULL, OPT_STATS },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* info takes only the options that change the memory map. */
+static const struct option info_longopts[] = {
+    { "mem", required_argument, NULL, OPT_MEM },
+    { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+struct command {
+    const char *name;                /* "run", "info" */
+    const char *synopsis;            /* for "no ELF file given" */
+    const char *usage;               /* its --help */
+    const struct option *longopts;
+    bool guest_args;                 /* ARGs after FILE go to the guest */
+};
+
+static const struct command run_command = {
+    "run", "kvmelf run [OPTIONS] FILE [ARG...]", usage_text, run_longopts,
+    true,
+};
+static const struct command info_command = {
+    "info", "kvmelf info [OPTIONS] FILE", info_usage_text, info_longopts,
+    false,
+};
+
+/* FILE and what follows it; optind is at FILE. */
+static int take_file(int argc, char **argv, const struct command *cmd,
+                     struct options *o)
+{
+    char msg[KVMELF_ERR_MAX];
+
+    if (optind >= argc) {
+        snprintf(msg, sizeof msg, "%s: no ELF file given (usage: %s)",
+                 cmd->name, cmd->synopsis);
+        return fail(STATUS_CANNOT_RUN, NULL, msg);
+    }
+    if (!cmd->guest_args && optind + 1 < argc) {
+        snprintf(msg, sizeof msg, "%s: one FILE only, but '%s' follows it "
+                 "(usage: %s)", cmd->name, argv[optind + 1], cmd->synopsis);
+        return fail(STATUS_CANNOT_RUN, NULL, msg);
+    }
+    o->path = argv[optind];
+    o->guest_argv = argv + optind;
+    o->guest_argc = cmd->guest_args ? argc - optind : 1;
+    return -1;
+}
 
 /* Returns -1 to continue, or the exit status to end with. */
-static int parse_run_args(int argc, char **argv, struct options *o)
+static int parse_args(int argc, char **argv, const struct command *cmd,
+                      struct options *o)
 {
-    static const struct option longopts[] = {
-        { "mem", required_argument, NULL, OPT_MEM },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "ring0", no_argument, NULL, OPT_RING0 },
-        { "strict-io", no_argument, NULL, OPT_STRICT_IO },
-        { "regs", no_argument, NULL, OPT_REGS },
-        { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
-        { "stats", no_argument, NULL, OPT_STATS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct kerr err;
     int c;
 
     opterr = 0;
-    optind = 1;          /* argv[0] is "run" */
+    optind = 1;          /* argv[0] is the command */
     /* '+': options end at FILE; what follows belongs to the guest.
      * ':': a missing value is reported as such, not as unknown. */
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:h", cmd->longopts, NULL)) != -1) {
         switch (c) {
         case OPT_MEM:
             if (parse_mem(optarg, &o->mem, &err) < 0)
@@ -140,26 +231,24 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         case OPT_REGS: o->regs = true; break;
         case OPT_ALLOW_WX: o->allow_wx = true; break;
         case OPT_STATS: o->stats = true; break;
+        case OPT_ENV:
+            if (add_env(o, optarg, &err) < 0)
+                return fail(STATUS_CANNOT_RUN, NULL, err.msg);
+            break;
         case 'h':
-            fputs(usage_text, stdout);
+            fputs(cmd->usage, stdout);
             return 0;
         case ':':
             snprintf(err.msg, sizeof err.msg, "option '%s' needs a value "
-                     "(see kvmelf --help)", argv[optind - 1]);
+                     "(see kvmelf %s --help)", argv[optind - 1], cmd->name);
             return fail(STATUS_CANNOT_RUN, NULL, err.msg);
         default:
             snprintf(err.msg, sizeof err.msg, "unknown option '%s' (see "
-                     "kvmelf --help)", argv[optind - 1]);
+                     "kvmelf %s --help)", argv[optind - 1], cmd->name);
             return fail(STATUS_CANNOT_RUN, NULL, err.msg);
         }
     }
-    if (optind >= argc)
-        return fail(STATUS_CANNOT_RUN, NULL, "run: no ELF file given "
-                    "(usage: kvmelf run [OPTIONS] FILE [ARG...])");
-    o->path = argv[optind];
-    o->guest_argv = argv + optind;
-    o->guest_argc = argc - optind;
-    return -1;
+    return take_file(argc, argv, cmd, o);
 }
 
 struct session {
@@ -173,6 +262,7 @@ struct session {
     struct guest_mem gm;
     struct vm *vm;
     struct run_stats *stats;        /* NULL without --stats */
+    gpa_t entry_rsp;                /* argc, as Linux starts a process */
 };
 
 static void warn_line(void *ctx, const char *msg)
@@ -216,7 +306,25 @@ static int load_stage(struct session *s, struct kerr *err)
     return 0;
 }
 
-/* Guest memory image: monitor area, segments, boot info. */
+/* The Linux process entry on the stack: argc, argv, envp, auxv. */
+static int process_stack(struct session *s, struct kerr *err)
+{
+    const struct options *o = s->opts;
+    struct linux_stack_params p = {
+        .stack_top = paging_stack_top(o->mem),
+        .max_bytes = KVMELF_STACK_ARGS_MAX,
+        .argc = o->guest_argc, .argv = o->guest_argv,
+        .envc = o->envc, .envp = o->env,
+        .phdr = s->plan.phdr, .phent = s->plan.phent, .phnum = s->plan.phnum,
+        .entry = s->plan.entry, .hwcap = vm_caps(s->vm)->hwcap,
+    };
+
+    if (getrandom(p.random, sizeof p.random, 0) != (ssize_t)sizeof p.random)
+        return kerr_set(err, "cannot get random bytes for AT_RANDOM");
+    return linux_write_stack(&s->gm, &p, &s->entry_rsp, err);
+}
+
+/* Guest memory image: monitor area, segments, boot info, process stack. */
 static int image_stage(struct session *s, struct cpu_tables *tables,
                        struct kerr *err)
 {
@@ -233,7 +341,8 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
         return -1;
     stats_mark(s->stats, STAT_TABLES);
     if (loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
-        paging_write_boot_info(&s->gm, &bp, err) < 0)
+        paging_write_boot_info(&s->gm, &bp, err) < 0 ||
+        process_stack(s, err) < 0)
         return -1;
     /* The guest has its copy; crash reports keep the file's bytes (taken
      * over, not copied: a large ELF is read once and copied once). */
@@ -268,6 +377,12 @@ static int outcome_status(const struct session *s, const struct run_result *r)
     case RUN_SIGNALED:
         snprintf(msg, sizeof msg, "stopped by %s", strsignal(r->signal));
         return fail(STATUS_SIGNAL_BASE + r->signal, path, msg);
+    case RUN_GUEST_SIGNAL: {
+        const char *abbrev = sigabbrev_np(r->signal);
+        snprintf(msg, sizeof msg, "ended by signal %d (SIG%s: %s) it raised",
+                 r->signal, abbrev ? abbrev : "?", strsignal(r->signal));
+        return fail(STATUS_SIGNAL_BASE + r->signal, path, msg);
+    }
     case RUN_STDOUT_CLOSED:
         return STATUS_SIGNAL_BASE + SIGPIPE;  /* quietly, as `| head` expects */
     }
@@ -295,17 +410,26 @@ static int run_session(struct session *s)
         s->stats->page_table_bytes = tables.page_table_bytes;
 
     struct vcpu_entry entry = { .rip = s->plan.entry, .ring0 = o->ring0,
-                                .rsp = paging_stack_top(o->mem),
+                                .rsp = s->entry_rsp,
                                 .rdi = KVMELF_BOOT_INFO_ADDR };
     if (vm_attach_ram(s->vm, &s->gm, &err) < 0 ||
         vm_setup_vcpu(s->vm, &tables, &entry, &err) < 0)
         return fail(STATUS_NO_KVM, o->path, err.msg);
     stats_mark(s->stats, STAT_VCPU);
 
+    /* The boot info's heap (paging_write_boot_info). */
+    uint64_t heap_end = o->mem - KVMELF_TOP_RESERVE;
+    uint64_t heap_start = s->plan.image_end < heap_end ? s->plan.image_end
+                                                       : heap_end;
     struct run_options ro = { .timeout_sec = o->timeout,
                               .strict_io = o->strict_io,
                               .want_sregs = o->regs,
-                              .warn = warn_line, .warn_ctx = s };
+                              .warn = warn_line, .warn_ctx = s,
+                              .linux_cfg = {
+                                  .heap_start = heap_start,
+                                  .heap_end = heap_end,
+                                  .stack_size = KVMELF_STACK_SIZE,
+                                  .allow_wx = o->allow_wx } };
     if (vm_run(s->vm, &ro, &res, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
     stats_mark(s->stats, STAT_RAN);
@@ -316,24 +440,68 @@ static int run_session(struct session *s)
     return status;
 }
 
+static void session_free(struct session *s)
+{
+    vm_close(s->vm);
+    guest_mem_fini(&s->gm);
+    symbolizer_close(s->symbolizer);
+    loader_file_free(&s->file);
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    struct options o = { .mem = KVMELF_MEM_DEFAULT };
-    int status = parse_run_args(argc, argv, &o);
-    if (status >= 0)
+    struct options o = { .mem = KVMELF_MEM_DEFAULT,
+                         .env = calloc((size_t)argc, sizeof(char *)) };
+    if (!o.env)
+        return fail(STATUS_CANNOT_RUN, NULL, "out of memory");
+    int status = parse_args(argc, argv, &run_command, &o);
+    if (status >= 0) {
+        free(o.env);
         return status;
+    }
 
     struct run_stats stats;
     struct session s = { .opts = &o, .stats = o.stats ? &stats : NULL };
     stats_start(s.stats);
     status = run_session(&s);
     stats_mark(s.stats, STAT_REPORTED);
-    vm_close(s.vm);
-    guest_mem_fini(&s.gm);
-    symbolizer_close(s.symbolizer);
-    loader_file_free(&s.file);
+    session_free(&s);
     stats_mark(s.stats, STAT_END);
     stats_print(stderr, s.stats);
+    free(o.env);
+    return status;
+}
+
+/* The same stages as run up to the memory map, then a picture of it
+ * instead of /dev/kvm: a file run refuses fails here the same way. */
+static int cmd_info(int argc, char **argv)
+{
+    struct options o = { .mem = KVMELF_MEM_DEFAULT };
+    int status = parse_args(argc, argv, &info_command, &o);
+    if (status >= 0)
+        return status;
+
+    struct session s = { .opts = &o };
+    struct kerr err;
+    status = 0;
+    if (load_stage(&s, &err) < 0)
+        status = fail(STATUS_CANNOT_RUN, o.path, err.msg);
+    else if (!(s.symbolizer = symbolizer_adopt(&s.file)))
+        status = fail(STATUS_CANNOT_RUN, o.path, "out of memory reading "
+                      "symbols");
+    else {
+        struct info_request req = {
+            .path = o.path, .plan = &s.plan, .paging = &s.paging,
+            .map = &s.map, .symbolizer = s.symbolizer,
+            .argc = o.guest_argc, .argv = o.guest_argv,
+        };
+        if (print_info(stdout, &req, &err) < 0)
+            status = fail(STATUS_CANNOT_RUN, o.path, err.msg);
+        else if (fflush(stdout) != 0 || ferror(stdout))
+            status = fail(STATUS_CANNOT_RUN, o.path, "cannot write the "
+                          "memory map to stdout");
+    }
+    session_free(&s);
     return status;
 }
 
@@ -343,6 +511,8 @@ int main(int argc, char **argv)
 
     if (cmd && strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (cmd && strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
     if (cmd && (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
                 strcmp(cmd, "help") == 0)) {
         fputs(usage_text, stdout);

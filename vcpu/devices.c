@@ -199,6 +199,13 @@ static int uart_write(struct vm *vm, unsigned reg, uint8_t val,
     return 0;
 }
 
+/* One port access as KVM reported it, read once from the run page. */
+struct port_io {
+    uint16_t port;
+    uint8_t size;            /* 1, 2 or 4 bytes */
+    bool out;
+};
+
 /* Warns once per port (msg, then why the guest goes on); with --strict-io
  * the guest ends instead. */
 static int bad_access(struct vm *vm, uint16_t port, const char *msg,
@@ -230,16 +237,15 @@ static int bad_access(struct vm *vm, uint16_t port, const char *msg,
     return 0;
 }
 
-static int bad_port(struct vm *vm, const struct kvm_run *run, const char *why,
+static int bad_port(struct vm *vm, const struct port_io *io, const char *why,
                     struct run_result *res, struct kerr *err)
 {
     char msg[80];
-    const char *dir = run->io.direction == KVM_EXIT_IO_OUT ? "write to"
-                                                           : "read from";
+    const char *dir = io->out ? "write to" : "read from";
 
-    snprintf(msg, sizeof msg, "%u-byte %s %s port 0x%x", run->io.size, dir,
-             why, run->io.port);
-    return bad_access(vm, run->io.port, msg,
+    snprintf(msg, sizeof msg, "%u-byte %s %s port 0x%x", io->size, dir,
+             why, io->port);
+    return bad_access(vm, io->port, msg,
                       "reads give all ones, writes are ignored", res, err);
 }
 
@@ -349,17 +355,16 @@ static void end_with(struct run_result *res, uint32_t status)
 
 /* One element of a (possibly string) port access.  Returns 0, 1 (ended),
  * or -1. */
-static int port_access(struct vm *vm, uint8_t *data, struct run_result *res,
-                       struct kerr *err)
+static int port_access(struct vm *vm, const struct port_io *io, uint8_t *data,
+                       struct run_result *res, struct kerr *err)
 {
-    const struct kvm_run *run = vm->run;
-    uint16_t port = run->io.port;
-    unsigned size = run->io.size;
-    bool out = run->io.direction == KVM_EXIT_IO_OUT;
+    uint16_t port = io->port;
+    unsigned size = io->size;
+    bool out = io->out;
 
     if (port >= KVMELF_PORT_COM1 && port <= KVMELF_PORT_COM1_LAST) {
         if (size != 1)
-            return bad_port(vm, run, "the UART at", res, err);
+            return bad_port(vm, io, "the UART at", res, err);
         unsigned reg = port - KVMELF_PORT_COM1;
         return out ? uart_write(vm, reg, data[0], err)
                    : uart_read(vm, reg, data, err);
@@ -381,32 +386,44 @@ static int port_access(struct vm *vm, uint8_t *data, struct run_result *res,
     }
     if (!out)
         memset(data, 0xff, size);
-    return bad_port(vm, run, port == KVMELF_PORT_EXIT ? "the exit"
-                             : port == KVMELF_PORT_WRITE ? "the bulk-write"
-                             : "unknown", res, err);
+    return bad_port(vm, io, port == KVMELF_PORT_EXIT ? "the exit"
+                            : port == KVMELF_PORT_WRITE ? "the bulk-write"
+                            : "unknown", res, err);
 }
 
 int io_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 {
-    struct kvm_run *run = vm->run;
-    unsigned size = run->io.size;
+    /* One snapshot, checked once: the data area is in the same shared
+     * page, so a string access that wrote through a field it re-read
+     * could change its own size or count (found by fuzz/fuzz_exit.c). */
+    const struct kvm_run *run = vm->run;
+    const struct port_io io = {
+        .port = run->io.port, .size = run->io.size,
+        .out = run->io.direction == KVM_EXIT_IO_OUT,
+    };
+    const uint32_t count = run->io.count;
+    const uint64_t offset = run->io.data_offset;
     uint64_t bytes;
 
-    /* KVM fills these, but a bad value must not make us read past the
-     * shared page. */
-    if ((size != 1 && size != 2 && size != 4) || run->io.count == 0 ||
-        __builtin_mul_overflow((uint64_t)size, run->io.count, &bytes) ||
-        !range_within(run->io.data_offset, bytes, vm->run_size))
+    /* KVM puts the data after the kvm_run header; anything else would
+     * make us read or write outside the data area. */
+    if ((io.size != 1 && io.size != 2 && io.size != 4) || count == 0 ||
+        __builtin_mul_overflow((uint64_t)io.size, count, &bytes) ||
+        offset < sizeof *run || !range_within(offset, bytes, vm->run_size))
         return kerr_set(err, "KVM reported an impossible port access: port "
-                        "0x%x size %u count %u offset 0x%llx", run->io.port,
-                        size, run->io.count,
-                        (unsigned long long)run->io.data_offset);
+                        "0x%x size %u count %u offset 0x%llx", io.port,
+                        io.size, count, (unsigned long long)offset);
 
-    if (run->io.port == KVMELF_PORT_TRAP)
+    if (io.port == KVMELF_PORT_TRAP)
         return trap_exit(vm, res, err);
-    uint8_t *data = (uint8_t *)run + run->io.data_offset;
-    for (uint32_t i = 0; i < run->io.count; i++) {
-        int r = port_access(vm, data + (uint64_t)i * size, res, err);
+    if (io.port == KVMELF_PORT_SYSCALL) {
+        int r = syscall_exit(vm, res, err);
+        if (r != SYSCALL_NOT_FROM_ENTRY)
+            return r;
+    }
+    uint8_t *data = (uint8_t *)vm->run + offset;
+    for (uint32_t i = 0; i < count; i++) {
+        int r = port_access(vm, &io, data + (uint64_t)i * io.size, res, err);
         if (r != 0)
             return r;
     }

@@ -3,6 +3,7 @@
 #define KVMELF_VCPU_INTERNAL_H
 
 #include "vcpu.h"
+#include "personality/personality.h"
 
 #include <linux/kvm.h>
 #include <stddef.h>
@@ -37,6 +38,30 @@ struct uart {
 
 #define WARNED_PORTS 64
 
+/* Unsupported system calls already named (one bit per number; the last
+ * bit stands for every number from there on). */
+#define SYS_WARNED_BITS 512
+
+/* Guest-visible signal state: actions are remembered, never delivered. */
+#define SYS_NSIG 64
+struct sys_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+
+/* The Linux personality's state (vcpu/syscall*.c). */
+struct sys_state {
+    bool sync_regs;              /* KVM_CAP_SYNC_REGS: regs in kvm_run */
+    struct kvm_regs regs;        /* otherwise: read per call */
+    struct kvm_sregs sregs;
+    struct pt_state pt;          /* for mprotect */
+    struct linux_mm mm;
+    struct linux_config cfg;
+    uint64_t warned[SYS_WARNED_BITS / 64];
+    struct sys_sigaction actions[SYS_NSIG];
+    uint64_t sigmask;
+    uint64_t tid_address;
+};
+
 struct vm {
     int kvm_fd, vm_fd, vcpu_fd;
     struct kvm_run *run;
@@ -51,6 +76,7 @@ struct vm {
     const struct run_options *opts;
     uint16_t warned[WARNED_PORTS];
     unsigned nwarned;
+    struct sys_state sys;
     /* The guest's stdout buffer (KVMELF_WRITE_REGISTER), written out when
      * the guest ends. */
     bool have_stdout_desc;
@@ -77,6 +103,33 @@ void devices_init(struct vm *vm);
 
 /* trap.c: a report from the exception stubs (KVMELF_PORT_TRAP). */
 int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err);
+/* The part of trap_exit after KVM_GET_REGS, for tests and fuzzing: the
+ * frame at regs->rsp is read from (and may be edited in) guest RAM.
+ * Returns 0 to resume the guest, 1 when the run ended. */
+int trap_report(struct vm *vm, const struct kvm_regs *regs,
+                struct run_result *res);
+
+/* run.c: handles the exit vm->run describes, whatever KVM (or a fuzzer)
+ * put there.  Returns 0 to re-enter the guest, 1 when the run ended (res
+ * filled), -1 on a monitor error (err). */
+int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err);
+
+/* syscall.c: a report on KVMELF_PORT_SYSCALL.  Returns 0, 1 (ended), -1,
+ * or SYSCALL_NOT_FROM_ENTRY when the port write did not come from the
+ * entry page (then it is an unknown port like any other). */
+#define SYSCALL_NOT_FROM_ENTRY 2
+int syscall_exit(struct vm *vm, struct run_result *res, struct kerr *err);
+/* Sets up the personality's state when the vCPU is created. */
+void syscall_init(struct vm *vm, const struct cpu_tables *tables);
+/* ... and what the run's options say (vm_run). */
+void syscall_configure(struct vm *vm, const struct linux_config *cfg);
+
+/* kvm.c: the code and stack segments the guest runs with (ring 3, or
+ * ring 0 with --ring0), for the return from a system call. */
+void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr);
+/* kvm.c: makes the next KVM_RUN drop every cached translation, after the
+ * monitor edited the page tables. */
+int vm_flush_tlb(struct vm *vm, struct kerr *err);
 
 /* run.c: a timeout or signal asked the run to stop. */
 bool run_stop_requested(void);

@@ -97,6 +97,8 @@ static int read_caps(struct vm *vm, struct kerr *err)
     struct kvm_cpuid_entry2 *ext = cpuid_find(c, 0x80000001, 0);
     vm->caps.nx = ext && (ext->edx & CPUIDX1_EDX_NX);
     vm->caps.huge_1g = ext && (ext->edx & CPUIDX1_EDX_PAGE1GB);
+    struct kvm_cpuid_entry2 *l1 = cpuid_find(c, 1, 0);
+    vm->caps.hwcap = l1 ? l1->edx : 0;
     bool xcrs = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
     vm->caps.xcr0 = choose_xcr0(c, xcrs);
     return 0;
@@ -209,6 +211,32 @@ static void to_kvm_segment(struct kvm_segment *out, enum segment_id id)
     };
 }
 
+void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr)
+{
+    to_kvm_segment(&sr->cs, vm->ring0 ? SEG_KERNEL_CODE : SEG_USER_CODE);
+    to_kvm_segment(&sr->ss, vm->ring0 ? SEG_KERNEL_DATA : SEG_USER_DATA);
+}
+
+/* The page tables live in guest RAM, written by the monitor from the host
+ * side, which KVM does not track: under a shadow MMU (kvm_pvm) the shadow
+ * pages built from the old entries stay in use, and a KVM_SET_SREGS with a
+ * different CR3 was measured not to drop them (docs/architecture.md).
+ * Removing and re-adding the memory slot makes any KVM zap every
+ * translation of it, shadow or EPT, and flush the TLB. */
+int vm_flush_tlb(struct vm *vm, struct kerr *err)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = 0,
+        .userspace_addr = (uint64_t)(uintptr_t)vm->gm->host,
+    };
+
+    if (KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, err) < 0)
+        return -1;
+    region.memory_size = vm->gm->size;
+    return KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, err) < 0
+               ? -1 : 0;
+}
+
 static int set_sregs(struct vm *vm, const struct cpu_tables *t, bool ring0,
                      struct kerr *err)
 {
@@ -234,7 +262,7 @@ static int set_sregs(struct vm *vm, const struct cpu_tables *t, bool ring0,
     sr.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     if (vm->caps.xcr0)
         sr.cr4 |= X86_CR4_OSXSAVE;
-    sr.efer = X86_EFER_LME | X86_EFER_LMA;
+    sr.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_SCE;
     if (vm->caps.nx)
         sr.efer |= X86_EFER_NXE;
     return KVM_IOCTL(vm->vcpu_fd, KVM_SET_SREGS, &sr, err) < 0 ? -1 : 0;
@@ -251,6 +279,43 @@ static int set_fpu_and_xcr0(struct vm *vm, struct kerr *err)
     struct kvm_xcrs xcrs = { .nr_xcrs = 1,
                              .xcrs = { { .xcr = 0, .value = vm->caps.xcr0 } } };
     return KVM_IOCTL(vm->vcpu_fd, KVM_SET_XCRS, &xcrs, err) < 0 ? -1 : 0;
+}
+
+/* SYSCALL MSRs (SDM Vol. 3A, 5.8.8).  STAR's SYSRET half is filled in
+ * for completeness: kvmelf never executes SYSRET. */
+#define MSR_STAR   0xc0000081
+#define MSR_LSTAR  0xc0000082
+#define MSR_FMASK  0xc0000084
+#define STAR_SYSCALL_CS_SHIFT 32
+#define STAR_SYSRET_CS_SHIFT  48
+/* SYSRET loads CS = base + 16 and SS = base + 8, both with RPL 3. */
+#define STAR_SYSRET_BASE   (KVMELF_SEL_USER_DS - 8)
+/* Cleared at entry: TF, IF, DF, NT, AC (as Linux does). */
+#define SYSCALL_FLAGS_MASK 0x44700
+
+static int set_syscall_msrs(struct vm *vm, struct kerr *err)
+{
+    static const char *const names[] = { "STAR", "LSTAR", "FMASK" };
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e[3];
+    } m = { .hdr = { .nmsrs = 3 } };
+
+    m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR,
+        .data = (uint64_t)STAR_SYSRET_BASE << STAR_SYSRET_CS_SHIFT |
+                (uint64_t)KVMELF_SEL_KERNEL_CS << STAR_SYSCALL_CS_SHIFT };
+    m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
+                                     .data = KVMELF_SYSCALL_ENTRY_ADDR };
+    m.e[2] = (struct kvm_msr_entry){ .index = MSR_FMASK,
+                                     .data = SYSCALL_FLAGS_MASK };
+    int n = KVM_IOCTL(vm->vcpu_fd, KVM_SET_MSRS, &m, err);
+    if (n < 0)
+        return -1;
+    /* KVM_SET_MSRS stops at the first MSR it refuses. */
+    if (n < 3)
+        return kerr_set(err, "KVM refused the %s MSR (0x%x) that SYSCALL "
+                        "needs", names[n], m.e[n].index);
+    return 0;
 }
 
 int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
@@ -279,7 +344,7 @@ int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
     edit_cpuid(vm);
     if (KVM_IOCTL(fd, KVM_SET_CPUID2, vm->cpuid, err) < 0 ||
         set_sregs(vm, tables, entry->ring0, err) < 0 ||
-        set_fpu_and_xcr0(vm, err) < 0)
+        set_fpu_and_xcr0(vm, err) < 0 || set_syscall_msrs(vm, err) < 0)
         return -1;
 
     struct kvm_regs regs = {
@@ -289,6 +354,15 @@ int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
     if (KVM_IOCTL(fd, KVM_SET_REGS, &regs, err) < 0)
         return -1;
     devices_init(vm);
+    syscall_init(vm, tables);
+    /* With KVM_CAP_SYNC_REGS every exit leaves the registers in kvm_run,
+     * which saves a system call two ioctls (GET_REGS, GET_SREGS). */
+    const int want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+    int sync = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+    if (sync > 0 && (sync & want) == want && !getenv("KVMELF_NO_SYNC_REGS")) {
+        vm->sys.sync_regs = true;
+        vm->run->kvm_valid_regs = (uint64_t)want;
+    }
     return 0;
 }
 
@@ -305,5 +379,6 @@ void vm_close(struct vm *vm)
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     free(vm->cpuid);
+    mm_fini(&vm->sys.mm);
     free(vm);
 }

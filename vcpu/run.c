@@ -175,6 +175,12 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err)
+{
+    return vm->run->exit_reason == KVM_EXIT_IO ? io_exit(vm, res, err)
+                                               : other_exit(vm, res, err);
+}
+
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
     for (;;) {
@@ -194,8 +200,7 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
                                   (unsigned long long)res->regs.rip);
             return kerr_errno(err, e, "KVM_RUN failed");
         }
-        r = vm->run->exit_reason == KVM_EXIT_IO ? io_exit(vm, res, err)
-                                                : other_exit(vm, res, err);
+        r = exit_dispatch(vm, res, err);
         if (r != 0)
             return r;
         if (vm->out.closed)
@@ -221,6 +226,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     memset(res, 0, sizeof *res);
     vm->opts = opts;
     vm->exits = 0;
+    syscall_configure(vm, &opts->linux_cfg);
     stop_signal = 0;
     vm->run->immediate_exit = 0;
     running = vm->run;

@@ -118,27 +118,39 @@ int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err)
 
     if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &regs, err) < 0)
         return -1;
+    return trap_report(vm, &regs, res);
+}
+
+int trap_report(struct vm *vm, const struct kvm_regs *regs,
+                struct run_result *res)
+{
     /* Ring 3 cannot reach this port (TSS I/O bitmap), so the writer is
      * ring-0 code: the stubs, or a --ring0 guest imitating them.  The
      * frame is on the ring-0 stack from ring 3, on the guest's own stack
      * for a --ring0 guest (no stack switch without a privilege change). */
-    struct kvmelf_trap_frame *f = guest_mem_ptr(vm->gm, regs.rsp, sizeof *f);
-    if (!f || regs.rip < KVMELF_STUB_ADDR || regs.rip >= KVMELF_KSTACK_ADDR) {
+    struct kvmelf_trap_frame f;
+    uint8_t *at = guest_mem_ptr(vm->gm, regs->rsp, sizeof f);
+    if (!at || regs->rip < KVMELF_STUB_ADDR || regs->rip >= KVMELF_KSTACK_ADDR) {
         res->outcome = RUN_CRASHED;
         res->crash.kind = CRASH_BAD_FRAME;
-        res->crash.rip = regs.rip;
-        res->crash.rsp = regs.rsp;
+        res->crash.rip = regs->rip;
+        res->crash.rsp = regs->rsp;
         res->have_regs = true;
-        regs_from_kvm(&res->regs, &regs);
+        regs_from_kvm(&res->regs, regs);
         return 1;
     }
-    if (f->vector == X86_VEC_GP && (f->cs & RPL_MASK) == RPL_MASK) {
-        if (user_gp(vm, f, res) == 0)
+    /* A copy: a --ring0 guest's RSP need not be aligned (found by
+     * fuzz/fuzz_exit.c). */
+    memcpy(&f, at, sizeof f);
+    if (f.vector == X86_VEC_GP && (f.cs & RPL_MASK) == RPL_MASK) {
+        if (user_gp(vm, &f, res) == 0) {
+            memcpy(at, &f, sizeof f);    /* past the skipped instruction */
             return 0;
+        }
     } else {
-        crash(res, CRASH_EXCEPTION, f);
+        crash(res, CRASH_EXCEPTION, &f);
     }
     res->have_regs = true;
-    regs_at_fault(&res->regs, &regs, f);
+    regs_at_fault(&res->regs, regs, &f);
     return 1;
 }

@@ -24,6 +24,7 @@ struct vm_caps {
     bool huge_1g;        /* 1 GiB pages                              */
     bool nx;             /* EFER.NXE                                 */
     uint64_t xcr0;       /* XCR0 the guest gets (0: no XSAVE/AVX)    */
+    uint32_t hwcap;      /* CPUID.1:EDX, Linux's AT_HWCAP             */
 };
 
 /* Opens dev (normally "/dev/kvm"), checks KVM_GET_API_VERSION == 12 and the
@@ -46,6 +47,13 @@ int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
                   const struct vcpu_entry *entry, struct kerr *err);
 
 /* ---- Running ------------------------------------------------------------ */
+/* The Linux personality (system calls through SYSCALL; docs/abi.md). */
+struct linux_config {
+    uint64_t heap_start, heap_end;  /* brk up from start, mmap down from end */
+    uint64_t stack_size;            /* RLIMIT_STACK */
+    bool allow_wx;                  /* mmap/mprotect may ask for W+X */
+};
+
 struct run_options {
     double timeout_sec;  /* 0: none */
     bool strict_io;      /* unknown ports and bad accesses end the guest */
@@ -53,6 +61,7 @@ struct run_options {
     /* Called for warnings during the run (after stdout is flushed). */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
+    struct linux_config linux_cfg;
 };
 
 enum run_outcome {
@@ -61,6 +70,7 @@ enum run_outcome {
     RUN_TIMED_OUT,
     RUN_SIGNALED,        /* signal: SIGINT or SIGTERM reached kvmelf    */
     RUN_STDOUT_CLOSED,   /* writing the guest's output gave EPIPE       */
+    RUN_GUEST_SIGNAL,    /* signal: the guest raised it (abort, raise)  */
 };
 
 enum crash_kind {

@@ -29,6 +29,7 @@
 #define KVMELF_IST_DF_TOP       0xD000   /* IST1: double fault              */
 #define KVMELF_IST_NMI_TOP      0xE000   /* IST2: NMI                       */
 #define KVMELF_IST_MC_TOP       0xF000   /* IST3: machine check             */
+#define KVMELF_SYSCALL_ENTRY_ADDR 0xF000 /* user R X: SYSCALL entry (LSTAR)  */
 #define KVMELF_PT_ADDR          0x10000  /* page tables, allocated upward   */
 #define KVMELF_PT_END           0x80000
 #define KVMELF_BOOT_INFO_ADDR   0x80000  /* user, read-only                 */
@@ -41,6 +42,9 @@
  * RAM size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE). */
 #define KVMELF_STACK_SIZE       0x40000  /* 256 KiB                          */
 #define KVMELF_GUARD_SIZE       0x1000
+/* At most this much of the stack's top holds the Linux process entry
+ * (argument and environment strings, argv/envp/auxv). */
+#define KVMELF_STACK_ARGS_MAX   0x20000  /* 128 KiB: half the stack */
 /* What the top of RAM holds besides segments and heap: stack + guard. */
 #define KVMELF_TOP_RESERVE      (KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE)
 
@@ -64,6 +68,7 @@
 #define KVMELF_PORT_EXIT        0x500  /* 32-bit write: exit with value & 255 */
 #define KVMELF_PORT_QEMU_EXIT   0xF4   /* isa-debug-exit: status v << 1 | 1  */
 #define KVMELF_PORT_TRAP        0x510  /* monitor only: exception stubs     */
+#define KVMELF_PORT_SYSCALL     0x520  /* the SYSCALL entry page reports here */
 /* 32-bit write of the guest address of a struct kvmelf_write_desc: the
  * buffer it names goes to stdout in one exit (docs/abi.md, "Bulk write"). */
 #define KVMELF_PORT_WRITE       0x504
@@ -101,15 +106,20 @@
 #include <stdint.h>
 
 /* Entry state: 64-bit long mode, CS = KVMELF_SEL_USER_CS (ring 3) or
- * KVMELF_SEL_KERNEL_CS with --ring0, RIP = e_entry, RSP = RAM size (16-byte
- * aligned, grows down), RDI = KVMELF_BOOT_INFO_ADDR, interrupts off. */
+ * KVMELF_SEL_KERNEL_CS with --ring0, RIP = e_entry, RDI =
+ * KVMELF_BOOT_INFO_ADDR, interrupts off, EFER.SCE set.  RSP (16-byte
+ * aligned, a little below the RAM size) points at argc, argv[], envp[] and
+ * the auxiliary vector as Linux starts a static program, so libc's _start
+ * works unchanged; a freestanding guest may use RDI's boot info instead.
+ * SYSCALL enters KVMELF_SYSCALL_ENTRY_ADDR (LSTAR), which reports on
+ * KVMELF_PORT_SYSCALL; docs/abi.md section 11 has the protocol. */
 struct kvmelf_boot_info {
     uint32_t magic;          /* KVMELF_BOOT_MAGIC                          */
     uint32_t abi_version;    /* KVMELF_ABI_VERSION                         */
     uint64_t ram_size;       /* bytes of guest RAM from address 0          */
     uint64_t heap_start;     /* first free page after the highest segment  */
     uint64_t heap_end;       /* the stack guard page starts here           */
-    uint64_t stack_top;      /* initial RSP                                */
+    uint64_t stack_top;      /* top of the stack (RSP starts below it)     */
     uint64_t argc;           /* argv[0] is the ELF path as given           */
     uint64_t argv;           /* guest address of char *argv[argc + 1]      */
     uint64_t cmdline;        /* guest address: argv joined by spaces       */

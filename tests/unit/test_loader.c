@@ -108,6 +108,47 @@ static void test_valid_plan(void **state)
     elfgen_free(&g);
 }
 
+/* AT_PHDR: where the program headers are in guest memory. */
+static void test_phdr_location(void **state)
+{
+    struct elfgen g;
+    struct load_plan plan;
+    struct kerr err = { "" };
+
+    (void)state;
+    /* The valid image does not load its header: no AT_PHDR. */
+    elfgen_valid(&g);
+    assert_int_equal(plan_default(&g, &plan, &err), 0);
+    assert_int_equal(plan.phdr, 0);
+    assert_int_equal(plan.phnum, 0);
+    assert_int_equal(plan.phent, 0);
+    /* A PT_LOAD from file offset 0 (as ld makes them) covers e_phoff. */
+    Elf64_Phdr *ro = elfgen_phdr(&g, 1);
+    ro->p_offset = 0;
+    ro->p_filesz = ro->p_memsz = 0x1000;
+    assert_int_equal(plan_default(&g, &plan, &err), 0);
+    assert_int_equal(plan.phdr, ELFGEN_RODATA_VADDR + sizeof(Elf64_Ehdr));
+    assert_int_equal(plan.phnum, 3);
+    assert_int_equal(plan.phent, sizeof(Elf64_Phdr));
+    elfgen_free(&g);
+
+    /* PT_PHDR wins when it lies inside a segment... */
+    elfgen_valid(&g);
+    Elf64_Phdr *pt = elfgen_add_phdr(&g);
+    pt->p_type = PT_PHDR;
+    pt->p_vaddr = ELFGEN_DATA_VADDR + 0x100;
+    assert_int_equal(plan_default(&g, &plan, &err), 0);
+    assert_int_equal(plan.phdr, ELFGEN_DATA_VADDR + 0x100);
+    assert_int_equal(plan.phnum, 4);
+    /* ...and is ignored when the table would run past it. */
+    pt = elfgen_phdr(&g, 3);
+    pt->p_vaddr = ELFGEN_DATA_VADDR + ELFGEN_DATA_MEMSZ - 8;
+    assert_int_equal(plan_default(&g, &plan, &err), 0);
+    assert_int_equal(plan.phdr, 0);
+    assert_int_equal(plan.phnum, 0);
+    elfgen_free(&g);
+}
+
 static void test_valid_copy(void **state)
 {
     struct elfgen g;
@@ -557,6 +598,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_plan),
         cmocka_unit_test(test_valid_copy),
+        cmocka_unit_test(test_phdr_location),
         cmocka_unit_test(test_sorted_when_phdrs_out_of_order),
         cmocka_unit_test(test_edge_cases_accepted),
         cmocka_unit_test(test_segment_may_end_at_window_top),

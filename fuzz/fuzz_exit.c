@@ -1,0 +1,121 @@
+/*
+ * libFuzzer target: the exit handler.  Whatever a guest (or a confused
+ * KVM) leaves in the shared kvm_run page, exit_dispatch() must give a
+ * defined outcome - resume (0), run ended with a valid result (1), or a
+ * monitor error with a one-line message (-1) - and never read or write
+ * outside the run page or guest RAM.  The run page sits between
+ * inaccessible guard pages, so a stray access faults.
+ *
+ * Input: FUZZ_DATA_BYTES for the data area KVM normally uses (the page
+ * after the kvm_run header), then records of FUZZ_RECORD_BYTES, each laid
+ * over the kvm_run header from exit_reason on: exit reason, flags, then
+ * the exit union (io: direction, size, port, count, data_offset; mmio...).
+ * Records are handled in order until one ends the run.  The first input
+ * byte also picks --strict-io (bit 0) and trap mode (bit 1): then the
+ * input after the data area is an exception stub's report instead -
+ * RIP and RSP as KVM_GET_REGS would give them, then bytes for the guest's
+ * ring-0 stack page below KVMELF_KSTACK_TOP, where a trap frame lives.
+ */
+#include "tests/support/fake_vm.h"
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FUZZ_DATA_BYTES    256
+#define FUZZ_RECORD_OFFSET offsetof(struct kvm_run, exit_reason)
+#define FUZZ_RECORD_BYTES  (offsetof(struct kvm_run, io) + 24 - FUZZ_RECORD_OFFSET)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond) do { if (!(cond)) { \
+    fprintf(stderr, "fuzz_exit: contract broken: %s (line %d)\n", #cond, \
+            __LINE__); abort(); } } while (0)
+
+static void ignore_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    CHECK(strchr(msg, '\n') == NULL);
+}
+
+#define FUZZ_TRAP_STACK_BYTES 1024
+
+static void fuzz_trap(struct vm *vm, const uint8_t *data, size_t size)
+{
+    struct kvm_regs regs = { 0 };
+    struct run_result res = { 0 };
+
+    if (size < 2 * sizeof(uint64_t))
+        return;
+    memcpy(&regs.rip, data, sizeof regs.rip);
+    memcpy(&regs.rsp, data + 8, sizeof regs.rsp);
+    data += 16;
+    size -= 16;
+    if (size > FUZZ_TRAP_STACK_BYTES)
+        size = FUZZ_TRAP_STACK_BYTES;
+    uint8_t *stack = guest_mem_ptr(vm->gm, KVMELF_KSTACK_TOP - FUZZ_TRAP_STACK_BYTES,
+                                   FUZZ_TRAP_STACK_BYTES);
+    CHECK(stack != NULL);
+    memset(stack, 0, FUZZ_TRAP_STACK_BYTES);
+    memcpy(stack, data, size);
+    int r = trap_report(vm, &regs, &res);
+    CHECK(r == 0 || r == 1);
+    if (r == 1)
+        CHECK(res.outcome == RUN_EXITED || res.outcome == RUN_CRASHED);
+}
+
+static void check_result(int r, const struct run_result *res,
+                         const struct kerr *err)
+{
+    CHECK(r >= -1 && r <= 1);
+    if (r < 0) {
+        size_t len = strnlen(err->msg, sizeof err->msg);
+        CHECK(len > 0 && len < sizeof err->msg && !strchr(err->msg, '\n'));
+    }
+    if (r == 1) {
+        CHECK(res->outcome == RUN_EXITED || res->outcome == RUN_CRASHED);
+        CHECK(res->status >= 0 && res->status <= 255);
+        CHECK(memchr(res->crash.what, '\0', sizeof res->crash.what));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int null_fd = -1;
+    struct run_options opts = { .warn = ignore_warning };
+    struct run_result res;
+    struct kerr err;
+
+    if (size < FUZZ_DATA_BYTES)
+        return 0;
+    if (null_fd < 0)
+        null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    CHECK(null_fd >= 0);
+    opts.strict_io = data[0] & 1;
+    struct vm *vm = fake_vm(&opts, null_fd);
+    uint8_t *run_page = (uint8_t *)vm->run;
+    memcpy(run_page + FAKE_VM_DATA, data, FUZZ_DATA_BYTES);
+    bool trap_mode = data[0] & 2;
+    data += FUZZ_DATA_BYTES;
+    size -= FUZZ_DATA_BYTES;
+    if (trap_mode) {
+        fuzz_trap(vm, data, size);
+        return 0;
+    }
+
+    for (; size >= FUZZ_RECORD_BYTES; data += FUZZ_RECORD_BYTES,
+                                      size -= FUZZ_RECORD_BYTES) {
+        memcpy(run_page + FUZZ_RECORD_OFFSET, data, FUZZ_RECORD_BYTES);
+        memset(&res, 0, sizeof res);
+        memset(&err, 0, sizeof err);
+        int r = exit_dispatch(vm, &res, &err);
+        check_result(r, &res, &err);
+        if (r != 0)
+            break;
+    }
+    CHECK(vm->out.len <= sizeof vm->out.data);
+    return 0;
+}

@@ -1,0 +1,726 @@
+/*
+ * Integration tests of the Linux personality: static musl programs
+ * (tests/linux/, built with tools/kvmelf-cc into $KVMELF_TEST_GUESTS as
+ * NAME.musl) and a static glibc one (NAME.glibc, when libc.a exists) run
+ * under the real kvmelf; every run checks the exit status, stdout and
+ * stderr.  kvmelf-cc itself is run from other directories, installed-style
+ * and without musl-gcc.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/support/kvm.h"
+#include "tests/support/proc.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *kvmelf_bin, *tguests_dir;
+static char kvmelf_cc[PATH_MAX], repo_root[PATH_MAX];
+static struct proc_result last;
+static const char *const *cur_argv;
+
+static void need_kvm(void)
+{
+    if (kvm_missing())
+        skip();
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    proc_result_free(&last);
+    return 0;
+}
+
+static void dump_run(void)
+{
+    print_error("command:");
+    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
+        print_error(" '%s'", cur_argv[i]);
+    print_error("\nstatus %d (exited %d, signal %d, killed at limit %d)\n"
+                "--- stdout (%zu bytes):\n%s\n--- stderr (%zu bytes):\n%s\n"
+                "---\n", last.status, last.exited, last.term_signal,
+                last.limit_hit, last.out_len, last.out, last.err_len,
+                last.err);
+}
+
+#define CHECK(cond, ...) do {                                    \
+        if (!(cond)) {                                           \
+            dump_run();                                          \
+            fail_msg(__VA_ARGS__);                               \
+        }                                                        \
+    } while (0)
+
+static void run_argv(const char *const argv[], const struct proc_opts *o)
+{
+    proc_result_free(&last);
+    cur_argv = argv;
+    if (proc_run(argv, o, &last) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    CHECK(!last.limit_hit, "still running after the limit: killed");
+    CHECK(last.exited, "died of signal %d", last.term_signal);
+}
+
+/* Runs kvmelf [opts...] PROG [args...]; "--" separates them. */
+static void run_guest(const char *input, const char *const *words)
+{
+    static char path[PATH_MAX];
+    static const char *argv[32];     /* kept for dump_run() */
+    size_t n = 0;
+    bool prog = false;
+
+    argv[n++] = kvmelf_bin;
+    argv[n++] = "run";
+    for (size_t i = 0; words[i] && n + 1 < ARRAY_LEN(argv); i++) {
+        if (!prog && strcmp(words[i], "--") == 0) {
+            prog = true;
+            snprintf(path, sizeof path, "%s/%s", tguests_dir, words[++i]);
+            argv[n++] = path;
+            continue;
+        }
+        argv[n++] = words[i];
+    }
+    argv[n] = NULL;
+    struct proc_opts o = { .input = input, .input_len = input ? strlen(input) : 0 };
+    run_argv(argv, &o);
+}
+
+#define RUN(input, ...) run_guest((input), (const char *const[]){ __VA_ARGS__, NULL })
+
+static void check_status(int status)
+{
+    CHECK(last.status == status, "exit status %d, expected %d", last.status,
+          status);
+}
+
+static void check_out(const char *expect)
+{
+    CHECK(strcmp(last.out, expect) == 0, "stdout differs; expected:\n%s",
+          expect);
+}
+
+static void check_err(const char *expect)
+{
+    CHECK(strcmp(last.err, expect) == 0, "stderr differs; expected:\n%s",
+          expect);
+}
+
+static void check_err_has(const char *needle)
+{
+    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
+}
+
+static void check_out_has(const char *needle)
+{
+    CHECK(strstr(last.out, needle) != NULL, "stdout lacks '%s'", needle);
+}
+
+/* "kvmelf: $KVMELF_TEST_GUESTS/NAME: " + rest */
+static const char *guest_line(const char *name, const char *rest)
+{
+    static char line[PATH_MAX + 256];
+    snprintf(line, sizeof line, "kvmelf: %s/%s: %s", tguests_dir, name, rest);
+    return line;
+}
+
+/* ---- Programs ------------------------------------------------------------ */
+
+static void test_basics(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--env", "GREETING=hello world", "--env", "EMPTY=", "--",
+        "basics.musl", "one", "two words");
+    check_status(3);
+    check_err("");
+    check_out("argc=3\nargv[1]=one\nargv[2]=two words\n"
+              "env GREETING=hello world\nenv EMPTY=\nGREETING=hello world\n"
+              "-1.500 0.001 2.000 3.250 12345.678\n"
+              "pi=3.1415926536 sqrt2=1.41421 exp1=2.718282e+00\n"
+              "  2.2|-0.12   |+1000000\n");
+}
+
+static void test_empty_environment(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "basics.musl");
+    check_status(1);
+    check_err("");
+    check_out_has("argc=1\nGREETING=(unset)\n");
+    CHECK(!strstr(last.out, "env "), "the environment is not empty");
+}
+
+static void test_env_needs_equals(void **state)
+{
+    (void)state;
+    RUN(NULL, "--env", "NOVALUE", "--", "basics.musl");
+    check_status(125);
+    check_out("");
+    check_err("kvmelf: --env 'NOVALUE' is not NAME=VALUE\n");
+    RUN(NULL, "--env", "=x", "--", "basics.musl");
+    check_status(125);
+}
+
+static void test_arguments_too_big_for_stack(void **state)
+{
+    static char big[100 * 1024];
+    (void)state;
+    need_kvm();
+    memset(big, 'a', sizeof big - 1);
+    big[1] = '=';
+    RUN(NULL, "--env", big, "--env", big, "--", "basics.musl");
+    check_status(125);
+    check_err_has("do not fit the 131072 bytes of the guest's stack");
+}
+
+static void test_stdin_sorted(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN("pear\napple\nfig\nbanana", "--", "sortlines.musl");
+    check_status(0);
+    check_err("");
+    check_out("apple\nbanana\nfig\npear\n4 lines, eof=1 error=0\n");
+    RUN(NULL, "--", "sortlines.musl");
+    check_out("0 lines, eof=1 error=0\n");
+}
+
+static void test_auxv(void **state)
+{
+    static const char expect[] =
+        "pagesz 4096\nphent 56 phnum-matches 1\nphdr-matches 1\n"
+        "phdr-loads 1\nentry-matches 1\nids 0 0 0 0 secure 0\n"
+        "clktck 100 hwcap-nonzero 1\nplatform x86_64\nexecfn-is-argv0 1\n"
+        "argv-null 1 env-after-argv 1\n";
+    char first[64] = "";
+
+    (void)state;
+    need_kvm();
+    for (int run = 0; run < 2; run++) {
+        RUN(NULL, "--env", "A=1", "--", "auxv.musl", "x");
+        check_status(0);
+        check_err("");
+        CHECK(strncmp(last.out, expect, strlen(expect)) == 0,
+              "stdout does not start with:\n%s", expect);
+        check_out_has("random-nonzero 1\nargv0-writable 1\n");
+        const char *r = strstr(last.out, "random ");
+        if (!r || strlen(r) <= 40) {
+            fail_msg("no random line in:\n%s", last.out);
+            return;
+        }
+        if (run == 0) {
+            memcpy(first, r, 39);     /* "random " + 32 hex digits */
+            first[39] = '\0';
+        }
+        else
+            CHECK(strncmp(first, r, 39) != 0, "AT_RANDOM repeated: %s", first);
+    }
+}
+
+static void test_bad_pointers(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN("", "--", "badptr.musl");
+    check_status(0);
+    check_err("");
+    check_out(
+        "write null                   EFAULT\n"
+        "write beyond ram             EFAULT\n"
+        "write monitor                EFAULT\n"
+        "write huge count             EFAULT\n"
+        "write fd 7                   EBADF\n"
+        "write zero bytes             0\n"
+        "read into text               EFAULT\n"
+        "read into monitor            EFAULT\n"
+        "read huge count              EFAULT\n"
+        "read fd 1                    EBADF\n"
+        "writev bad iov               EFAULT\n"
+        "writev bad buffer            EFAULT\n"
+        "writev count 100000          EINVAL\n"
+        "writev count -1              EINVAL\n"
+        "writev huge length           EFAULT\n"
+        "readv bad iov                EFAULT\n"
+        "mmap huge                    ENOMEM\n"
+        "mmap zero length             EINVAL\n"
+        "mmap write+exec              EACCES\n"
+        "mmap file                    EBADF\n"
+        "mmap fixed in monitor        EINVAL\n"
+        "munmap unaligned             EINVAL\n"
+        "munmap huge                  EINVAL\n"
+        "mremap not mapped            EFAULT\n"
+        "mremap fixed                 EINVAL\n"
+        "mprotect unaligned           EINVAL\n"
+        "mprotect monitor             ENOMEM\n"
+        "mprotect beyond ram          ENOMEM\n"
+        "mprotect huge                ENOMEM\n"
+        "mprotect write+exec          EACCES\n"
+        "mprotect bad prot            EINVAL\n"
+        "brk absurd                   unchanged\n"
+        "brk into monitor             unchanged\n"
+        "clock_gettime bad ts         EFAULT\n"
+        "clock_gettime bad clock      EINVAL\n"
+        "gettimeofday bad tv          EFAULT\n"
+        "time bad pointer             EFAULT\n"
+        "nanosleep bad req            EFAULT\n"
+        "nanosleep bad nsec           EINVAL\n"
+        "clock_nanosleep bad clock    EINVAL\n"
+        "uname null                   EFAULT\n"
+        "uname text                   EFAULT\n"
+        "getrandom null               EFAULT\n"
+        "getrandom huge               EFAULT\n"
+        "getrandom bad flags          EINVAL\n"
+        "arch_prctl bad code          EINVAL\n"
+        "arch_prctl get_fs bad        EFAULT\n"
+        "arch_prctl noncanonical      EPERM\n"
+        "open bad path                EFAULT\n"
+        "open /etc/passwd             ENOENT\n"
+        "openat long path             ENAMETOOLONG\n"
+        "newfstatat bad path          EFAULT\n"
+        "fstat bad buffer             EFAULT\n"
+        "fstat fd 5                   EBADF\n"
+        "ioctl fd 9                   EBADF\n"
+        "ioctl unknown                ENOTTY\n"
+        "ioctl winsize bad ptr        EFAULT\n"
+        "lseek stdin                  ESPIPE\n"
+        "close fd 9                   EBADF\n"
+        "futex unaligned              EINVAL\n"
+        "futex bad address            EFAULT\n"
+        "rt_sigaction sig 0           EINVAL\n"
+        "rt_sigaction bad act         EFAULT\n"
+        "rt_sigprocmask bad how       EINVAL\n"
+        "prlimit64 resource 99        EINVAL\n"
+        "prlimit64 bad old            EFAULT\n"
+        "prlimit64 other pid          ESRCH\n"
+        "kill other pid               ESRCH\n"
+        "kill bad signal              EINVAL\n"
+        "kill signal 0                0\n"
+        "tgkill other thread          ESRCH\n"
+        "getcwd size 1                ERANGE\n"
+        "sched_getaffinity bad        EFAULT\n"
+        "still running\n");
+}
+
+static void test_bad_pointers_without_sync_regs(void **state)
+{
+    (void)state;
+    need_kvm();
+    /* The GET/SET_REGS path kvmelf takes where KVM lacks KVM_CAP_SYNC_REGS. */
+    const char *const argv[] = { kvmelf_bin, "run", NULL, NULL };
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/badptr.musl", tguests_dir);
+    ((const char **)argv)[2] = path;
+    const char *const env[] = { "KVMELF_NO_SYNC_REGS=1", NULL };
+    struct proc_opts o = { .env = env, .input = "", .input_len = 0 };
+    run_argv(argv, &o);
+    check_status(0);
+    check_err("");
+    check_out_has("write null                   EFAULT\n");
+    check_out_has("arch_prctl noncanonical      EPERM\n");
+    check_out_has("\nstill running\n");
+}
+
+static void test_unsupported_named_once(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "unsupported.musl");
+    check_status(0);
+    check_out("fork: -1 ENOSYS\nfork: -1 ENOSYS\n4000: -1 ENOSYS\n");
+    CHECK(proc_count(last.err, "unsupported system call 57 (fork)\n") == 1,
+          "fork not named exactly once");
+    check_err_has(guest_line("unsupported.musl",
+                             "unsupported system call 57 (fork)\n"));
+    CHECK(proc_count(last.err, "unsupported system call 4000 (unknown)\n") == 1,
+          "4000 not named exactly once");
+    CHECK(proc_lines(last.err) == 2, "stderr has other lines");
+}
+
+static void test_abort_and_statuses(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "abort.musl");
+    check_status(134);
+    check_out("before\n");
+    check_err(guest_line("abort.musl",
+                         "ended by signal 6 (SIGABRT: Aborted) it raised\n"));
+    RUN(NULL, "--", "abort.musl", "raise");
+    check_status(143);
+    check_out("before\n");
+    check_err_has("SIGTERM");
+    RUN(NULL, "--", "abort.musl", "exit", "42");
+    check_status(42);
+    check_err("");
+    RUN(NULL, "--", "abort.musl", "exit", "0");
+    check_status(0);
+}
+
+static void test_malloc_until_null(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--mem", "16M", "--", "bigalloc.musl", "16");
+    check_status(0);
+    check_err("");
+    check_out("malloc returned NULL after 25 blocks: yes\n"
+              "got more than half of guest RAM: yes\n"
+              "malloc after free: ok\n");
+}
+
+static const char memory_ok[] =
+    "fresh mmap zero: 1\nreused: 1, zero again: 1\n"
+    "mremap kept contents: 1, new part zero: 1\nMADV_DONTNEED zeroes: 1\n"
+    "brk grows: 1, zero: 1\n";
+
+static void test_memory(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "memory.musl");
+    check_status(0);
+    check_err("");
+    check_out(memory_ok);
+}
+
+static void test_mprotect_read_only_faults(void **state)
+{
+    char expect[512];
+
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "memory.musl", "ro");
+    check_status(139);
+    snprintf(expect, sizeof expect, "%smprotect: 0\nneighbours still writable\n"
+             "reading: 1\n", memory_ok);
+    check_out(expect);
+    check_err_has("page fault in ring 3");
+    check_err_has("write to address");
+    check_err_has("protection violation");
+}
+
+static void test_mprotect_none_faults(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "memory.musl", "none");
+    check_status(139);
+    check_out_has("mprotect: 0\nneighbours still writable\n");
+    CHECK(!strstr(last.out, "reading:"), "a PROT_NONE page was readable");
+    check_err_has("read from address");
+    check_err_has("page not present");
+}
+
+static void test_tls(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "tls.musl");
+    check_status(0);
+    check_err("");
+    check_out("counter 42 name tls\nget_fs 0\nfs is the thread pointer: 1\n"
+              "set_gs 0\ngs base matches: 1, %gs:0 = 0x1234abcd\n");
+}
+
+static void test_time(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "timing.musl");
+    check_status(0);
+    check_err("");
+    check_out("nanosleep 0, at least 50 ms: yes\n"
+              "monotonic does not go back: yes\n"
+              "realtime after 2020: yes, gettimeofday agrees: yes\n"
+              "time() agrees: yes\n");
+}
+
+static void test_sleep_stops_at_timeout(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--timeout", "0.5", "--", "timing.musl", "forever");
+    check_status(124);
+    check_out("sleeping\n");
+    check_err_has("timed out after 0.5 s");
+}
+
+static void test_identity(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "identity.musl");
+    check_status(0);
+    check_err("");
+    check_out("Linux kvmelf 6.1.0-kvmelf x86_64\npid 1 ppid 0 uid 0 gid 0\n"
+              "stack limit 256 KiB\nstdin is a tty: 0\n"
+              "fstat stdin: 0, fifo or file or null: 1\nfopen: failed\n");
+}
+
+static void test_glibc_static(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/glibc.glibc", tguests_dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "SKIPPED: no static glibc program (libc.a missing)\n");
+        skip();
+    }
+    need_kvm();
+    RUN("line 1\nline 2\n", "--", "glibc.glibc", "a", "b");
+    check_status(7);
+    check_out("glibc argc=3 last=b 0.67\nread: line 1\nread: line 2\ndone\n");
+    /* Calls glibc tries at startup and copes without stay quiet. */
+    check_err("");
+}
+
+/* The same static file run natively (with an empty environment, as kvmelf
+ * gives it) and under kvmelf: same stdout, same status. */
+static void test_same_as_native(void **state)
+{
+    static const char input[] = "delta\nalpha\ncharlie\nbravo\n";
+    const char *progs[] = { "basics.musl", "sortlines.musl", "glibc.glibc" };
+    char path[PATH_MAX];
+
+    (void)state;
+    need_kvm();
+    for (size_t i = 0; i < ARRAY_LEN(progs); i++) {
+        snprintf(path, sizeof path, "%s/%s", tguests_dir, progs[i]);
+        if (access(path, R_OK) != 0)
+            continue;                    /* no libc.a: no glibc program */
+        const char *const native[] = { "/usr/bin/env", "-i", path, "x y",
+                                       "z", NULL };
+        run_argv(native, &(struct proc_opts){ .input = input,
+                                              .input_len = strlen(input) });
+        int status = last.status;
+        char *out = strdup(last.out);
+        assert_non_null(out);
+        RUN(input, "--", progs[i], "x y", "z");
+        CHECK(last.status == status, "%s: status %d, natively %d", progs[i],
+              last.status, status);
+        CHECK(strcmp(last.out, out) == 0, "%s: stdout differs from the "
+              "native run's:\n%s", progs[i], out);
+        free(out);
+    }
+}
+
+/* ---- The SYSCALL mechanism from a freestanding guest ------------------ */
+
+static void test_freestanding_syscalls(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf");
+    check_status(9);
+    check_err("");
+    check_out("hello from a system call\npid 1 wrote 25\n");
+}
+
+/* SYSCALL from ring 0 stays in ring 0; kvmelf puts ring 0's CS/SS back. */
+static void test_freestanding_syscalls_ring0(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--ring0", "--regs", "--", "syscall.elf");
+    if (last.status == 132 && strstr(last.err, "could not emulate")) {
+        fprintf(stderr, "SKIPPED: this host cannot emulate ring-0 code\n");
+        skip();
+    }
+    check_status(9);
+    check_out("hello from a system call\npid 1 wrote 25\n");
+    check_err_has("    cs 0x0008 dpl 0");
+}
+
+/* Port 0x520 from anywhere but the entry page is just an unknown port. */
+static void test_syscall_port_elsewhere(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf", "port");
+    check_status(0);
+    check_out("still here\n");
+    check_err_has("guest: 4-byte write to unknown port 0x520");
+}
+
+/* A guest that jumps into the entry page can choose RCX and R11: a
+ * non-canonical RCX ends it as SYSRET's #GP would... */
+static void test_syscall_forged_rip(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf", "forge");
+    check_status(139);
+    check_out("");
+    check_err_has("general protection in ring 3");
+    check_err_has("RIP 0x8000000000001000");
+}
+
+/* ...and IOPL in R11 is dropped, so the stubs' port stays closed. */
+static void test_syscall_no_iopl(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "syscall.elf", "iopl");
+    check_status(139);
+    check_out("getpid via the entry page: 1\n");
+    check_err_has("general protection in ring 3");
+}
+
+/* ---- kvmelf-cc ---------------------------------------------------------- */
+
+/* Runs a shell command line (for cd), with extra environment entries. */
+static void run_sh(const char *cmd, const char *const *env)
+{
+    const char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+    struct proc_opts o = { .env = env };
+    run_argv(argv, &o);
+}
+
+static void test_cc_help(void **state)
+{
+    const char *const argv[] = { kvmelf_cc, "--help", NULL };
+
+    (void)state;
+    run_argv(argv, &(struct proc_opts){ 0 });
+    check_status(0);
+    check_out_has("Usage: kvmelf-cc [--freestanding]");
+    check_out_has("musl-gcc");
+}
+
+static void test_cc_without_musl(void **state)
+{
+    const char *const argv[] = { kvmelf_cc, "-o", "/dev/null", "x.c", NULL };
+    const char *const env[] = { "PATH=/nonexistent", NULL };
+
+    (void)state;
+    run_argv(argv, &(struct proc_opts){ .env = env });
+    check_status(1);
+    check_out("");
+    check_err("kvmelf-cc: musl-gcc not found: install Debian's musl-tools and "
+              "musl-dev (apt-get install musl-tools musl-dev), or use "
+              "--freestanding\n");
+}
+
+/* Both kinds of guest, built in a scratch directory (not the source tree)
+ * with kvmelf-cc, then run. */
+static void test_cc_from_elsewhere(void **state)
+{
+    static const char prog[] =
+        "#include <math.h>\n#include <stdio.h>\n"
+        "int main(int c, char **v)\n"
+        "{ printf(\"%s %.3f\\n\", v[c - 1], sqrt(2.0)); return 5; }\n";
+    char dir[] = "/tmp/kvmelf-cc-XXXXXX", src[PATH_MAX], cmd[4 * PATH_MAX];
+
+    (void)state;
+    if (!mkdtemp(dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    snprintf(src, sizeof src, "%s/prog.c", dir);
+    FILE *f = fopen(src, "w");
+    if (!f || fputs(prog, f) < 0 || fclose(f) != 0)
+        fail_msg("cannot write %s", src);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && %s -O2 -o prog prog.c -lm && "
+             "%s --freestanding -O2 -o free %s/guests/hello/hello.c && "
+             "%s run prog arg; echo \"status $?\"; %s run free; "
+             "rm -f prog.c prog free",
+             dir, kvmelf_cc, kvmelf_cc, repo_root, kvmelf_bin, kvmelf_bin);
+    run_sh(cmd, NULL);
+    rmdir(dir);
+    check_status(0);
+    if (kvm_missing())
+        skip();
+    check_out("arg 1.414\nstatus 5\nHello, world!\n");
+}
+
+/* The layout `make install` gives: kvmelf-cc finds the runtime through its
+ * own location ($PREFIX/bin/../lib/kvmelf), from any directory. */
+static void test_cc_installed_layout(void **state)
+{
+    char dir[] = "/tmp/kvmelf-inst-XXXXXX", cmd[8 * PATH_MAX];
+    char build[PATH_MAX];
+
+    (void)state;
+    if (!mkdtemp(dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    snprintf(build, sizeof build, "%s", kvmelf_bin);
+    *strrchr(build, '/') = '\0';            /* build/kvmelf -> build */
+    snprintf(cmd, sizeof cmd,
+             "set -e; P=%s/prefix; R=%s; B=%s; "
+             "mkdir -p $P/bin $P/lib/kvmelf $P/include/kvmelf %s/work; "
+             "cp $R/tools/kvmelf-cc $P/bin/; "
+             "cp $B/linker/kvmelf.ld $B/guests/libkvmelfrt.a $P/lib/kvmelf/; "
+             "cp $R/include/kvmelf/abi.h $R/guests/runtime/kvmelf.h "
+             "$P/include/kvmelf/; cp $R/guests/hello/hello.c %s/work/; "
+             "cd %s/work; PATH=$P/bin:$PATH kvmelf-cc --freestanding -O2 "
+             "-o hello hello.c; set +e; %s run hello; echo \"status $?\"; "
+             "cd /; rm -rf %s/prefix %s/work",
+             dir, repo_root, build, dir, dir, dir, kvmelf_bin, dir, dir);
+    run_sh(cmd, NULL);
+    rmdir(dir);
+    check_status(0);
+    check_err("");
+    if (kvm_missing())
+        skip();
+    check_out("Hello, world!\nstatus 0\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_basics, teardown),
+        cmocka_unit_test_teardown(test_empty_environment, teardown),
+        cmocka_unit_test_teardown(test_env_needs_equals, teardown),
+        cmocka_unit_test_teardown(test_arguments_too_big_for_stack, teardown),
+        cmocka_unit_test_teardown(test_stdin_sorted, teardown),
+        cmocka_unit_test_teardown(test_auxv, teardown),
+        cmocka_unit_test_teardown(test_bad_pointers, teardown),
+        cmocka_unit_test_teardown(test_bad_pointers_without_sync_regs, teardown),
+        cmocka_unit_test_teardown(test_unsupported_named_once, teardown),
+        cmocka_unit_test_teardown(test_abort_and_statuses, teardown),
+        cmocka_unit_test_teardown(test_malloc_until_null, teardown),
+        cmocka_unit_test_teardown(test_memory, teardown),
+        cmocka_unit_test_teardown(test_mprotect_read_only_faults, teardown),
+        cmocka_unit_test_teardown(test_mprotect_none_faults, teardown),
+        cmocka_unit_test_teardown(test_tls, teardown),
+        cmocka_unit_test_teardown(test_time, teardown),
+        cmocka_unit_test_teardown(test_sleep_stops_at_timeout, teardown),
+        cmocka_unit_test_teardown(test_identity, teardown),
+        cmocka_unit_test_teardown(test_glibc_static, teardown),
+        cmocka_unit_test_teardown(test_same_as_native, teardown),
+        cmocka_unit_test_teardown(test_freestanding_syscalls, teardown),
+        cmocka_unit_test_teardown(test_freestanding_syscalls_ring0, teardown),
+        cmocka_unit_test_teardown(test_syscall_port_elsewhere, teardown),
+        cmocka_unit_test_teardown(test_syscall_forged_rip, teardown),
+        cmocka_unit_test_teardown(test_syscall_no_iopl, teardown),
+        cmocka_unit_test_teardown(test_cc_help, teardown),
+        cmocka_unit_test_teardown(test_cc_without_musl, teardown),
+        cmocka_unit_test_teardown(test_cc_from_elsewhere, teardown),
+        cmocka_unit_test_teardown(test_cc_installed_layout, teardown),
+    };
+
+    kvmelf_bin = proc_need_env("KVMELF");
+    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
+    /* make check runs the tests from the top of the source tree. */
+    if (!realpath("tools/kvmelf-cc", kvmelf_cc) || !getcwd(repo_root, sizeof repo_root)) {
+        fprintf(stderr, "test_linux: run from the source tree's top\n");
+        return 2;
+    }
+    static char abs_kvmelf[PATH_MAX];
+    if (realpath(kvmelf_bin, abs_kvmelf))
+        kvmelf_bin = abs_kvmelf;
+    kvm_probe();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

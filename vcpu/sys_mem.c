@@ -1,0 +1,214 @@
+/* Memory calls: brk and anonymous mappings inside the heap (the
+ * bookkeeping is personality/mm.c), page rights through the page tables. */
+#include "syscall.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE KVMELF_PAGE_SIZE
+#define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
+/* MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE may be missing from old
+ * headers; the values are Linux's. */
+#define LX_MAP_TYPE            0x0f
+#define LX_MAP_SHARED_VALIDATE 0x03
+#define LX_MAP_FIXED_NOREPLACE 0x100000
+
+static uint64_t page_up(uint64_t a) { return (a + PAGE - 1) & ~(uint64_t)(PAGE - 1); }
+
+/* Fresh pages read as zero, as Linux gives them: drops the host pages
+ * behind [r.start, r.end) (anonymous private memory refills with zeros),
+ * which also returns the memory to the host. */
+static void discard(struct sys_ctx *c, uint64_t start, uint64_t end)
+{
+    if (end <= start)
+        return;
+    uint8_t *p = guest_mem_ptr(c->vm->gm, start, end - start);
+    if (p && madvise(p, end - start, MADV_DONTNEED) < 0)
+        memset(p, 0, end - start);
+}
+
+static unsigned prot_attrs(uint64_t prot)
+{
+    if (!(prot & PROT_ALL))
+        return 0;            /* PROT_NONE: not present */
+    return PAGE_PRESENT | PAGE_USER | ((prot & PROT_WRITE) ? PAGE_WRITE : 0) |
+           ((prot & PROT_EXEC) ? PAGE_EXEC : 0);
+}
+
+/* -EINVAL for unknown bits, -EACCES for write+execute without
+ * --allow-wx (kvmelf's W^X rule), else 0. */
+static long check_prot(struct sys_ctx *c, uint64_t prot)
+{
+    if (prot & ~(uint64_t)PROT_ALL)
+        return -EINVAL;
+    if ((prot & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC) &&
+        !c->vm->sys.cfg.allow_wx)
+        return -EACCES;
+    return 0;
+}
+
+/* Gives [start, end) the rights; -ENOMEM when the page-table area is
+ * full. */
+static long set_rights(struct sys_ctx *c, uint64_t start, uint64_t end,
+                       unsigned attrs)
+{
+    int n = paging_protect(c->vm->gm, &c->vm->sys.pt, start, end - start,
+                           attrs);
+    if (n > 0)
+        c->tlb_dirty = true;
+    return n < 0 ? -ENOMEM : 0;
+}
+
+long sys_brk(struct sys_ctx *c, const uint64_t a[6])
+{
+    struct linux_mm *mm = &c->vm->sys.mm;
+    struct mm_range fresh, freed, unused;
+    uint64_t old = mm->brk;
+    uint64_t brk = mm_brk(mm, a[0], &fresh, &freed);
+
+    /* New break pages get the heap's rights back (an mprotect may have
+     * changed them while they were part of the break before). */
+    if (fresh.end > fresh.start &&
+        set_rights(c, fresh.start, fresh.end,
+                   prot_attrs(PROT_READ | PROT_WRITE)) < 0)
+        return (long)mm_brk(mm, old, &unused, &unused);
+    discard(c, fresh.start, fresh.end);
+    discard(c, freed.start, freed.end);
+    return (long)brk;
+}
+
+long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
+{
+    struct linux_mm *mm = &c->vm->sys.mm;
+    uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3];
+    uint64_t type = flags & LX_MAP_TYPE;
+    long r = check_prot(c, prot);
+
+    if (r < 0)
+        return r;
+    if (type != MAP_PRIVATE && type != MAP_SHARED &&
+        type != LX_MAP_SHARED_VALIDATE)
+        return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS))
+        return (int64_t)a[4] >= 0 && a[4] < 3 ? -ENODEV : -EBADF;
+    if (len == 0 || a[5] % PAGE)
+        return -EINVAL;
+    if (flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE))
+        r = mm_map_fixed(mm, addr, len, !(flags & MAP_FIXED));
+    else
+        r = mm_map(mm, len, &addr);
+    if (r < 0)
+        return r;
+    uint64_t end = addr + page_up(len);
+    discard(c, addr, end);
+    r = set_rights(c, addr, end, prot_attrs(prot));
+    if (r < 0) {
+        mm_unmap(mm, addr, len);
+        return r;
+    }
+    return (long)addr;
+}
+
+long sys_munmap(struct sys_ctx *c, const uint64_t a[6])
+{
+    struct linux_mm *mm = &c->vm->sys.mm;
+    long r = mm_unmap(mm, a[0], a[1]);
+
+    if (r < 0)
+        return r;
+    /* Above the break's pages everything is mapped or free: drop it. */
+    uint64_t lo = a[0], hi = a[0] + page_up(a[1]);
+    uint64_t floor = page_up(mm->brk);
+    discard(c, lo > floor ? lo : floor, hi < mm->hi ? hi : mm->hi);
+    return 0;
+}
+
+/* The rights of the page at addr as the guest's tables give them. */
+static unsigned rights_at(struct sys_ctx *c, uint64_t addr)
+{
+    struct translation t;
+
+    if (paging_walk(c->vm->gm, c->sregs->cr3, addr, &t) < 0)
+        return 0;
+    return t.attrs & (PAGE_PRESENT | PAGE_USER | PAGE_WRITE | PAGE_EXEC);
+}
+
+long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
+{
+    uint64_t old = a[0], olen = page_up(a[1]), nlen = page_up(a[2]);
+    uint64_t new_addr;
+
+    if (a[3] & ~(uint64_t)MREMAP_MAYMOVE)
+        return -EINVAL;      /* MREMAP_FIXED, MREMAP_DONTUNMAP: unsupported */
+    if (a[1] > UINT64_MAX - PAGE || a[2] > UINT64_MAX - PAGE)
+        return -EINVAL;
+    unsigned attrs = rights_at(c, old);
+    long r = mm_remap(&c->vm->sys.mm, old, a[1], a[2],
+                      a[3] & MREMAP_MAYMOVE, &new_addr);
+    if (r < 0)
+        return r;
+    if (new_addr == old) {
+        if (nlen < olen)
+            discard(c, old + nlen, old + olen);
+        else if (nlen > olen) {
+            discard(c, old + olen, old + nlen);
+            r = set_rights(c, old + olen, old + nlen, attrs);
+        }
+        return r < 0 ? r : (long)old;
+    }
+    discard(c, new_addr, new_addr + nlen);
+    memcpy(guest_mem_ptr(c->vm->gm, new_addr, nlen),
+           guest_mem_ptr(c->vm->gm, old, olen), olen < nlen ? olen : nlen);
+    discard(c, old, old + olen);
+    r = set_rights(c, new_addr, new_addr + nlen, attrs);
+    return r < 0 ? r : (long)new_addr;
+}
+
+/* Where mprotect may change rights: the program area with the heap, and
+ * the stack; never the monitor's area or the guard page. */
+static bool protectable(struct sys_ctx *c, uint64_t start, uint64_t end)
+{
+    uint64_t ram = c->vm->gm->size;
+    uint64_t stack = ram - KVMELF_STACK_SIZE;
+
+    if (start >= KVMELF_RESERVED_END && end <= c->vm->sys.cfg.heap_end)
+        return true;
+    return start >= stack && end <= ram;
+}
+
+long sys_mprotect(struct sys_ctx *c, const uint64_t a[6])
+{
+    uint64_t start = a[0], len = a[1], end;
+    long r = check_prot(c, a[2]);
+
+    if (start % PAGE)
+        return -EINVAL;
+    if (r < 0)
+        return r;
+    if (len == 0)
+        return 0;
+    if (len > UINT64_MAX - PAGE ||
+        __builtin_add_overflow(start, page_up(len), &end))
+        return -ENOMEM;              /* wraps around, as Linux says */
+    if (!protectable(c, start, end))
+        return -ENOMEM;
+    return set_rights(c, start, end, prot_attrs(a[2]));
+}
+
+long sys_madvise(struct sys_ctx *c, const uint64_t a[6])
+{
+    struct linux_mm *mm = &c->vm->sys.mm;
+    uint64_t start = a[0], end;
+
+    if (start % PAGE || a[1] > UINT64_MAX - PAGE ||
+        __builtin_add_overflow(start, page_up(a[1]), &end))
+        return -EINVAL;
+    /* MADV_DONTNEED on anonymous memory means "read as zero after": for
+     * mappings and for the break's pages. */
+    bool in_brk = start >= mm->lo && end <= page_up(mm->brk);
+    if (a[2] == MADV_DONTNEED &&
+        (in_brk || mm_is_mapped(mm, start, end - start)))
+        discard(c, start, end);
+    return 0;
+}

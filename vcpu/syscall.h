@@ -1,0 +1,72 @@
+/* Private to vcpu/: the Linux system-call personality (docs/abi.md,
+ * "System calls").  syscall.c receives the entry page's report, decodes
+ * the call, dispatches through the one table (syscall_table.c) and resumes
+ * the guest; sys_*.c hold the handlers. */
+#ifndef KVMELF_VCPU_SYSCALL_H
+#define KVMELF_VCPU_SYSCALL_H
+
+#include "internal.h"
+
+#include <time.h>
+
+/* What a handler sees of the call in progress. */
+struct sys_ctx {
+    struct vm *vm;
+    struct kvm_regs *regs;     /* the guest's registers at the SYSCALL   */
+    struct kvm_sregs *sregs;   /* ... and its segment/control registers  */
+    bool sregs_dirty;          /* a handler changed *sregs               */
+    bool tlb_dirty;            /* a handler changed the page tables      */
+    struct run_result *res;
+    struct kerr *err;
+    int outcome;               /* 0 go on, 1 the guest ended (res), -1 error */
+    unsigned nr;
+};
+
+typedef long sys_handler(struct sys_ctx *c, const uint64_t a[6]);
+
+struct sys_entry {
+    const char *name;
+    sys_handler *fn;           /* NULL: unsupported, -ENOSYS + warning once */
+};
+
+/* Indexed by system-call number (x86-64). */
+extern const struct sys_entry sys_table[];
+extern const size_t sys_table_size;
+
+/* Host pointer to the guest's [addr, addr + len) when every page of it is
+ * in guest RAM and mapped for ring 3 (and writable when write) by the
+ * guest's page tables, as the CPU would check the guest's own access; NULL
+ * otherwise.  len 0 gives a non-NULL pointer for any addr in RAM. */
+void *sys_user_ptr(struct sys_ctx *c, uint64_t addr, uint64_t len, bool write);
+
+/* Checks the NUL-terminated guest string at addr (at most max bytes with
+ * the NUL): 0 with *s, -EFAULT, or -ENAMETOOLONG. */
+long sys_user_string(struct sys_ctx *c, uint64_t addr, size_t max,
+                     const char **s);
+
+/* Ends the guest (exit, or a fatal signal it raised). */
+long sys_end_exit(struct sys_ctx *c, int status);
+long sys_end_signal(struct sys_ctx *c, int sig);
+
+/* Sleeps rel (monotonic) unless a stop (timeout, SIGINT, SIGTERM) comes
+ * first: 0, or -EINTR with *left (may be NULL) the time not slept. */
+long sys_sleep(const struct timespec *rel, struct timespec *left);
+
+/* Handlers (sys_io.c, sys_mem.c, sys_proc.c). */
+sys_handler sys_read, sys_write, sys_readv, sys_writev, sys_open, sys_openat,
+    sys_close, sys_fstat, sys_newfstatat, sys_stat, sys_lseek, sys_ioctl,
+    sys_readlink, sys_readlinkat, sys_access, sys_faccessat, sys_getcwd;
+sys_handler sys_brk, sys_mmap, sys_munmap, sys_mremap, sys_mprotect,
+    sys_madvise;
+sys_handler sys_exit, sys_arch_prctl, sys_set_tid_address, sys_clock_gettime,
+    sys_clock_getres, sys_gettimeofday, sys_time, sys_nanosleep,
+    sys_clock_nanosleep, sys_getpid, sys_getppid, sys_getuid, sys_uname,
+    sys_getrandom, sys_sched_yield, sys_rt_sigaction, sys_rt_sigprocmask,
+    sys_sigaltstack, sys_futex, sys_prlimit64, sys_getrlimit, sys_setrlimit,
+    sys_kill, sys_tkill, sys_tgkill, sys_set_robust_list, sys_enosys_quiet,
+    sys_sched_getaffinity;
+
+/* The guest's process identity. */
+#define SYS_GUEST_PID 1
+
+#endif
