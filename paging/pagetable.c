@@ -135,9 +135,7 @@ int paging_walk(const struct guest_mem *gm, gpa_t cr3, uint64_t va,
     unsigned attrs = PAGE_PRESENT | PAGE_WRITE | PAGE_USER | PAGE_EXEC;
     gpa_t table = cr3 & X86_PTE_ADDR_MASK;
 
-    /* Canonical: bits 63..47 all equal (48-bit linear addresses). */
-    uint64_t top = va >> 47;
-    if (top != 0 && top != 0x1ffff)
+    if (!x86_canonical(va))
         return -1;
     for (int level = 3; level >= 0; level--) {
         const uint64_t *tab = table_at(gm, table);

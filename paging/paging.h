@@ -52,6 +52,14 @@
 #define X86_PAGE_2M         (1ULL << 21)
 #define X86_PAGE_1G         (1ULL << 30)
 
+/* 48-bit linear addresses: bits 63..47 all equal (SDM Vol. 1, 3.3.7.1). */
+#define X86_CANONICAL_SHIFT 47
+static inline bool x86_canonical(uint64_t va)
+{
+    uint64_t top = va >> X86_CANONICAL_SHIFT;
+    return top == 0 || top == (UINT64_MAX >> X86_CANONICAL_SHIFT);
+}
+
 /* Exception vectors kvmelf names (SDM Vol. 3A, table 6-1); which of them
  * push an error code is KVMELF_ERRCODE_VECTORS in abi.h. */
 #define X86_VEC_DE   0

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE 4096ULL
+#define PAGE ((uint64_t)KVMELF_PAGE_SIZE)
 
 static uint64_t page_down(uint64_t a) { return a & ~(PAGE - 1); }
 

@@ -19,7 +19,6 @@
  * four flag words, c_line, c_cc[19]. */
 #define KERNEL_TERMIOS_SIZE 36
 #define STDIN_POLL_MS 50
-#define GUEST_FDS 3
 
 struct guest_iovec {
     uint64_t base, len;
@@ -27,7 +26,7 @@ struct guest_iovec {
 
 static bool guest_fd(uint64_t fd)
 {
-    return fd < GUEST_FDS;
+    return fd < SYS_GUEST_FDS;
 }
 
 static uint64_t rw_count(uint64_t len)
