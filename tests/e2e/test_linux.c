@@ -457,6 +457,50 @@ static void test_sleep_stops_at_timeout(void **state)
     check_err_has("timed out after 0.5 s");
 }
 
+/* Sleeps past the end of time_t (saturated, never wrapped) and a futex
+ * deadlock of the lone thread end only by the stop request. */
+static void test_endless_sleeps_stop_at_timeout(void **state)
+{
+    const char *modes[] = { "max", "absmax", "futexmax", "deadlock" };
+
+    (void)state;
+    need_kvm();
+    for (size_t i = 0; i < ARRAY_LEN(modes); i++) {
+        RUN(NULL, "--timeout", i == 0 ? "1" : "0.3", "--", "sleeps.musl",
+            modes[i]);
+        CHECK(last.status == 124, "%s: exit status %d, expected 124", modes[i],
+              last.status);
+        check_out("sleeping\n");
+        check_err_has("timed out after");
+    }
+}
+
+static uint64_t reg_value(const char *name)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%s 0x", name);
+    const char *p = strstr(last.err, key);
+    if (!p) {
+        dump_run();
+        fail_msg("no %s in the register dump", name);
+    }
+    return strtoull(p + strlen(key), NULL, 16);
+}
+
+/* Stopped inside a system call: --regs shows where the call returns to,
+ * with its result (-EINTR), not the entry page. */
+static void test_regs_after_stop_in_syscall(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--regs", "--timeout", "1", "--", "sleeps.musl", "loop");
+    check_status(124);
+    uint64_t rip = reg_value("rip");
+    CHECK(rip >> 12 != 0xF, "RIP 0x%llx is in the entry page",
+          (unsigned long long)rip);
+    CHECK(reg_value("rax") == (uint64_t)-EINTR, "RAX is not -EINTR");
+}
+
 static void test_identity(void **state)
 {
     (void)state;
@@ -485,6 +529,25 @@ static void test_glibc_static(void **state)
     check_out("glibc argc=3 last=b 0.67\nread: line 1\nread: line 2\ndone\n");
     /* Calls glibc tries at startup and copes without stay quiet. */
     check_err("");
+}
+
+/* glibc's sem_timedwait: FUTEX_WAIT_BITSET with an absolute
+ * CLOCK_REALTIME deadline sleeps until then and times out. */
+static void test_glibc_timedwait(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/timedwait.glibc", tguests_dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "SKIPPED: no static glibc program (libc.a missing)\n");
+        skip();
+    }
+    need_kvm();
+    RUN(NULL, "--", "timedwait.glibc");
+    check_status(0);
+    check_err("");
+    check_out("sem_timedwait -1 ETIMEDOUT\nwaited at least 0.3 s: yes\n");
 }
 
 /* The same static file run natively (with an empty environment, as kvmelf
@@ -697,8 +760,11 @@ int main(void)
         cmocka_unit_test_teardown(test_tls, teardown),
         cmocka_unit_test_teardown(test_time, teardown),
         cmocka_unit_test_teardown(test_sleep_stops_at_timeout, teardown),
+        cmocka_unit_test_teardown(test_endless_sleeps_stop_at_timeout, teardown),
+        cmocka_unit_test_teardown(test_regs_after_stop_in_syscall, teardown),
         cmocka_unit_test_teardown(test_identity, teardown),
         cmocka_unit_test_teardown(test_glibc_static, teardown),
+        cmocka_unit_test_teardown(test_glibc_timedwait, teardown),
         cmocka_unit_test_teardown(test_same_as_native, teardown),
         cmocka_unit_test_teardown(test_freestanding_syscalls, teardown),
         cmocka_unit_test_teardown(test_freestanding_syscalls_ring0, teardown),
