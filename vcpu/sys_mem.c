@@ -136,33 +136,32 @@ static unsigned rights_at(struct sys_ctx *c, uint64_t addr)
 
 long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
 {
-    uint64_t old = a[0], olen = page_up(a[1]), nlen = page_up(a[2]);
-    uint64_t new_addr;
+    struct linux_mm *mm = &c->vm->sys.mm;
+    struct mm_remap p;
 
     if (a[3] & ~(uint64_t)MREMAP_MAYMOVE)
         return -EINVAL;      /* MREMAP_FIXED, MREMAP_DONTUNMAP: unsupported */
-    if (a[1] > UINT64_MAX - PAGE || a[2] > UINT64_MAX - PAGE)
-        return -EINVAL;
-    unsigned attrs = rights_at(c, old);
-    long r = mm_remap(&c->vm->sys.mm, old, a[1], a[2],
-                      a[3] & MREMAP_MAYMOVE, &new_addr);
+    long r = mm_remap_plan(mm, a[0], a[1], a[2], a[3] & MREMAP_MAYMOVE, &p);
     if (r < 0)
         return r;
-    if (new_addr == old) {
-        if (nlen < olen)
-            discard(c, old + nlen, old + olen);
-        else if (nlen > olen) {
-            discard(c, old + olen, old + nlen);
-            r = set_rights(c, old + olen, old + nlen, attrs);
-        }
-        return r < 0 ? r : (long)old;
+    uint64_t old = p.old, olen = p.old_len, nlen = p.new_len;
+    /* The new pages' rights first: if that fails, nothing has changed. */
+    uint64_t fresh = p.new_addr == old ? old + olen : p.new_addr;
+    uint64_t fresh_end = p.new_addr + nlen;
+    if (fresh < fresh_end &&
+        (r = set_rights(c, fresh, fresh_end, rights_at(c, old))) < 0)
+        return r;
+    mm_remap_apply(mm, &p);
+    if (p.new_addr == old) {
+        discard(c, old + nlen, old + olen);
+        discard(c, old + olen, old + nlen);
+        return (long)old;
     }
-    discard(c, new_addr, new_addr + nlen);
-    memcpy(guest_mem_ptr(c->vm->gm, new_addr, nlen),
+    discard(c, p.new_addr, p.new_addr + nlen);
+    memcpy(guest_mem_ptr(c->vm->gm, p.new_addr, nlen),
            guest_mem_ptr(c->vm->gm, old, olen), olen < nlen ? olen : nlen);
     discard(c, old, old + olen);
-    r = set_rights(c, new_addr, new_addr + nlen, attrs);
-    return r < 0 ? r : (long)new_addr;
+    return (long)p.new_addr;
 }
 
 /* Where mprotect may change rights: the program area with the heap, and
