@@ -59,6 +59,7 @@ struct sys_state {
     uint64_t warned[SYS_WARNED_BITS / 64];
     struct sys_sigaction actions[SYS_NSIG];
     uint64_t sigmask;
+    uint64_t sigpending;         /* raised while blocked: acted on at unblock */
     uint64_t tid_address;
 };
 

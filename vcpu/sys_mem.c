@@ -13,6 +13,11 @@
 #define LX_MAP_TYPE            0x0f
 #define LX_MAP_SHARED_VALIDATE 0x03
 #define LX_MAP_FIXED_NOREPLACE 0x100000
+/* The madvise advice Linux 6.1 knows: MADV_NORMAL..MADV_DONTNEED, then
+ * MADV_FREE..MADV_COLLAPSE (5 to 7 are unused). */
+#define LX_MADV_LAST_BASIC 4
+#define LX_MADV_FIRST_MORE 8
+#define LX_MADV_LAST       25
 
 static uint64_t page_up(uint64_t a) { return (a + PAGE - 1) & ~(uint64_t)(PAGE - 1); }
 
@@ -95,7 +100,7 @@ long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
     if (len == 0 || a[5] % PAGE)
         return -EINVAL;
     if (flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE))
-        r = mm_map_fixed(mm, addr, len, !(flags & MAP_FIXED));
+        r = mm_map_fixed(mm, addr, len, (flags & LX_MAP_FIXED_NOREPLACE) != 0);
     else
         r = mm_map(mm, len, &addr);
     if (r < 0)
@@ -200,7 +205,9 @@ long sys_madvise(struct sys_ctx *c, const uint64_t a[6])
     struct linux_mm *mm = &c->vm->sys.mm;
     uint64_t start = a[0], end;
 
-    if (start % PAGE || a[1] > UINT64_MAX - PAGE ||
+    bool known = a[2] <= LX_MADV_LAST_BASIC ||
+                 (a[2] >= LX_MADV_FIRST_MORE && a[2] <= LX_MADV_LAST);
+    if (!known || start % PAGE || a[1] > UINT64_MAX - PAGE ||
         __builtin_add_overflow(start, page_up(a[1]), &end))
         return -EINVAL;
     /* MADV_DONTNEED on anonymous memory means "read as zero after": for

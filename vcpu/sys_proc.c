@@ -248,6 +248,8 @@ long sys_getrandom(struct sys_ctx *c, const uint64_t a[6])
 
     if (a[2] & ~(uint64_t)GETRANDOM_FLAGS)
         return -EINVAL;
+    if (len == 0)
+        return sys_user_empty_ok(a[0]) ? 0 : -EFAULT;
     uint8_t *p = sys_user_ptr(c, a[0], len, true);
     if (!p)
         return -EFAULT;
@@ -401,6 +403,68 @@ static bool valid_signal(uint64_t sig)
     return sig >= 1 && sig <= SYS_NSIG;
 }
 
+/* Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG,
+ * SIGWINCH), or to stop, which a guest has nobody to resume it from. */
+static bool harmless_by_default(uint64_t sig)
+{
+    switch (sig) {
+    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint64_t sig_bit(uint64_t sig)
+{
+    return 1ULL << (sig - 1);
+}
+
+/* What a signal's disposition makes of it: nothing is ever delivered, so
+ * one that is ignored does nothing and any other ends the guest as its
+ * default action would (abort() -> SIGABRT -> status 134), handler or
+ * not. */
+static long act_on_signal(struct sys_ctx *c, uint64_t sig)
+{
+    uint64_t handler = c->vm->sys.actions[sig - 1].handler;
+    if (handler == LX_SIG_IGN && sig != SIGKILL && sig != SIGSTOP)
+        return 0;
+    if (handler == 0 && harmless_by_default(sig))
+        return 0;
+    return sys_end_signal(c, (int)sig);
+}
+
+/* A signal the guest sends itself; one it blocks stays pending until
+ * rt_sigprocmask unblocks it (libc's raise() blocks signals around the
+ * kill, so this is the usual path of abort()). */
+static long raise_signal(struct sys_ctx *c, uint64_t sig)
+{
+    struct sys_state *s = &c->vm->sys;
+
+    if (sig == 0)
+        return 0;
+    if (!valid_signal(sig))
+        return -EINVAL;
+    if (s->sigmask & sig_bit(sig)) {
+        s->sigpending |= sig_bit(sig);
+        return 0;
+    }
+    return act_on_signal(c, sig);
+}
+
+/* Acts on the pending signals the mask no longer blocks, lowest first. */
+static void act_on_unblocked(struct sys_ctx *c)
+{
+    struct sys_state *s = &c->vm->sys;
+
+    while (c->outcome == 0 && (s->sigpending & ~s->sigmask)) {
+        uint64_t sig = (uint64_t)__builtin_ctzll(s->sigpending & ~s->sigmask) + 1;
+        s->sigpending &= ~sig_bit(sig);
+        act_on_signal(c, sig);
+    }
+}
+
 long sys_rt_sigaction(struct sys_ctx *c, const uint64_t a[6])
 {
     struct sys_sigaction *slot;
@@ -419,6 +483,10 @@ long sys_rt_sigaction(struct sys_ctx *c, const uint64_t a[6])
     struct sys_sigaction prev = *slot;
     if (act)
         memcpy(slot, act, sizeof *slot);
+    /* A pending signal that is now ignored is dropped, as on Linux. */
+    if (slot->handler == LX_SIG_IGN ||
+        (slot->handler == 0 && harmless_by_default(a[0])))
+        c->vm->sys.sigpending &= ~sig_bit(a[0]);
     if (old)
         memcpy(old, &prev, sizeof prev);
     return 0;
@@ -445,9 +513,11 @@ long sys_rt_sigprocmask(struct sys_ctx *c, const uint64_t a[6])
             *mask &= ~set;
         else
             *mask = set;
+        *mask &= ~(sig_bit(SIGKILL) | sig_bit(SIGSTOP));   /* as Linux */
     }
     if (out)
         memcpy(out, &prev, sizeof prev);
+    act_on_unblocked(c);
     return 0;
 }
 
@@ -465,41 +535,13 @@ long sys_sigaltstack(struct sys_ctx *c, const uint64_t a[6])
     return 0;
 }
 
-/* Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG,
- * SIGWINCH), or to stop, which a guest has nobody to resume it from. */
-static bool harmless_by_default(uint64_t sig)
-{
-    switch (sig) {
-    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* A signal the guest sends itself: nothing is ever delivered, so one that
- * is ignored does nothing and any other ends the guest as its default
- * action would (abort() -> SIGABRT -> status 134), handler or not. */
-static long raise_signal(struct sys_ctx *c, uint64_t sig)
-{
-    if (sig == 0)
-        return 0;
-    if (!valid_signal(sig))
-        return -EINVAL;
-    uint64_t handler = c->vm->sys.actions[sig - 1].handler;
-    if (handler == LX_SIG_IGN && sig != SIGKILL && sig != SIGSTOP)
-        return 0;
-    if (handler == 0 && harmless_by_default(sig))
-        return 0;
-    return sys_end_signal(c, (int)sig);
-}
-
 long sys_kill(struct sys_ctx *c, const uint64_t a[6])
 {
     int64_t pid = (int64_t)a[0];
 
-    if (pid != SYS_GUEST_PID && pid != 0 && pid != -1 && pid != -SYS_GUEST_PID)
+    /* Only itself (0: its own process group).  -1 is every process but
+     * the caller and init, never the group -SYS_GUEST_PID: none here. */
+    if (pid != SYS_GUEST_PID && pid != 0)
         return -ESRCH;
     return raise_signal(c, a[1]);
 }

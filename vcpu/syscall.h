@@ -39,6 +39,14 @@ extern const size_t sys_table_size;
  * otherwise.  len 0 gives a non-NULL pointer for any addr in RAM. */
 void *sys_user_ptr(struct sys_ctx *c, uint64_t addr, uint64_t len, bool write);
 
+/* An empty buffer: Linux checks only that it starts in user space (at
+ * most TASK_SIZE_MAX), not that anything is mapped there. */
+#define SYS_USER_SPACE_MAX 0x00007ffffffff000ULL
+static inline bool sys_user_empty_ok(uint64_t addr)
+{
+    return addr <= SYS_USER_SPACE_MAX;
+}
+
 /* Checks the NUL-terminated guest string at addr (at most max bytes with
  * the NUL): 0 with *s, -EFAULT, or -ENAMETOOLONG. */
 long sys_user_string(struct sys_ctx *c, uint64_t addr, size_t max,

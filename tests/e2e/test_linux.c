@@ -368,6 +368,33 @@ static void test_abort_and_statuses(void **state)
     check_status(0);
 }
 
+/* Linux's answers for kill(-1), empty buffers anywhere in user space,
+ * 32-bit ioctl requests, MAP_FIXED_NOREPLACE with MAP_FIXED and unknown
+ * madvise advice; a signal raised while blocked stays pending and ends the
+ * program only when unblocked. */
+static void test_linux_quirks(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN("", "--", "quirks.musl");
+    check_status(143);
+    check_out("kill -1                          No such process\n"
+              "write 0 bytes outside RAM        0\n"
+              "write 0 bytes kernel half        Bad address\n"
+              "read 0 bytes outside RAM         0\n"
+              "writev empty outside RAM         0\n"
+              "readv empty outside RAM          0\n"
+              "getrandom 0 outside RAM          0\n"
+              "ioctl request high bits          Bad address\n"
+              "mmap fixed+noreplace taken       File exists\n"
+              "madvise advice 5                 Invalid argument\n"
+              "madvise advice 999               Invalid argument\n"
+              "madvise MADV_NORMAL              0\n"
+              "raise blocked SIGTERM            0\n");
+    check_err(guest_line("quirks.musl", "ended by signal 15 (SIGTERM: "
+                         "Terminated) it raised\n"));
+}
+
 static void test_malloc_until_null(void **state)
 {
     (void)state;
@@ -753,6 +780,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_pointers_without_sync_regs, teardown),
         cmocka_unit_test_teardown(test_unsupported_named_once, teardown),
         cmocka_unit_test_teardown(test_abort_and_statuses, teardown),
+        cmocka_unit_test_teardown(test_linux_quirks, teardown),
         cmocka_unit_test_teardown(test_malloc_until_null, teardown),
         cmocka_unit_test_teardown(test_memory, teardown),
         cmocka_unit_test_teardown(test_mprotect_read_only_faults, teardown),
