@@ -65,11 +65,30 @@ static long set_rights(struct sys_ctx *c, uint64_t start, uint64_t end,
     return n < 0 ? -ENOMEM : 0;
 }
 
+/* The first brk or mmap makes the heap the program's address space: its
+ * free pages become not present, as unmapped memory is on Linux.  Pages
+ * handed out later then only become present, which needs no TLB flush
+ * (docs/architecture.md, "System calls"); one flush here instead.  If the
+ * tables cannot be changed the heap stays present: only slower. */
+static void adopt_heap(struct sys_ctx *c)
+{
+    struct sys_state *s = &c->vm->sys;
+
+    if (s->heap_adopted)
+        return;
+    s->heap_adopted = true;
+    uint64_t lo = page_up(s->mm.brk), hi = s->mm.hi;
+    if (lo < hi && s->mm.count == 0)
+        (void)set_rights(c, lo, hi, 0);
+}
+
 long sys_brk(struct sys_ctx *c, const uint64_t a[6])
 {
     struct linux_mm *mm = &c->vm->sys.mm;
     struct mm_range fresh, freed, unused;
     uint64_t old = mm->brk;
+
+    adopt_heap(c);
     uint64_t brk = mm_brk(mm, a[0], &fresh, &freed);
 
     /* New break pages get the heap's rights back (an mprotect may have
@@ -99,6 +118,7 @@ long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
         return (int64_t)a[4] >= 0 && a[4] < 3 ? -ENODEV : -EBADF;
     if (len == 0 || a[5] % PAGE)
         return -EINVAL;
+    adopt_heap(c);
     if (flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE))
         r = mm_map_fixed(mm, addr, len, (flags & LX_MAP_FIXED_NOREPLACE) != 0);
     else

@@ -287,4 +287,5 @@ void syscall_configure(struct vm *vm, const struct linux_config *cfg)
     vm->sys.cfg = *cfg;
     mm_fini(&vm->sys.mm);
     mm_init(&vm->sys.mm, cfg->heap_start, cfg->heap_end);
+    vm->sys.heap_adopted = false;
 }

@@ -450,6 +450,31 @@ static void test_mprotect_none_faults(void **state)
     check_err_has("page not present");
 }
 
+/* Pages made accessible from not present (fresh mappings, PROT_NONE
+ * opened again) are usable at once: kvmelf skips the TLB flush there. */
+static void test_pages_made_present_work(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "protflip.musl");
+    check_status(0);
+    check_err("");
+    check_out("alternating mmaps: ok\nopened page by page: ok\n"
+              "closed and reopened: ok\n");
+}
+
+/* Once brk/mmap manage the heap, its free pages are not present. */
+static void test_free_heap_not_present(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "protflip.musl", "free");
+    check_status(139);
+    check_out("mapped: 1\n");
+    check_err_has("read from address");
+    check_err_has("page not present");
+}
+
 static void test_tls(void **state)
 {
     (void)state;
@@ -785,6 +810,8 @@ int main(void)
         cmocka_unit_test_teardown(test_memory, teardown),
         cmocka_unit_test_teardown(test_mprotect_read_only_faults, teardown),
         cmocka_unit_test_teardown(test_mprotect_none_faults, teardown),
+        cmocka_unit_test_teardown(test_pages_made_present_work, teardown),
+        cmocka_unit_test_teardown(test_free_heap_not_present, teardown),
         cmocka_unit_test_teardown(test_tls, teardown),
         cmocka_unit_test_teardown(test_time, teardown),
         cmocka_unit_test_teardown(test_sleep_stops_at_timeout, teardown),
