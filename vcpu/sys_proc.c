@@ -458,8 +458,10 @@ static void act_on_unblocked(struct sys_ctx *c)
 {
     struct sys_state *s = &c->vm->sys;
 
-    while (c->outcome == 0 && (s->sigpending & ~s->sigmask)) {
-        uint64_t sig = (uint64_t)__builtin_ctzll(s->sigpending & ~s->sigmask) + 1;
+    uint64_t ready;
+
+    while (c->outcome == 0 && (ready = s->sigpending & ~s->sigmask)) {
+        uint64_t sig = (uint64_t)__builtin_ctzll(ready) + 1;
         s->sigpending &= ~sig_bit(sig);
         act_on_signal(c, sig);
     }

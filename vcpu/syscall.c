@@ -71,7 +71,8 @@ long sys_end_signal(struct sys_ctx *c, int sig)
 }
 
 /* a - b for a >= b >= 0 (no overflow: both seconds are non-negative). */
-static struct timespec ts_sub(const struct timespec *a, const struct timespec *b)
+static struct timespec ts_sub(const struct timespec *a,
+                              const struct timespec *b)
 {
     struct timespec d = { a->tv_sec - b->tv_sec, a->tv_nsec - b->tv_nsec };
 
@@ -112,8 +113,9 @@ long sys_sleep(const struct timespec *rel, struct timespec *left)
     clock_gettime(CLOCK_MONOTONIC, &now);
     const struct timespec end = deadline_after(&now, rel);
     for (;;) {
-        struct timespec rest = ts_before(&now, &end) ? ts_sub(&end, &now)
-                                                     : (struct timespec){ 0, 0 };
+        struct timespec rest = { 0, 0 };
+        if (ts_before(&now, &end))
+            rest = ts_sub(&end, &now);
         if (run_stop_requested()) {
             if (left)
                 *left = rest;
@@ -121,8 +123,8 @@ long sys_sleep(const struct timespec *rel, struct timespec *left)
         }
         if (rest.tv_sec == 0 && rest.tv_nsec == 0)
             return 0;
-        struct timespec slice = { 0, rest.tv_sec == 0 && rest.tv_nsec < SLEEP_SLICE_NS
-                                         ? rest.tv_nsec : SLEEP_SLICE_NS };
+        bool last = rest.tv_sec == 0 && rest.tv_nsec < SLEEP_SLICE_NS;
+        struct timespec slice = { 0, last ? rest.tv_nsec : SLEEP_SLICE_NS };
         nanosleep(&slice, NULL);   /* EINTR: the loop looks at the flag */
         clock_gettime(CLOCK_MONOTONIC, &now);
     }
