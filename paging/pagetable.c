@@ -135,9 +135,7 @@ int paging_walk(const struct guest_mem *gm, gpa_t cr3, uint64_t va,
     unsigned attrs = PAGE_PRESENT | PAGE_WRITE | PAGE_USER | PAGE_EXEC;
     gpa_t table = cr3 & X86_PTE_ADDR_MASK;
 
-    /* Canonical: bits 63..47 all equal (48-bit linear addresses). */
-    uint64_t top = va >> 47;
-    if (top != 0 && top != 0x1ffff)
+    if (!x86_canonical(va))
         return -1;
     for (int level = 3; level >= 0; level--) {
         const uint64_t *tab = table_at(gm, table);
@@ -220,8 +218,31 @@ struct protect_ctx {
     struct pt_state *pt;
     gpa_t start, end;
     unsigned attrs;
-    int changed;
+    bool dry;            /* only check and count what the edit needs */
+    uint64_t tables;     /* dry: the new tables the splits need */
+    int stale;           /* changed entries that were present before */
 };
+
+/* The tables splitting the leaf [va, va + span(level)) needs: its own and
+ * those of the children the range covers only in part (the first and the
+ * last; 4 KiB children never are). */
+static uint64_t splits_needed(const struct protect_ctx *c, int level, gpa_t va)
+{
+    uint64_t child = 1ULL << LEVEL_SHIFT(level - 1);
+    gpa_t lo = c->start > va ? c->start : va;
+    gpa_t hi = c->end < va + child * ENTRIES_PER_TABLE
+                   ? c->end : va + child * ENTRIES_PER_TABLE;
+    gpa_t first = lo & ~(child - 1), last = (hi - 1) & ~(child - 1);
+    uint64_t n = 1;
+
+    if (level - 1 == 0)
+        return n;
+    if (lo != first)
+        n += splits_needed(c, level - 1, first);
+    if (hi != last + child && (last != first || lo == first))
+        n += splits_needed(c, level - 1, last);
+    return n;
+}
 
 static int protect_table(struct protect_ctx *c, gpa_t table, int level,
                          gpa_t base)
@@ -246,14 +267,20 @@ static int protect_table(struct protect_ctx *c, gpa_t table, int level,
         bool whole = va >= c->start && va + span <= c->end;
         if (leaf && whole) {
             uint64_t n = protect_leaf(va, c->attrs, c->pt->nx, level > 0);
-            if (n != *e) {
+            if (n != *e && !c->dry) {
+                /* Not-present entries are never cached (SDM Vol. 3A,
+                 * 4.10.2.3): making them present needs no flush. */
+                c->stale += (*e & X86_PTE_P) != 0;
                 *e = n;
-                c->changed++;
             }
             continue;
         }
         if (leaf && leaf_attrs(*e, c->pt->nx) == c->attrs)
             continue;        /* already right: no need to split */
+        if (leaf && c->dry) {
+            c->tables += splits_needed(c, level, va);
+            continue;
+        }
         if (leaf && split_leaf(c->gm, c->pt, e, level) < 0)
             return -1;
         if (protect_table(c, *e & X86_PTE_ADDR_MASK, level - 1, va) < 0)
@@ -266,14 +293,20 @@ int paging_protect(const struct guest_mem *gm, struct pt_state *pt,
                    gpa_t start, uint64_t len, unsigned attrs)
 {
     struct protect_ctx c = { .gm = gm, .pt = pt, .start = start,
-                             .attrs = attrs };
+                             .attrs = attrs, .dry = true };
+    gpa_t root = pt->cr3 & X86_PTE_ADDR_MASK;
 
     if (start % X86_PAGE_4K || len % X86_PAGE_4K ||
         __builtin_add_overflow(start, len, &c.end) || c.end > gm->size)
         return -1;
     if (len == 0)
         return 0;
-    if (protect_table(&c, pt->cr3 & X86_PTE_ADDR_MASK, 3, 0) < 0)
+    /* Checked and counted first, so a refusal changes nothing. */
+    if (protect_table(&c, root, 3, 0) < 0 || pt->next_table > KVMELF_PT_END ||
+        c.tables > (KVMELF_PT_END - pt->next_table) / X86_PAGE_4K)
         return -1;
-    return c.changed;
+    c.dry = false;
+    if (protect_table(&c, root, 3, 0) < 0)
+        return -1;           /* not reached: the dry run saw every failure */
+    return c.stale;
 }

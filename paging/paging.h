@@ -52,6 +52,14 @@
 #define X86_PAGE_2M         (1ULL << 21)
 #define X86_PAGE_1G         (1ULL << 30)
 
+/* 48-bit linear addresses: bits 63..47 all equal (SDM Vol. 1, 3.3.7.1). */
+#define X86_CANONICAL_SHIFT 47
+static inline bool x86_canonical(uint64_t va)
+{
+    uint64_t top = va >> X86_CANONICAL_SHIFT;
+    return top == 0 || top == (UINT64_MAX >> X86_CANONICAL_SHIFT);
+}
+
 /* Exception vectors kvmelf names (SDM Vol. 3A, table 6-1); which of them
  * push an error code is KVMELF_ERRCODE_VECTORS in abi.h. */
 #define X86_VEC_DE   0
@@ -201,9 +209,11 @@ struct pt_state {
  * attrs (enum page_attr; without PAGE_PRESENT the pages are not present),
  * splitting 1 GiB and 2 MiB pages where the range covers only part of one
  * and leaving untouched any that already have those rights.  Returns the
- * number of entries changed (the TLB needs flushing when > 0), or -1 when
- * the range is unaligned, outside RAM, crosses never-mapped space, or the
- * table area is full (entries before that point may have changed). */
+ * number of changed entries that were present before (the TLB may hold
+ * them: flush when > 0; pages that only become present need no flush), or
+ * -1, with the tables unchanged, when the range is unaligned, outside RAM,
+ * crosses never-mapped space, or the splits need more tables than the
+ * table area has left. */
 int paging_protect(const struct guest_mem *gm, struct pt_state *pt,
                    gpa_t start, uint64_t len, unsigned attrs);
 

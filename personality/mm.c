@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE 4096ULL
+#define PAGE ((uint64_t)KVMELF_PAGE_SIZE)
 
 static uint64_t page_down(uint64_t a) { return a & ~(PAGE - 1); }
 
@@ -63,10 +63,10 @@ uint64_t mm_brk(struct linux_mm *mm, uint64_t addr, struct mm_range *fresh,
 
 static int reserve(struct linux_mm *mm, size_t extra)
 {
-    if (mm->count + extra <= mm->cap)
-        return 0;
     if (mm->count + extra > mm->max_maps)
         return -ENOMEM;
+    if (mm->count + extra <= mm->cap)
+        return 0;
     size_t cap = mm->cap ? mm->cap * 2 : 16;
     while (cap < mm->count + extra)
         cap *= 2;
@@ -237,8 +237,23 @@ int mm_unmap(struct linux_mm *mm, uint64_t addr, uint64_t len)
     return cut(mm, addr, end);
 }
 
-int mm_remap(struct linux_mm *mm, uint64_t old, uint64_t old_len,
-             uint64_t new_len, bool may_move, uint64_t *new_addr)
+/* True when [start, end) added next to its neighbours needs no new entry. */
+static bool add_merges(const struct linux_mm *mm, uint64_t start, uint64_t end)
+{
+    size_t i = first_after(mm, start);
+    return (i > 0 && mm->maps[i - 1].end == start) ||
+           (i < mm->count && mm->maps[i].start == end);
+}
+
+/* True when cutting [start, end) out of the range holding it splits it. */
+static bool cut_splits(const struct linux_mm *mm, uint64_t start, uint64_t end)
+{
+    size_t i = first_after(mm, start);
+    return i < mm->count && mm->maps[i].start < start && mm->maps[i].end > end;
+}
+
+int mm_remap_plan(struct linux_mm *mm, uint64_t old, uint64_t old_len,
+                  uint64_t new_len, bool may_move, struct mm_remap *p)
 {
     uint64_t olen, nlen;
 
@@ -247,24 +262,47 @@ int mm_remap(struct linux_mm *mm, uint64_t old, uint64_t old_len,
         return -EINVAL;
     if (!mm_is_mapped(mm, old, olen))
         return -EFAULT;
-    *new_addr = old;
-    if (nlen <= olen)
-        return nlen < olen ? cut(mm, old + nlen, old + olen) : 0;
+    *p = (struct mm_remap){ .old = old, .old_len = olen, .new_len = nlen,
+                            .new_addr = old };
+    if (nlen < olen)
+        return reserve(mm, cut_splits(mm, old + nlen, old + olen) ? 1u : 0u);
     uint64_t end = old + olen;
-    if (mm->hi - end >= nlen - olen && !any_mapped(mm, end, old + nlen))
-        return add(mm, end, old + nlen);
+    /* Growing in place extends the range that ends at end: no entry. */
+    if (nlen == olen ||
+        (mm->hi - end >= nlen - olen && !any_mapped(mm, end, old + nlen)))
+        return 0;
     if (!may_move)
         return -ENOMEM;
     uint64_t a = find_free(mm, nlen);
     if (!a)
         return -ENOMEM;
-    /* Add first so a failure leaves the old mapping as it was. */
-    int r = add(mm, a, a + nlen);
+    p->new_addr = a;
+    size_t entries = (add_merges(mm, a, a + nlen) ? 0u : 1u) +
+                     (cut_splits(mm, old, old + olen) ? 1u : 0u);
+    return reserve(mm, entries);
+}
+
+void mm_remap_apply(struct linux_mm *mm, const struct mm_remap *p)
+{
+    /* The plan reserved the entries: add and cut cannot fail here. */
+    if (p->new_addr != p->old) {
+        (void)add(mm, p->new_addr, p->new_addr + p->new_len);
+        (void)cut(mm, p->old, p->old + p->old_len);
+    } else if (p->new_len < p->old_len)
+        (void)cut(mm, p->old + p->new_len, p->old + p->old_len);
+    else if (p->new_len > p->old_len)
+        (void)add(mm, p->old + p->old_len, p->old + p->new_len);
+}
+
+int mm_remap(struct linux_mm *mm, uint64_t old, uint64_t old_len,
+             uint64_t new_len, bool may_move, uint64_t *new_addr)
+{
+    struct mm_remap p;
+    int r = mm_remap_plan(mm, old, old_len, new_len, may_move, &p);
+
     if (r < 0)
         return r;
-    r = cut(mm, old, old + olen);
-    if (r < 0)
-        return r;
-    *new_addr = a;
+    mm_remap_apply(mm, &p);
+    *new_addr = p.new_addr;
     return 0;
 }

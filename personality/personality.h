@@ -100,8 +100,22 @@ bool mm_is_mapped(const struct linux_mm *mm, uint64_t addr, uint64_t len);
  * Shrinks in place, grows in place when the pages after it are free, else
  * (may_move) maps new_len bytes elsewhere and unmaps the old range.
  * 0 with *new_addr (the caller copies min(old_len, new_len) bytes when it
- * differs from old), -EINVAL, -EFAULT (old range not mapped), -ENOMEM. */
+ * differs from old), -EINVAL, -EFAULT (old range not mapped), -ENOMEM;
+ * on failure nothing changed. */
 int mm_remap(struct linux_mm *mm, uint64_t old, uint64_t old_len,
              uint64_t new_len, bool may_move, uint64_t *new_addr);
+
+/* mm_remap in two steps, so the caller can do what may fail (page rights)
+ * in between and still leave everything as it was: the plan checks,
+ * chooses new_addr and reserves the entries the change needs, changing
+ * nothing the guest sees (0 or mm_remap's errors); apply, after a
+ * successful plan and no other change, cannot fail. */
+struct mm_remap {
+    uint64_t old, old_len, new_len;   /* lengths rounded up to pages */
+    uint64_t new_addr;
+};
+int mm_remap_plan(struct linux_mm *mm, uint64_t old, uint64_t old_len,
+                  uint64_t new_len, bool may_move, struct mm_remap *p);
+void mm_remap_apply(struct linux_mm *mm, const struct mm_remap *p);
 
 #endif

@@ -7,6 +7,9 @@
 
 /* AT_* entries written, AT_NULL included. */
 #define AUXV_ENTRIES 20
+/* AT_MINSIGSTKSZ: Linux's minimum signal stack for x86-64 without AVX-512
+ * state; no signal is ever delivered, but libc sizes stacks by it. */
+#define LINUX_MINSIGSTKSZ 2048
 
 struct stack_writer {
     const struct guest_mem *gm;
@@ -42,7 +45,7 @@ static size_t put_auxv(uint64_t *v, const struct linux_stack_params *p,
         { AT_HWCAP, p->hwcap },     { AT_CLKTCK, LINUX_CLKTCK },
         { AT_RANDOM, random },      { AT_PLATFORM, platform },
         { AT_EXECFN, execfn },      { AT_HWCAP2, 0 },
-        { AT_MINSIGSTKSZ, 2048 },   { AT_NULL, 0 },
+        { AT_MINSIGSTKSZ, LINUX_MINSIGSTKSZ },   { AT_NULL, 0 },
     };
     _Static_assert(sizeof pairs / sizeof pairs[0] == AUXV_ENTRIES,
                    "AUXV_ENTRIES");

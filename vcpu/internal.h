@@ -55,10 +55,12 @@ struct sys_state {
     struct kvm_sregs sregs;
     struct pt_state pt;          /* for mprotect */
     struct linux_mm mm;
+    bool heap_adopted;           /* free heap pages made not present */
     struct linux_config cfg;
     uint64_t warned[SYS_WARNED_BITS / 64];
     struct sys_sigaction actions[SYS_NSIG];
     uint64_t sigmask;
+    uint64_t sigpending;         /* raised while blocked: acted on at unblock */
     uint64_t tid_address;
 };
 

@@ -98,6 +98,24 @@ static int get_regs(struct vm *vm, struct run_result *res, struct kerr *err)
     return 0;
 }
 
+/* A system call's results wait in kvm_run (KVM_CAP_SYNC_REGS) for the
+ * next KVM_RUN; a run that stops before that entry must apply them, or
+ * the final registers would show the entry page instead. */
+static int apply_synced_regs(struct vm *vm, struct kerr *err)
+{
+    struct kvm_run *run = vm->run;
+    uint64_t dirty = run->kvm_dirty_regs;
+
+    run->kvm_dirty_regs = 0;
+    if ((dirty & KVM_SYNC_X86_REGS) &&
+        KVM_IOCTL(vm->vcpu_fd, KVM_SET_REGS, &run->s.regs.regs, err) < 0)
+        return -1;
+    if ((dirty & KVM_SYNC_X86_SREGS) &&
+        KVM_IOCTL(vm->vcpu_fd, KVM_SET_SREGS, &run->s.regs.sregs, err) < 0)
+        return -1;
+    return 0;
+}
+
 static void segment_from_kvm(struct guest_segment *out,
                              const struct kvm_segment *in)
 {
@@ -235,6 +253,8 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     int r = start_timer(opts->timeout_sec, err);
     if (r == 0)
         r = run_loop(vm, res, err);
+    if (r >= 0 && apply_synced_regs(vm, err) < 0)
+        r = -1;
     /* Registers at the end, unless a stub report already took them at
      * the fault; for other crashes the exit state is the fault state. */
     if (r >= 0 && !res->have_regs)

@@ -19,7 +19,6 @@
  * four flag words, c_line, c_cc[19]. */
 #define KERNEL_TERMIOS_SIZE 36
 #define STDIN_POLL_MS 50
-#define GUEST_FDS 3
 
 struct guest_iovec {
     uint64_t base, len;
@@ -27,7 +26,7 @@ struct guest_iovec {
 
 static bool guest_fd(uint64_t fd)
 {
-    return fd < GUEST_FDS;
+    return fd < SYS_GUEST_FDS;
 }
 
 static uint64_t rw_count(uint64_t len)
@@ -86,6 +85,8 @@ long sys_read(struct sys_ctx *c, const uint64_t a[6])
 
     if (a[0] != STDIN_FILENO)
         return -EBADF;
+    if (len == 0)
+        return sys_user_empty_ok(a[1]) ? 0 : -EFAULT;
     uint8_t *p = sys_user_ptr(c, a[1], len, true);
     if (!p)
         return -EFAULT;
@@ -98,10 +99,12 @@ long sys_write(struct sys_ctx *c, const uint64_t a[6])
 
     if (a[0] != STDOUT_FILENO && a[0] != STDERR_FILENO)
         return -EBADF;
+    if (len == 0)
+        return sys_user_empty_ok(a[1]) ? 0 : -EFAULT;
     const uint8_t *p = sys_user_ptr(c, a[1], len, false);
     if (!p)
         return -EFAULT;
-    if (len && out_write(c->vm, (int)a[0], p, len, c->err) < 0)
+    if (out_write(c->vm, (int)a[0], p, len, c->err) < 0)
         c->outcome = -1;
     return (long)len;
 }
@@ -124,8 +127,8 @@ static long check_iov(struct sys_ctx *c, uint64_t addr, uint64_t count,
         memcpy(&v, &iov[i], sizeof v);   /* guest memory: maybe unaligned */
         if (v.len > (uint64_t)SSIZE_MAX - total)
             return -EINVAL;
-        bufs[i] = sys_user_ptr(c, v.base, v.len, write);
-        if (!bufs[i])
+        bufs[i] = v.len ? sys_user_ptr(c, v.base, v.len, write) : NULL;
+        if (v.len ? !bufs[i] : !sys_user_empty_ok(v.base))
             return -EFAULT;
         lens[i] = v.len;
         total += v.len;
@@ -303,7 +306,9 @@ long sys_ioctl(struct sys_ctx *c, const uint64_t a[6])
 
     if (!guest_fd(a[0]))
         return -EBADF;
-    switch (a[1]) {
+    unsigned int request = (unsigned int)a[1];   /* Linux's type for it */
+
+    switch (request) {
     case TCGETS:     size = KERNEL_TERMIOS_SIZE; break;
     case TIOCGWINSZ: size = sizeof(struct winsize); break;
     default:         return -ENOTTY;
@@ -311,7 +316,7 @@ long sys_ioctl(struct sys_ctx *c, const uint64_t a[6])
     void *p = sys_user_ptr(c, a[2], size, true);
     if (!p)
         return -EFAULT;
-    if (ioctl((int)a[0], a[1], buf) < 0)
+    if (ioctl((int)a[0], (unsigned long)request, buf) < 0)
         return -errno;
     memcpy(p, buf, size);
     return 0;

@@ -13,6 +13,11 @@
 #define LX_MAP_TYPE            0x0f
 #define LX_MAP_SHARED_VALIDATE 0x03
 #define LX_MAP_FIXED_NOREPLACE 0x100000
+/* The madvise advice Linux 6.1 knows: MADV_NORMAL..MADV_DONTNEED, then
+ * MADV_FREE..MADV_COLLAPSE (5 to 7 are unused). */
+#define LX_MADV_LAST_BASIC 4
+#define LX_MADV_FIRST_MORE 8
+#define LX_MADV_LAST       25
 
 static uint64_t page_up(uint64_t a) { return (a + PAGE - 1) & ~(uint64_t)(PAGE - 1); }
 
@@ -60,11 +65,30 @@ static long set_rights(struct sys_ctx *c, uint64_t start, uint64_t end,
     return n < 0 ? -ENOMEM : 0;
 }
 
+/* The first brk or mmap makes the heap the program's address space: its
+ * free pages become not present, as unmapped memory is on Linux.  Pages
+ * handed out later then only become present, which needs no TLB flush
+ * (docs/architecture.md, "System calls"); one flush here instead.  If the
+ * tables cannot be changed the heap stays present: only slower. */
+static void adopt_heap(struct sys_ctx *c)
+{
+    struct sys_state *s = &c->vm->sys;
+
+    if (s->heap_adopted)
+        return;
+    s->heap_adopted = true;
+    uint64_t lo = page_up(s->mm.brk), hi = s->mm.hi;
+    if (lo < hi && s->mm.count == 0)
+        (void)set_rights(c, lo, hi, 0);
+}
+
 long sys_brk(struct sys_ctx *c, const uint64_t a[6])
 {
     struct linux_mm *mm = &c->vm->sys.mm;
     struct mm_range fresh, freed, unused;
     uint64_t old = mm->brk;
+
+    adopt_heap(c);
     uint64_t brk = mm_brk(mm, a[0], &fresh, &freed);
 
     /* New break pages get the heap's rights back (an mprotect may have
@@ -94,8 +118,9 @@ long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
         return (int64_t)a[4] >= 0 && a[4] < 3 ? -ENODEV : -EBADF;
     if (len == 0 || a[5] % PAGE)
         return -EINVAL;
+    adopt_heap(c);
     if (flags & (MAP_FIXED | LX_MAP_FIXED_NOREPLACE))
-        r = mm_map_fixed(mm, addr, len, !(flags & MAP_FIXED));
+        r = mm_map_fixed(mm, addr, len, (flags & LX_MAP_FIXED_NOREPLACE) != 0);
     else
         r = mm_map(mm, len, &addr);
     if (r < 0)
@@ -136,33 +161,32 @@ static unsigned rights_at(struct sys_ctx *c, uint64_t addr)
 
 long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
 {
-    uint64_t old = a[0], olen = page_up(a[1]), nlen = page_up(a[2]);
-    uint64_t new_addr;
+    struct linux_mm *mm = &c->vm->sys.mm;
+    struct mm_remap p;
 
     if (a[3] & ~(uint64_t)MREMAP_MAYMOVE)
         return -EINVAL;      /* MREMAP_FIXED, MREMAP_DONTUNMAP: unsupported */
-    if (a[1] > UINT64_MAX - PAGE || a[2] > UINT64_MAX - PAGE)
-        return -EINVAL;
-    unsigned attrs = rights_at(c, old);
-    long r = mm_remap(&c->vm->sys.mm, old, a[1], a[2],
-                      a[3] & MREMAP_MAYMOVE, &new_addr);
+    long r = mm_remap_plan(mm, a[0], a[1], a[2], a[3] & MREMAP_MAYMOVE, &p);
     if (r < 0)
         return r;
-    if (new_addr == old) {
-        if (nlen < olen)
-            discard(c, old + nlen, old + olen);
-        else if (nlen > olen) {
-            discard(c, old + olen, old + nlen);
-            r = set_rights(c, old + olen, old + nlen, attrs);
-        }
-        return r < 0 ? r : (long)old;
+    uint64_t old = p.old, olen = p.old_len, nlen = p.new_len;
+    /* The new pages' rights first: if that fails, nothing has changed. */
+    uint64_t fresh = p.new_addr == old ? old + olen : p.new_addr;
+    uint64_t fresh_end = p.new_addr + nlen;
+    if (fresh < fresh_end &&
+        (r = set_rights(c, fresh, fresh_end, rights_at(c, old))) < 0)
+        return r;
+    mm_remap_apply(mm, &p);
+    if (p.new_addr == old) {
+        discard(c, old + nlen, old + olen);
+        discard(c, old + olen, old + nlen);
+        return (long)old;
     }
-    discard(c, new_addr, new_addr + nlen);
-    memcpy(guest_mem_ptr(c->vm->gm, new_addr, nlen),
+    discard(c, p.new_addr, p.new_addr + nlen);
+    memcpy(guest_mem_ptr(c->vm->gm, p.new_addr, nlen),
            guest_mem_ptr(c->vm->gm, old, olen), olen < nlen ? olen : nlen);
     discard(c, old, old + olen);
-    r = set_rights(c, new_addr, new_addr + nlen, attrs);
-    return r < 0 ? r : (long)new_addr;
+    return (long)p.new_addr;
 }
 
 /* Where mprotect may change rights: the program area with the heap, and
@@ -201,7 +225,9 @@ long sys_madvise(struct sys_ctx *c, const uint64_t a[6])
     struct linux_mm *mm = &c->vm->sys.mm;
     uint64_t start = a[0], end;
 
-    if (start % PAGE || a[1] > UINT64_MAX - PAGE ||
+    bool known = a[2] <= LX_MADV_LAST_BASIC ||
+                 (a[2] >= LX_MADV_FIRST_MORE && a[2] <= LX_MADV_LAST);
+    if (!known || start % PAGE || a[1] > UINT64_MAX - PAGE ||
         __builtin_add_overflow(start, page_up(a[1]), &end))
         return -EINVAL;
     /* MADV_DONTNEED on anonymous memory means "read as zero after": for

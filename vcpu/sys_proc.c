@@ -20,14 +20,17 @@
 #define FUTEX_WAKE 1
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
+#define FUTEX_CLOCK_REALTIME 0x100
 #define GETRANDOM_FLAGS 0x7          /* NONBLOCK, RANDOM, INSECURE */
 #define GETRANDOM_MAX 0x1ffffff      /* what Linux returns at most */
-#define NSEC_PER_SEC 1000000000L
 #define SIGSET_SIZE 8
 #define LX_SIG_IGN 1
 #define LX_SS_DISABLE 2
 #define RLIMIT_COUNT 16
-#define GUEST_FDS 3
+/* sizeof(struct robust_list_head): head, futex_offset, list_op_pending. */
+#define ROBUST_LIST_HEAD_SIZE 24
+/* struct timezone: tz_minuteswest, tz_dsttime. */
+#define TIMEZONE_SIZE (2 * sizeof(int))
 
 /* The uname(2) kvmelf answers: Linux enough for libc, honest otherwise. */
 #define UTS_SYSNAME  "Linux"
@@ -81,7 +84,7 @@ long sys_set_tid_address(struct sys_ctx *c, const uint64_t a[6])
 long sys_set_robust_list(struct sys_ctx *c, const uint64_t a[6])
 {
     (void)c;
-    return a[1] == 24 ? 0 : -EINVAL;   /* sizeof(struct robust_list_head) */
+    return a[1] == ROBUST_LIST_HEAD_SIZE ? 0 : -EINVAL;
 }
 
 static void copy_field(char *dst, const char *src)
@@ -155,7 +158,7 @@ long sys_gettimeofday(struct sys_ctx *c, const uint64_t a[6])
     struct timespec ts;
     uint64_t tv[2];
     void *tvp = a[0] ? sys_user_ptr(c, a[0], sizeof tv, true) : NULL;
-    void *tzp = a[1] ? sys_user_ptr(c, a[1], 2 * sizeof(int), true) : NULL;
+    void *tzp = a[1] ? sys_user_ptr(c, a[1], TIMEZONE_SIZE, true) : NULL;
 
     if ((a[0] && !tvp) || (a[1] && !tzp))
         return -EFAULT;
@@ -165,7 +168,7 @@ long sys_gettimeofday(struct sys_ctx *c, const uint64_t a[6])
     if (tvp)
         memcpy(tvp, tv, sizeof tv);
     if (tzp)
-        memset(tzp, 0, 2 * sizeof(int));   /* UTC, no DST */
+        memset(tzp, 0, TIMEZONE_SIZE);   /* UTC, no DST */
     return 0;
 }
 
@@ -224,7 +227,7 @@ long sys_nanosleep(struct sys_ctx *c, const uint64_t a[6])
 
 long sys_clock_nanosleep(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct timespec t, now;
+    struct timespec t;
 
     if (a[0] != CLOCK_REALTIME && a[0] != CLOCK_MONOTONIC &&
         a[0] != CLOCK_BOOTTIME)
@@ -234,13 +237,7 @@ long sys_clock_nanosleep(struct sys_ctx *c, const uint64_t a[6])
         return r;
     if (!(a[1] & TIMER_ABSTIME))
         return sleep_and_report(c, &t, a[3]);
-    clock_gettime((clockid_t)a[0], &now);
-    int64_t ns = (t.tv_sec - now.tv_sec) * NSEC_PER_SEC + t.tv_nsec -
-                 now.tv_nsec;
-    if (ns <= 0)
-        return 0;
-    struct timespec rel = { ns / NSEC_PER_SEC, ns % NSEC_PER_SEC };
-    return sys_sleep(&rel, NULL);   /* absolute: no remaining time */
+    return sys_sleep_until((clockid_t)a[0], &t);  /* no remaining time */
 }
 
 /* ---- Randomness, limits, CPU set ---------------------------------------- */
@@ -251,6 +248,8 @@ long sys_getrandom(struct sys_ctx *c, const uint64_t a[6])
 
     if (a[2] & ~(uint64_t)GETRANDOM_FLAGS)
         return -EINVAL;
+    if (len == 0)
+        return sys_user_empty_ok(a[0]) ? 0 : -EFAULT;
     uint8_t *p = sys_user_ptr(c, a[0], len, true);
     if (!p)
         return -EFAULT;
@@ -277,7 +276,7 @@ static long limit_of(struct sys_ctx *c, uint64_t resource, uint64_t out[2])
     case RLIMIT_STACK:  v = cfg->stack_size; break;
     case RLIMIT_DATA:
     case RLIMIT_AS:     v = cfg->heap_end - cfg->heap_start; break;
-    case RLIMIT_NOFILE: v = GUEST_FDS; break;
+    case RLIMIT_NOFILE: v = SYS_GUEST_FDS; break;
     case RLIMIT_CORE:   v = 0; break;
     case RLIMIT_NPROC:  v = 1; break;
     default:            break;
@@ -337,12 +336,6 @@ long sys_sched_getaffinity(struct sys_ctx *c, const uint64_t a[6])
 
 /* ---- FS/GS base, futex ---------------------------------------------------- */
 
-static bool canonical(uint64_t va)
-{
-    uint64_t top = va >> 47;
-    return top == 0 || top == 0x1ffff;
-}
-
 long sys_arch_prctl(struct sys_ctx *c, const uint64_t a[6])
 {
     struct kvm_segment *seg;
@@ -354,7 +347,7 @@ long sys_arch_prctl(struct sys_ctx *c, const uint64_t a[6])
     default: return -EINVAL;
     }
     if (set) {
-        if (!canonical(a[1]))
+        if (!x86_canonical(a[1]))
             return -EPERM;
         seg->base = a[1];
         c->sregs_dirty = true;
@@ -368,8 +361,9 @@ long sys_arch_prctl(struct sys_ctx *c, const uint64_t a[6])
 }
 
 /* One thread: a wait whose value matches could only be ended by another
- * thread, so it times out (after sleeping, when a timeout was given) or
- * fails at once with -EAGAIN rather than hang the guest. */
+ * thread.  With a timeout it sleeps that long and times out; without one
+ * it is a deadlock, which blocks as on Linux until --timeout, SIGINT or
+ * SIGTERM ends the run (rather than spin on -EAGAIN). */
 long sys_futex(struct sys_ctx *c, const uint64_t a[6])
 {
     uint64_t cmd = a[1] & FUTEX_CMD_MASK;
@@ -378,24 +372,28 @@ long sys_futex(struct sys_ctx *c, const uint64_t a[6])
         return 0;
     if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
         return -ENOSYS;
-    if (a[0] % 4)
+    if (a[0] % 4 || (cmd == FUTEX_WAIT_BITSET && (uint32_t)a[5] == 0))
         return -EINVAL;
     const void *word = sys_user_ptr(c, a[0], 4, false);
     if (!word)
         return -EFAULT;
+    struct timespec t = SYS_SLEEP_FOREVER;
+    if (a[3]) {
+        long r = user_timespec(c, a[3], &t);
+        if (r < 0)
+            return r;
+    }
     uint32_t v;
     memcpy(&v, word, sizeof v);
-    if (v != (uint32_t)a[2] || !a[3])
+    if (v != (uint32_t)a[2])
         return -EAGAIN;
-    struct timespec t;
-    long r = user_timespec(c, a[3], &t);
-    if (r < 0)
-        return r;
-    if (cmd == FUTEX_WAIT) {           /* relative; WAIT_BITSET: absolute */
+    long r;
+    if (cmd == FUTEX_WAIT_BITSET && a[3])   /* an absolute deadline */
+        r = sys_sleep_until(a[1] & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME
+                                                        : CLOCK_MONOTONIC, &t);
+    else
         r = sys_sleep(&t, NULL);
-        return r < 0 ? r : -ETIMEDOUT;
-    }
-    return -ETIMEDOUT;
+    return r < 0 ? r : -ETIMEDOUT;
 }
 
 /* ---- Signals --------------------------------------------------------------- */
@@ -403,6 +401,70 @@ long sys_futex(struct sys_ctx *c, const uint64_t a[6])
 static bool valid_signal(uint64_t sig)
 {
     return sig >= 1 && sig <= SYS_NSIG;
+}
+
+/* Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG,
+ * SIGWINCH), or to stop, which a guest has nobody to resume it from. */
+static bool harmless_by_default(uint64_t sig)
+{
+    switch (sig) {
+    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint64_t sig_bit(uint64_t sig)
+{
+    return 1ULL << (sig - 1);
+}
+
+/* What a signal's disposition makes of it: nothing is ever delivered, so
+ * one that is ignored does nothing and any other ends the guest as its
+ * default action would (abort() -> SIGABRT -> status 134), handler or
+ * not. */
+static long act_on_signal(struct sys_ctx *c, uint64_t sig)
+{
+    uint64_t handler = c->vm->sys.actions[sig - 1].handler;
+    if (handler == LX_SIG_IGN && sig != SIGKILL && sig != SIGSTOP)
+        return 0;
+    if (handler == 0 && harmless_by_default(sig))
+        return 0;
+    return sys_end_signal(c, (int)sig);
+}
+
+/* A signal the guest sends itself; one it blocks stays pending until
+ * rt_sigprocmask unblocks it (libc's raise() blocks signals around the
+ * kill, so this is the usual path of abort()). */
+static long raise_signal(struct sys_ctx *c, uint64_t sig)
+{
+    struct sys_state *s = &c->vm->sys;
+
+    if (sig == 0)
+        return 0;
+    if (!valid_signal(sig))
+        return -EINVAL;
+    if (s->sigmask & sig_bit(sig)) {
+        s->sigpending |= sig_bit(sig);
+        return 0;
+    }
+    return act_on_signal(c, sig);
+}
+
+/* Acts on the pending signals the mask no longer blocks, lowest first. */
+static void act_on_unblocked(struct sys_ctx *c)
+{
+    struct sys_state *s = &c->vm->sys;
+
+    uint64_t ready;
+
+    while (c->outcome == 0 && (ready = s->sigpending & ~s->sigmask)) {
+        uint64_t sig = (uint64_t)__builtin_ctzll(ready) + 1;
+        s->sigpending &= ~sig_bit(sig);
+        act_on_signal(c, sig);
+    }
 }
 
 long sys_rt_sigaction(struct sys_ctx *c, const uint64_t a[6])
@@ -423,6 +485,10 @@ long sys_rt_sigaction(struct sys_ctx *c, const uint64_t a[6])
     struct sys_sigaction prev = *slot;
     if (act)
         memcpy(slot, act, sizeof *slot);
+    /* A pending signal that is now ignored is dropped, as on Linux. */
+    if (slot->handler == LX_SIG_IGN ||
+        (slot->handler == 0 && harmless_by_default(a[0])))
+        c->vm->sys.sigpending &= ~sig_bit(a[0]);
     if (old)
         memcpy(old, &prev, sizeof prev);
     return 0;
@@ -449,9 +515,11 @@ long sys_rt_sigprocmask(struct sys_ctx *c, const uint64_t a[6])
             *mask &= ~set;
         else
             *mask = set;
+        *mask &= ~(sig_bit(SIGKILL) | sig_bit(SIGSTOP));   /* as Linux */
     }
     if (out)
         memcpy(out, &prev, sizeof prev);
+    act_on_unblocked(c);
     return 0;
 }
 
@@ -469,41 +537,13 @@ long sys_sigaltstack(struct sys_ctx *c, const uint64_t a[6])
     return 0;
 }
 
-/* Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG,
- * SIGWINCH), or to stop, which a guest has nobody to resume it from. */
-static bool harmless_by_default(uint64_t sig)
-{
-    switch (sig) {
-    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* A signal the guest sends itself: nothing is ever delivered, so one that
- * is ignored does nothing and any other ends the guest as its default
- * action would (abort() -> SIGABRT -> status 134), handler or not. */
-static long raise_signal(struct sys_ctx *c, uint64_t sig)
-{
-    if (sig == 0)
-        return 0;
-    if (!valid_signal(sig))
-        return -EINVAL;
-    uint64_t handler = c->vm->sys.actions[sig - 1].handler;
-    if (handler == LX_SIG_IGN && sig != SIGKILL && sig != SIGSTOP)
-        return 0;
-    if (handler == 0 && harmless_by_default(sig))
-        return 0;
-    return sys_end_signal(c, (int)sig);
-}
-
 long sys_kill(struct sys_ctx *c, const uint64_t a[6])
 {
     int64_t pid = (int64_t)a[0];
 
-    if (pid != SYS_GUEST_PID && pid != 0 && pid != -1 && pid != -SYS_GUEST_PID)
+    /* Only itself (0: its own process group).  -1 is every process but
+     * the caller and init, never the group -SYS_GUEST_PID: none here. */
+    if (pid != SYS_GUEST_PID && pid != 0)
         return -ESRCH;
     return raise_signal(c, a[1]);
 }

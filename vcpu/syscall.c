@@ -70,40 +70,75 @@ long sys_end_signal(struct sys_ctx *c, int sig)
     return 0;
 }
 
-static int64_t ts_ns(const struct timespec *t)
+/* a - b for a >= b >= 0 (no overflow: both seconds are non-negative). */
+static struct timespec ts_sub(const struct timespec *a,
+                              const struct timespec *b)
 {
-    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+    struct timespec d = { a->tv_sec - b->tv_sec, a->tv_nsec - b->tv_nsec };
+
+    if (d.tv_nsec < 0) {
+        d.tv_sec--;
+        d.tv_nsec += NSEC_PER_SEC;
+    }
+    return d;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* now + rel, both normalized and non-negative; a sum past what time_t holds
+ * saturates to the latest time there is, which no clock reaches: a sleep
+ * until then ends only by a stop request. */
+static struct timespec deadline_after(const struct timespec *now,
+                                      const struct timespec *rel)
+{
+    struct timespec end = { 0, now->tv_nsec + rel->tv_nsec };
+    bool carry = end.tv_nsec >= NSEC_PER_SEC;
+
+    if (carry)
+        end.tv_nsec -= NSEC_PER_SEC;
+    if (__builtin_add_overflow(now->tv_sec, rel->tv_sec, &end.tv_sec) ||
+        __builtin_add_overflow(end.tv_sec, carry, &end.tv_sec))
+        return SYS_SLEEP_FOREVER;
+    return end;
 }
 
 long sys_sleep(const struct timespec *rel, struct timespec *left)
 {
-    struct timespec now, end;
+    struct timespec now;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
-    end.tv_sec = now.tv_sec + rel->tv_sec;
-    end.tv_nsec = now.tv_nsec + rel->tv_nsec;
-    if (end.tv_nsec >= 1000000000) {
-        end.tv_sec++;
-        end.tv_nsec -= 1000000000;
-    }
+    const struct timespec end = deadline_after(&now, rel);
     for (;;) {
+        struct timespec rest = { 0, 0 };
+        if (ts_before(&now, &end))
+            rest = ts_sub(&end, &now);
         if (run_stop_requested()) {
-            int64_t rest = ts_ns(&end) - ts_ns(&now);
-            if (rest < 0)
-                rest = 0;
             if (left)
-                *left = (struct timespec){ rest / 1000000000,
-                                           rest % 1000000000 };
+                *left = rest;
             return -EINTR;
         }
-        int64_t rest = ts_ns(&end) - ts_ns(&now);
-        if (rest <= 0)
+        if (rest.tv_sec == 0 && rest.tv_nsec == 0)
             return 0;
-        struct timespec slice = { 0, rest < SLEEP_SLICE_NS ? rest
-                                                            : SLEEP_SLICE_NS };
+        bool last = rest.tv_sec == 0 && rest.tv_nsec < SLEEP_SLICE_NS;
+        struct timespec slice = { 0, last ? rest.tv_nsec : SLEEP_SLICE_NS };
         nanosleep(&slice, NULL);   /* EINTR: the loop looks at the flag */
         clock_gettime(CLOCK_MONOTONIC, &now);
     }
+}
+
+long sys_sleep_until(clockid_t clock, const struct timespec *abs)
+{
+    struct timespec now;
+
+    clock_gettime(clock, &now);
+    if (!ts_before(&now, abs))
+        return 0;
+    struct timespec rel = ts_sub(abs, &now);
+    return sys_sleep(&rel, NULL);
 }
 
 /* Names an unsupported call on stderr, once per number (numbers past the
@@ -138,12 +173,6 @@ static long dispatch(struct sys_ctx *c, const uint64_t a[6])
         return e->fn(c, a);
     warn_unsupported(c);
     return -ENOSYS;
-}
-
-static bool canonical(uint64_t va)
-{
-    uint64_t top = va >> 47;
-    return top == 0 || top == 0x1ffff;
 }
 
 static int load_state(struct vm *vm, struct sys_ctx *c, struct kerr *err)
@@ -187,7 +216,7 @@ static int resume(struct vm *vm, struct sys_ctx *c, long ret, uint64_t rdx)
 {
     struct kvm_regs *r = c->regs;
 
-    if (!canonical(r->rcx)) {
+    if (!x86_canonical(r->rcx)) {
         c->res->outcome = RUN_CRASHED;
         c->res->crash.kind = CRASH_EXCEPTION;
         c->res->crash.vector = X86_VEC_GP;
@@ -260,4 +289,5 @@ void syscall_configure(struct vm *vm, const struct linux_config *cfg)
     vm->sys.cfg = *cfg;
     mm_fini(&vm->sys.mm);
     mm_init(&vm->sys.mm, cfg->heap_start, cfg->heap_end);
+    vm->sys.heap_adopted = false;
 }

@@ -39,6 +39,14 @@ extern const size_t sys_table_size;
  * otherwise.  len 0 gives a non-NULL pointer for any addr in RAM. */
 void *sys_user_ptr(struct sys_ctx *c, uint64_t addr, uint64_t len, bool write);
 
+/* An empty buffer: Linux checks only that it starts in user space (at
+ * most TASK_SIZE_MAX), not that anything is mapped there. */
+#define SYS_USER_SPACE_MAX 0x00007ffffffff000ULL
+static inline bool sys_user_empty_ok(uint64_t addr)
+{
+    return addr <= SYS_USER_SPACE_MAX;
+}
+
 /* Checks the NUL-terminated guest string at addr (at most max bytes with
  * the NUL): 0 with *s, -EFAULT, or -ENAMETOOLONG. */
 long sys_user_string(struct sys_ctx *c, uint64_t addr, size_t max,
@@ -48,9 +56,19 @@ long sys_user_string(struct sys_ctx *c, uint64_t addr, size_t max,
 long sys_end_exit(struct sys_ctx *c, int status);
 long sys_end_signal(struct sys_ctx *c, int sig);
 
-/* Sleeps rel (monotonic) unless a stop (timeout, SIGINT, SIGTERM) comes
- * first: 0, or -EINTR with *left (may be NULL) the time not slept. */
+/* Sleeps rel (monotonic, normalized, non-negative) unless a stop (timeout,
+ * SIGINT, SIGTERM) comes first: 0, or -EINTR with *left (may be NULL) the
+ * time not slept.  A deadline past the end of time_t (e.g. tv_sec
+ * INT64_MAX) means sleeping until a stop request. */
 long sys_sleep(const struct timespec *rel, struct timespec *left);
+
+/* Sleeps until clock reads abs (normalized, non-negative), through
+ * sys_sleep: 0 at once when that time has passed, or -EINTR. */
+long sys_sleep_until(clockid_t clock, const struct timespec *abs);
+
+/* The longest sleep: until a stop request. */
+#define SYS_SLEEP_FOREVER \
+    ((struct timespec){ INT64_MAX, NSEC_PER_SEC - 1 })
 
 /* Handlers (sys_io.c, sys_mem.c, sys_proc.c). */
 sys_handler sys_read, sys_write, sys_readv, sys_writev, sys_open, sys_openat,
@@ -68,5 +86,8 @@ sys_handler sys_exit, sys_arch_prctl, sys_set_tid_address, sys_clock_gettime,
 
 /* The guest's process identity. */
 #define SYS_GUEST_PID 1
+/* The guest's file descriptors: 0, 1 and 2 (the monitor's own). */
+#define SYS_GUEST_FDS 3
+#define NSEC_PER_SEC 1000000000L
 
 #endif

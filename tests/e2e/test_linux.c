@@ -368,6 +368,33 @@ static void test_abort_and_statuses(void **state)
     check_status(0);
 }
 
+/* Linux's answers for kill(-1), empty buffers anywhere in user space,
+ * 32-bit ioctl requests, MAP_FIXED_NOREPLACE with MAP_FIXED and unknown
+ * madvise advice; a signal raised while blocked stays pending and ends the
+ * program only when unblocked. */
+static void test_linux_quirks(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN("", "--", "quirks.musl");
+    check_status(143);
+    check_out("kill -1                          No such process\n"
+              "write 0 bytes outside RAM        0\n"
+              "write 0 bytes kernel half        Bad address\n"
+              "read 0 bytes outside RAM         0\n"
+              "writev empty outside RAM         0\n"
+              "readv empty outside RAM          0\n"
+              "getrandom 0 outside RAM          0\n"
+              "ioctl request high bits          Bad address\n"
+              "mmap fixed+noreplace taken       File exists\n"
+              "madvise advice 5                 Invalid argument\n"
+              "madvise advice 999               Invalid argument\n"
+              "madvise MADV_NORMAL              0\n"
+              "raise blocked SIGTERM            0\n");
+    check_err(guest_line("quirks.musl", "ended by signal 15 (SIGTERM: "
+                         "Terminated) it raised\n"));
+}
+
 static void test_malloc_until_null(void **state)
 {
     (void)state;
@@ -423,6 +450,31 @@ static void test_mprotect_none_faults(void **state)
     check_err_has("page not present");
 }
 
+/* Pages made accessible from not present (fresh mappings, PROT_NONE
+ * opened again) are usable at once: kvmelf skips the TLB flush there. */
+static void test_pages_made_present_work(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "protflip.musl");
+    check_status(0);
+    check_err("");
+    check_out("alternating mmaps: ok\nopened page by page: ok\n"
+              "closed and reopened: ok\n");
+}
+
+/* Once brk/mmap manage the heap, its free pages are not present. */
+static void test_free_heap_not_present(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--", "protflip.musl", "free");
+    check_status(139);
+    check_out("mapped: 1\n");
+    check_err_has("read from address");
+    check_err_has("page not present");
+}
+
 static void test_tls(void **state)
 {
     (void)state;
@@ -457,6 +509,50 @@ static void test_sleep_stops_at_timeout(void **state)
     check_err_has("timed out after 0.5 s");
 }
 
+/* Sleeps past the end of time_t (saturated, never wrapped) and a futex
+ * deadlock of the lone thread end only by the stop request. */
+static void test_endless_sleeps_stop_at_timeout(void **state)
+{
+    const char *modes[] = { "max", "absmax", "futexmax", "deadlock" };
+
+    (void)state;
+    need_kvm();
+    for (size_t i = 0; i < ARRAY_LEN(modes); i++) {
+        RUN(NULL, "--timeout", i == 0 ? "1" : "0.3", "--", "sleeps.musl",
+            modes[i]);
+        CHECK(last.status == 124, "%s: exit status %d, expected 124", modes[i],
+              last.status);
+        check_out("sleeping\n");
+        check_err_has("timed out after");
+    }
+}
+
+static uint64_t reg_value(const char *name)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%s 0x", name);
+    const char *p = strstr(last.err, key);
+    if (!p) {
+        dump_run();
+        fail_msg("no %s in the register dump", name);
+    }
+    return strtoull(p + strlen(key), NULL, 16);
+}
+
+/* Stopped inside a system call: --regs shows where the call returns to,
+ * with its result (-EINTR), not the entry page. */
+static void test_regs_after_stop_in_syscall(void **state)
+{
+    (void)state;
+    need_kvm();
+    RUN(NULL, "--regs", "--timeout", "1", "--", "sleeps.musl", "loop");
+    check_status(124);
+    uint64_t rip = reg_value("rip");
+    CHECK(rip >> 12 != 0xF, "RIP 0x%llx is in the entry page",
+          (unsigned long long)rip);
+    CHECK(reg_value("rax") == (uint64_t)-EINTR, "RAX is not -EINTR");
+}
+
 static void test_identity(void **state)
 {
     (void)state;
@@ -485,6 +581,25 @@ static void test_glibc_static(void **state)
     check_out("glibc argc=3 last=b 0.67\nread: line 1\nread: line 2\ndone\n");
     /* Calls glibc tries at startup and copes without stay quiet. */
     check_err("");
+}
+
+/* glibc's sem_timedwait: FUTEX_WAIT_BITSET with an absolute
+ * CLOCK_REALTIME deadline sleeps until then and times out. */
+static void test_glibc_timedwait(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/timedwait.glibc", tguests_dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "SKIPPED: no static glibc program (libc.a missing)\n");
+        skip();
+    }
+    need_kvm();
+    RUN(NULL, "--", "timedwait.glibc");
+    check_status(0);
+    check_err("");
+    check_out("sem_timedwait -1 ETIMEDOUT\nwaited at least 0.3 s: yes\n");
 }
 
 /* The same static file run natively (with an empty environment, as kvmelf
@@ -690,15 +805,21 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_pointers_without_sync_regs, teardown),
         cmocka_unit_test_teardown(test_unsupported_named_once, teardown),
         cmocka_unit_test_teardown(test_abort_and_statuses, teardown),
+        cmocka_unit_test_teardown(test_linux_quirks, teardown),
         cmocka_unit_test_teardown(test_malloc_until_null, teardown),
         cmocka_unit_test_teardown(test_memory, teardown),
         cmocka_unit_test_teardown(test_mprotect_read_only_faults, teardown),
         cmocka_unit_test_teardown(test_mprotect_none_faults, teardown),
+        cmocka_unit_test_teardown(test_pages_made_present_work, teardown),
+        cmocka_unit_test_teardown(test_free_heap_not_present, teardown),
         cmocka_unit_test_teardown(test_tls, teardown),
         cmocka_unit_test_teardown(test_time, teardown),
         cmocka_unit_test_teardown(test_sleep_stops_at_timeout, teardown),
+        cmocka_unit_test_teardown(test_endless_sleeps_stop_at_timeout, teardown),
+        cmocka_unit_test_teardown(test_regs_after_stop_in_syscall, teardown),
         cmocka_unit_test_teardown(test_identity, teardown),
         cmocka_unit_test_teardown(test_glibc_static, teardown),
+        cmocka_unit_test_teardown(test_glibc_timedwait, teardown),
         cmocka_unit_test_teardown(test_same_as_native, teardown),
         cmocka_unit_test_teardown(test_freestanding_syscalls, teardown),
         cmocka_unit_test_teardown(test_freestanding_syscalls_ring0, teardown),

@@ -157,6 +157,60 @@ static void test_remap(void **state)
     mm_fini(&mm);
 }
 
+/* A move whose unmapping of the old pages needs an entry the table cannot
+ * have fails with nothing changed (the new range is not left behind). */
+static void test_remap_failure_changes_nothing(void **state)
+{
+    struct linux_mm mm;
+    uint64_t a, n;
+
+    (void)state;
+    mm_init(&mm, LO, HI);
+    assert_int_equal(mm_map(&mm, 4 * PG, &a), 0);          /* [a, hi) */
+    mm.max_maps = 1;
+    /* The middle page moves below a (merging with it), but cutting it out
+     * of the middle would split the range in two. */
+    assert_int_equal(mm_remap(&mm, a + PG, PG, 3 * PG, true, &n), -ENOMEM);
+    assert_ranges(&mm, 1, (struct mm_range[]){ { a, a + 4 * PG } });
+    /* Shrinking the middle of nothing else: also needs a split. */
+    assert_int_equal(mm_remap(&mm, a + PG, 2 * PG, PG, true, &n), -ENOMEM);
+    assert_ranges(&mm, 1, (struct mm_range[]){ { a, a + 4 * PG } });
+    /* The last page can move: the cut only shortens the range. */
+    assert_int_equal(mm_remap(&mm, a + 3 * PG, PG, 2 * PG, true, &n), 0);
+    assert_int_equal(n, a - 2 * PG);
+    assert_ranges(&mm, 1, (struct mm_range[]){ { a - 2 * PG, a + 3 * PG } });
+    mm_fini(&mm);
+}
+
+/* The two steps: a plan changes nothing the guest sees, apply does it. */
+static void test_remap_plan_then_apply(void **state)
+{
+    struct linux_mm mm;
+    struct mm_remap p;
+    uint64_t a, b;
+
+    (void)state;
+    mm_init(&mm, LO, HI);
+    assert_int_equal(mm_map(&mm, 2 * PG, &a), 0);
+    assert_int_equal(mm_map(&mm, PG, &b), 0);              /* just below a */
+    assert_int_equal(mm_remap_plan(&mm, b, PG, 4 * PG, true, &p), 0);
+    assert_int_equal(p.old, b);
+    assert_int_equal(p.old_len, PG);
+    assert_int_equal(p.new_len, 4 * PG);
+    assert_int_equal(p.new_addr, b - 4 * PG);
+    assert_ranges(&mm, 1, (struct mm_range[]){ { b, a + 2 * PG } });
+    mm_remap_apply(&mm, &p);
+    assert_ranges(&mm, 2, (struct mm_range[]){ { b - 4 * PG, b },
+                                               { a, a + 2 * PG } });
+    assert_int_equal(mm_remap_plan(&mm, b, PG, PG, true, &p), -EFAULT);
+    assert_int_equal(mm_remap_plan(&mm, a, 2 * PG, 1, false, &p), 0);
+    assert_int_equal(p.new_len, PG);
+    mm_remap_apply(&mm, &p);
+    assert_ranges(&mm, 2, (struct mm_range[]){ { b - 4 * PG, b },
+                                               { a, a + PG } });
+    mm_fini(&mm);
+}
+
 /* Separate mappings (a hole between each two) until the table is full:
  * it stays sorted and unmerged, and refuses more at its limit. */
 static void test_many_maps(void **state)
@@ -284,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_fixed),
         cmocka_unit_test(test_remap),
+        cmocka_unit_test(test_remap_failure_changes_nothing),
+        cmocka_unit_test(test_remap_plan_then_apply),
         cmocka_unit_test(test_many_maps),
         cmocka_unit_test(test_stack_layout),
         cmocka_unit_test(test_stack_too_small),

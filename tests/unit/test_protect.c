@@ -131,13 +131,15 @@ static void test_none_and_back(void **state)
     assert_absent(f, 16 * MiB);
     assert_absent(f, 18 * MiB - 1);
     assert_rights(f, 18 * MiB, USER_RW, 2 * MiB);
-    /* Splitting an absent large page keeps it absent around the change. */
-    assert_int_equal(paging_protect(&f->gm, &f->pt, 17 * MiB, KiB4, USER_RO), 1);
+    /* Splitting an absent large page keeps it absent around the change;
+     * an absent page made present is no stale entry (no flush needed). */
+    assert_int_equal(paging_protect(&f->gm, &f->pt, 17 * MiB, KiB4, USER_RO), 0);
     assert_rights(f, 17 * MiB, USER_RO, KiB4);
     assert_absent(f, 17 * MiB + KiB4);
     assert_absent(f, 16 * MiB);
+    /* 512 entries change; only the RO one was present. */
     assert_int_equal(paging_protect(&f->gm, &f->pt, 16 * MiB, 2 * MiB,
-                                    USER_RW), 512);
+                                    USER_RW), 1);
     assert_rights(f, 16 * MiB, USER_RW, KiB4);
     assert_rights(f, 17 * MiB, USER_RW, KiB4);
     done(f);
@@ -198,6 +200,74 @@ static void test_table_area_full(void **state)
     done(f);
 }
 
+/* Only changes to present entries count (the TLB may hold them): rights
+ * reduced or changed on present pages, never pages made present. */
+static void test_stale_count(void **state)
+{
+    struct fixture *f = build(64 * MiB, false);
+    const uint64_t page = 20 * MiB + 7 * KiB4;
+
+    (void)state;
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, KiB4, 0), 1);
+    assert_absent(f, page);
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, KiB4, USER_RO), 0);
+    assert_rights(f, page, USER_RO, KiB4);
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, KiB4, USER_RW), 1);
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, 2 * KiB4, 0), 2);
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, 2 * KiB4, USER_RX), 0);
+    assert_rights(f, page + KiB4, USER_RX, KiB4);
+    done(f);
+}
+
+/* A call that cannot get the tables its splits need fails before it
+ * changes anything, even the whole large pages it would change in place. */
+static void test_refusal_changes_nothing(void **state)
+{
+    struct fixture *f = build(1 * GiB, false);
+    const size_t area = KVMELF_PT_END - KVMELF_PT_ADDR;
+    uint64_t page = 4 * 2 * MiB;
+
+    (void)state;
+    while (paging_protect(&f->gm, &f->pt, page + KiB4, KiB4, USER_RO) >= 0)
+        page += 2 * MiB;                  /* one table each, until full */
+    uint8_t *before = malloc(area);
+    assert_non_null(before);
+    memcpy(before, guest_mem_ptr(&f->gm, KVMELF_PT_ADDR, area), area);
+    struct pt_state pt = f->pt;
+    /* Whole 2 MiB pages first (no table needed), then one to split. */
+    const uint64_t start = page + 2 * MiB, len = 4 * MiB + KiB4;
+    assert_rights(f, start, USER_RW, 2 * MiB);
+    assert_int_equal(paging_protect(&f->gm, &f->pt, start, len, USER_RO), -1);
+    assert_memory_equal(before, guest_mem_ptr(&f->gm, KVMELF_PT_ADDR, area),
+                        area);
+    assert_memory_equal(&pt, &f->pt, sizeof pt);
+    assert_rights(f, start, USER_RW, 2 * MiB);
+    /* Without the split it fits: whole pages change in place. */
+    assert_int_equal(paging_protect(&f->gm, &f->pt, start, len - KiB4,
+                                    USER_RO), 2);
+    free(before);
+    done(f);
+}
+
+/* Splits of 1 GiB pages are counted with their 2 MiB children. */
+static void test_refusal_counts_nested_splits(void **state)
+{
+    struct fixture *f = build(4 * GiB, true);
+    const uint64_t page = GiB + 6 * MiB + KiB4;
+
+    (void)state;
+    /* Leave room for exactly one table: a 1 GiB split needs two. */
+    f->pt.next_table = KVMELF_PT_END - KiB4;
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, KiB4, USER_RO), -1);
+    assert_int_equal(f->pt.next_table, KVMELF_PT_END - KiB4);
+    assert_rights(f, page, USER_RW, GiB);
+    f->pt.next_table = KVMELF_PT_END - 2 * KiB4;
+    assert_int_equal(paging_protect(&f->gm, &f->pt, page, KiB4, USER_RO), 1);
+    assert_int_equal(f->pt.next_table, KVMELF_PT_END);
+    assert_rights(f, page, USER_RO, KiB4);
+    done(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +277,9 @@ int main(void)
         cmocka_unit_test(test_split_1g),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_table_area_full),
+        cmocka_unit_test(test_stale_count),
+        cmocka_unit_test(test_refusal_changes_nothing),
+        cmocka_unit_test(test_refusal_counts_nested_splits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
