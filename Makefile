@@ -29,13 +29,13 @@ endif
 
 # ---- Debian dependencies ---------------------------------------------------
 # Checked through pkg-config; installed with apt-get when missing and root.
-DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev pkg-config
-PKG_MODULES  := libelf libdw cmocka
+DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev libseccomp-dev pkg-config
+PKG_MODULES  := libelf libdw cmocka libseccomp
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 # Expanded lazily (=), i.e. after the dependency step has run.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
-ELF_LIBS   = $(shell pkg-config --libs libdw libelf)
+ELF_LIBS   = $(shell pkg-config --libs libdw libelf libseccomp)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 # ---- Host (monitor) flags ---------------------------------------------------

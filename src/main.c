@@ -37,6 +37,10 @@ static const char usage_text[] =
 "                  (default: warn once per port and go on)\n"
 "  --regs          print the guest's final registers (general, control,\n"
 "                  segment) on stderr\n"
+"  --max-output SIZE  end the guest once it has written SIZE bytes (K/M/G\n"
+"                  suffixes; stdout and stderr together; exit status 153)\n"
+"  --no-sandbox    do not confine kvmelf with its seccomp filter while the\n"
+"                  guest runs (for debugging kvmelf, e.g. under strace/gdb)\n"
 "  -h, --help      show this help;  --version  show the version\n"
 "\n"
 "Exit status: the guest's own status (exit port 0x500, isa-debug-exit 0xf4\n"
@@ -45,14 +49,20 @@ static const char usage_text[] =
 "API version); 128+N the guest crashed with what a native program would get\n"
 "as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS);\n"
 "130/143 SIGINT/SIGTERM;\n"
-"141 stdout was closed.\n"
+"141 stdout was closed; 153 (128 + SIGXFSZ) --max-output reached;\n"
+"159 (SIGSYS) kvmelf's sandbox refused a system call (a kvmelf bug).\n"
 "\n"
-"Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n";
+"Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n"
+"\n"
+"Confinement: while the guest runs, a seccomp filter allows kvmelf only the\n"
+"system calls the run needs; kvmelf never dumps core and closes inherited\n"
+"file descriptors above 2 at startup.\n";
 
 struct options {
     uint64_t mem;
     double timeout;
-    bool ring0, strict_io, regs, allow_wx;
+    uint64_t max_output;   /* 0: unlimited */
+    bool ring0, strict_io, regs, allow_wx, no_sandbox;
     const char *path;
     int guest_argc;
     char **guest_argv;   /* argv[0] = path */
@@ -97,8 +107,20 @@ static int parse_timeout(const char *text, double *out, struct kerr *err)
     return 0;
 }
 
+static int parse_max_output(const char *text, uint64_t *out, struct kerr *err)
+{
+    struct kerr why;
+
+    if (parse_size(text, out, &why) < 0)
+        return kerr_set(err, "--max-output: %s", why.msg);
+    if (*out == 0)
+        return kerr_set(err, "--max-output '%s' must be at least 1 byte",
+                        text);
+    return 0;
+}
+
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
-       OPT_ALLOW_WX };
+       OPT_ALLOW_WX, OPT_MAX_OUTPUT, OPT_NO_SANDBOX };
 
 /* Returns -1 to continue, or the exit status to end with. */
 static int parse_run_args(int argc, char **argv, struct options *o)
@@ -110,6 +132,8 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         { "strict-io", no_argument, NULL, OPT_STRICT_IO },
         { "regs", no_argument, NULL, OPT_REGS },
         { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+        { "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -134,6 +158,11 @@ static int parse_run_args(int argc, char **argv, struct options *o)
         case OPT_STRICT_IO: o->strict_io = true; break;
         case OPT_REGS: o->regs = true; break;
         case OPT_ALLOW_WX: o->allow_wx = true; break;
+        case OPT_MAX_OUTPUT:
+            if (parse_max_output(optarg, &o->max_output, &err) < 0)
+                return fail(STATUS_CANNOT_RUN, NULL, err.msg);
+            break;
+        case OPT_NO_SANDBOX: o->no_sandbox = true; break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -166,6 +195,7 @@ struct session {
     struct symbolizer *symbolizer;
     struct guest_mem gm;
     struct vm *vm;
+    bool sandbox_probe;             /* KVMELF_TEST_SANDBOX_PROBE=1 */
 };
 
 static void warn_line(void *ctx, const char *msg)
@@ -260,6 +290,13 @@ static int outcome_status(const struct session *s, const struct run_result *r)
         return fail(STATUS_SIGNAL_BASE + r->signal, path, msg);
     case RUN_STDOUT_CLOSED:
         return STATUS_SIGNAL_BASE + SIGPIPE;  /* quietly, as `| head` expects */
+    case RUN_OUTPUT_LIMIT: {
+        char sz[32];
+        snprintf(msg, sizeof msg, "stopped: the guest wrote more than %s "
+                 "(--max-output); its output ends there",
+                 format_size(s->opts->max_output, sz, sizeof sz));
+        return fail(STATUS_OUTPUT_LIMIT, path, msg);
+    }
     }
     return STATUS_CANNOT_RUN;
 }
@@ -285,10 +322,15 @@ static int run_session(struct session *s)
     if (vm_attach_ram(s->vm, &s->gm, &err) < 0 ||
         vm_setup_vcpu(s->vm, &tables, &entry, &err) < 0)
         return fail(STATUS_NO_KVM, o->path, err.msg);
+    if (!o->no_sandbox && vm_confine(s->vm, &err) < 0)
+        return fail(STATUS_CANNOT_RUN, o->path, err.msg);
+    if (s->sandbox_probe)
+        sandbox_probe();
 
     struct run_options ro = { .timeout_sec = o->timeout,
                               .strict_io = o->strict_io,
                               .want_sregs = o->regs,
+                              .max_output = o->max_output,
                               .warn = warn_line, .warn_ctx = s };
     if (vm_run(s->vm, &ro, &res, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
@@ -305,7 +347,14 @@ static int cmd_run(int argc, char **argv)
     if (status >= 0)
         return status;
 
-    struct session s = { .opts = &o };
+    struct kerr err;
+    if (process_harden(&err) < 0)
+        return fail(STATUS_CANNOT_RUN, NULL, err.msg);
+    /* Read now: getenv after the filter would be fine, but the point of
+     * the probe is that nothing but the probe itself happens after it. */
+    const char *probe = getenv("KVMELF_TEST_SANDBOX_PROBE");
+    struct session s = { .opts = &o,
+                         .sandbox_probe = probe && strcmp(probe, "1") == 0 };
     status = run_session(&s);
     vm_close(s.vm);
     guest_mem_fini(&s.gm);

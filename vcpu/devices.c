@@ -25,6 +25,8 @@ void devices_init(struct vm *vm)
     vm->out.fd = STDOUT_FILENO;
     vm->out.len = 0;
     vm->out.closed = false;
+    vm->out.capped = false;
+    vm->out.total = 0;
     memset(&vm->uart, 0, sizeof vm->uart);
 }
 
@@ -57,6 +59,24 @@ static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
     return 0;
 }
 
+/* The one place guest output is counted against --max-output: how many
+ * of len bytes may go out.  Once the cap is passed the output is marked
+ * capped and the run loop ends the run; nothing more is accepted. */
+static size_t output_allowed(struct vm *vm, size_t len)
+{
+    struct outbuf *o = &vm->out;
+    uint64_t cap = vm->opts ? vm->opts->max_output : 0;
+
+    if (o->capped)
+        return 0;
+    if (cap && len > cap - o->total) {
+        len = (size_t)(cap - o->total);
+        o->capped = true;
+    }
+    o->total += len;
+    return len;
+}
+
 /* Writes everything buffered. */
 int out_flush(struct vm *vm, struct kerr *err)
 {
@@ -76,7 +96,8 @@ int out_write(struct vm *vm, int fd, const uint8_t *data, size_t len,
     struct outbuf *o = &vm->out;
     size_t done;
 
-    if (o->closed)
+    len = output_allowed(vm, len);
+    if (o->closed || len == 0)
         return 0;
     if (fd == o->fd && len <= sizeof o->data - o->len) {
         memcpy(o->data + o->len, data, len);   /* one write(2) for both */
@@ -93,7 +114,7 @@ static int out_byte(struct vm *vm, uint8_t byte, struct kerr *err)
 {
     struct outbuf *o = &vm->out;
 
-    if (o->closed)
+    if (o->closed || output_allowed(vm, 1) == 0)
         return 0;
     if (o->len == sizeof o->data && out_flush(vm, err) < 0)
         return -1;

@@ -21,6 +21,8 @@ int kvm_ioctl_named(int fd, unsigned long req, void *arg, const char *name,
 struct outbuf {
     int fd;
     bool closed;             /* EPIPE seen: the reader is gone */
+    bool capped;             /* run_options.max_output reached: run ends */
+    uint64_t total;          /* guest bytes accepted, for max_output */
     size_t len;
     uint8_t data[OUTBUF_SIZE];
 };

@@ -188,7 +188,7 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
                                                 : other_exit(vm, res, err);
         if (r != 0)
             return r;
-        if (vm->out.closed)
+        if (vm->out.closed || vm->out.capped)
             return 1;
     }
 }
@@ -198,6 +198,8 @@ static void finish(struct vm *vm, struct run_result *res)
     if (stop_signal) {
         res->outcome = stop_signal == SIGALRM ? RUN_TIMED_OUT : RUN_SIGNALED;
         res->signal = stop_signal;
+    } else if (vm->out.capped) {
+        res->outcome = RUN_OUTPUT_LIMIT;
     }
     if (vm->out.closed)
         res->outcome = RUN_STDOUT_CLOSED;

@@ -1,0 +1,50 @@
+# Hostile input (issue 6): the generated-ELF dump tool, the whole-binary
+# AFL++ run, valgrind and static analysis.  docs/security.md explains them.
+#
+#   make afl              instrumented build in build/afl/, seeds, short run
+#                         (AFL_SECONDS=60; AFL_OUT=build/afl/out)
+#   make check-valgrind   unit + e2e tests with kvmelf under valgrind memcheck
+#   make lint             cppcheck and clang-tidy over the host sources
+
+.PHONY: afl afl-build afl-seeds check-valgrind lint
+
+# ---- Generated ELF files as files -----------------------------------------
+DUMP_BAD_ELFS := $(BUILD)/tools/dump-bad-elfs
+
+$(DUMP_BAD_ELFS): $(BUILD)/obj/tests/tools/dump_bad_elfs.o $(BUILD)/obj/tests/support/elfgen.o
+	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ -o $@
+
+tests: $(DUMP_BAD_ELFS)
+
+# ---- AFL++ on the whole binary --------------------------------------------
+AFL_CC      ?= afl-clang-fast
+AFL_DIR     := build/afl
+AFL_SEEDS   := $(AFL_DIR)/seeds
+AFL_OUT     ?= $(AFL_DIR)/out
+AFL_SECONDS ?= 60
+# Guests that spin until --timeout (loop) only slow the fuzzer down.
+AFL_SLOW_SEEDS := loop.elf
+
+afl-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(AFL_DIR) CC=$(AFL_CC) WERROR=0 \
+	    $(AFL_DIR)/kvmelf
+
+afl-seeds: all tests
+	$(Q)rm -rf $(AFL_SEEDS) && mkdir -p $(AFL_SEEDS)
+	$(Q)$(DUMP_BAD_ELFS) $(AFL_SEEDS)
+	$(Q)for f in $(BUILD)/guests/*.elf $(BUILD)/tests/guests/*.elf; do \
+	    case " $(AFL_SLOW_SEEDS) " in *" $${f##*/} "*) continue;; esac; \
+	    cp "$$f" $(AFL_SEEDS)/guest-$${f##*/}; done
+	@echo "  SEEDS    $$(ls $(AFL_SEEDS) | wc -l) files in $(AFL_SEEDS)"
+
+# One core, lowest priority; -t above kvmelf's own --timeout so a guest
+# that spins is a normal run (status 124), not a hang.
+afl: afl-build afl-seeds
+	AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 \
+	AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+	KVMELF_KVM_DEVICE=/dev/kvm \
+	nice -n 19 afl-fuzz -i $(AFL_SEEDS) -o $(AFL_OUT) -t 5000 -m none \
+	    -V $(AFL_SECONDS) -- $(AFL_DIR)/kvmelf run --timeout 1 @@
+	$(Q)f=$$(ls -d $(AFL_OUT)/*/crashes 2>/dev/null | head -1); \
+	    n=$$(ls $$f 2>/dev/null | grep -vc README); \
+	    echo "  AFL      crashes: $$n (in $$f)"; test "$$n" = 0
