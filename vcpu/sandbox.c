@@ -269,8 +269,14 @@ int vm_confine(struct vm *vm, struct kerr *err)
         return kerr_set(err, "sandbox: seccomp_init failed");
     int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
                              SCMP_ACT_KILL_PROCESS);
-    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(allowlist); i++)
+    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(allowlist); i++) {
         r = add_call(ctx, &allowlist[i], vm->vcpu_fd);
+        if (r < 0) {
+            seccomp_release(ctx);
+            return kerr_errno(err, -r, "sandbox: cannot allow system call "
+                              "%d (%s)", allowlist[i].nr, allowlist[i].why);
+        }
+    }
     if (r == 0)
         r = seccomp_load(ctx);   /* sets no_new_privs itself */
     seccomp_release(ctx);
