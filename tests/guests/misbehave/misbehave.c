@@ -6,6 +6,10 @@
  *   cr3      --ring0: loads a CR3 that points past the end of RAM
  *   gdt      --ring0: loads a GDT whose base lies past the end of RAM,
  *            then reloads DS from it
+ *   string   printf("%s") of a pointer past the end of RAM: a crash deep
+ *            in the runtime's vprintf, whose line table is big enough
+ *            that libdw sorts it with qsort (found by AFL++: glibc's qsort
+ *            calls sysinfo, which the sandbox first refused)
  * Each prints what it is about to do first; when the monitor lets it go
  * on (uart16, exit8 without --strict-io) it says so and exits with 3.
  */
@@ -35,6 +39,8 @@ int main(int argc, char **argv)
         outb(KVMELF_PORT_EXIT, 7);
     } else if (strcmp(mode, "jump") == 0) {
         ((void (*)(void))past_ram)();
+    } else if (strcmp(mode, "string") == 0) {
+        printf("%s\n", (const char *)past_ram);
     } else if (strcmp(mode, "cr3") == 0) {
         __asm__ volatile("mov %0, %%cr3" : : "r"(past_ram) : "memory");
     } else if (strcmp(mode, "gdt") == 0) {
