@@ -322,6 +322,7 @@ static int run_session(struct session *s)
     if (vm_attach_ram(s->vm, &s->gm, &err) < 0 ||
         vm_setup_vcpu(s->vm, &tables, &entry, &err) < 0)
         return fail(STATUS_NO_KVM, o->path, err.msg);
+    vm_end_setup(s->vm);
     if (!o->no_sandbox && vm_confine(s->vm, &err) < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
     if (s->sandbox_probe)

@@ -258,16 +258,19 @@ int process_harden(struct kerr *err)
     return 0;
 }
 
-int vm_confine(struct vm *vm, struct kerr *err)
+void vm_end_setup(struct vm *vm)
 {
     /* The system fd and the VM fd are only for setup: the vCPU keeps the
-     * VM alive, and after this no ioctl on them would be allowed anyway. */
+     * VM alive, and the filter would refuse any ioctl on them anyway. */
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     vm->vm_fd = vm->kvm_fd = -1;
+}
 
+int vm_confine(struct vm *vm, struct kerr *err)
+{
     fill_syscall_names();
     struct sigaction sa = { .sa_sigaction = on_sigsys,
                             .sa_flags = SA_SIGINFO };

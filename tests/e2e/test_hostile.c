@@ -218,7 +218,7 @@ static bool read_small(const char *path, char *buf, size_t len)
 /* Checks /proc/PID while loop.elf spins: fds 0-2 and the vCPU only (the
  * fds 5 and 7 it inherited are closed, /dev/kvm and the VM fd too), the
  * vCPU fd close-on-exec, seccomp filter mode, no core file limit. */
-static void check_running_process(pid_t pid)
+static void check_running_process(pid_t pid, bool sandboxed)
 {
     char path[64], target[256], text[4096];
     int others = 0;
@@ -251,8 +251,9 @@ static void check_running_process(pid_t pid)
     assert_int_equal(others, 1);
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     assert_true(read_small(path, text, sizeof text));
-    if (!strstr(text, "\nSeccomp:\t2\n"))
-        fail_msg("no seccomp filter in /proc/%d/status", (int)pid);
+    if (!strstr(text, sandboxed ? "\nSeccomp:\t2\n" : "\nSeccomp:\t0\n"))
+        fail_msg("seccomp %s expected in /proc/%d/status",
+                 sandboxed ? "filter mode" : "off", (int)pid);
     snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
     assert_true(read_small(path, text, sizeof text));
     const char *core = strstr(text, "Max core file size");
@@ -261,14 +262,16 @@ static void check_running_process(pid_t pid)
         fail_msg("core dumps are not off: %.60s", core);
 }
 
-static void test_fds_and_limits_while_running(void **state)
+static void fds_and_limits_while_running(bool sandboxed)
 {
-    const char *args[] = { "run", "T:loop.elf", NULL };
+    const char *args[] = { "run", sandboxed ? "T:loop.elf" : "--no-sandbox",
+                           "T:loop.elf", NULL };
     struct argv_buf b;
     struct proc_opts o = { .stdout_fd = -1 };
     struct proc p;
-    (void)state;
 
+    if (sandboxed)
+        args[2] = NULL;
     need_sandbox();
     /* Two fds the test "leaks" to its child, not close-on-exec. */
     int null_fd = open("/dev/null", O_RDONLY);
@@ -285,7 +288,7 @@ static void test_fds_and_limits_while_running(void **state)
         fail_msg("cannot run kvmelf: %s", strerror(errno));
     bool running = proc_wait_output(&p, "loop: spinning\n");
     if (running)
-        check_running_process(p.pid);
+        check_running_process(p.pid, sandboxed);
     kill(p.pid, running ? SIGTERM : SIGKILL);
     assert_int_equal(proc_finish(&p, &last), 0);
     CHECK(running, "the guest never printed 'loop: spinning'");
@@ -293,6 +296,19 @@ static void test_fds_and_limits_while_running(void **state)
     check_status(128 + SIGTERM);
     check_out("loop: spinning\n");
     check_err_lines(1);
+}
+
+static void test_fds_and_limits_while_running(void **state)
+{
+    (void)state;
+    fds_and_limits_while_running(true);
+}
+
+/* --no-sandbox drops the filter only: fds and limits are the same. */
+static void test_fds_and_limits_no_sandbox(void **state)
+{
+    (void)state;
+    fds_and_limits_while_running(false);
 }
 
 /* ---- Output: cap, flood, blocked and closed stdout ----------------------- */
@@ -513,6 +529,7 @@ static const struct CMUnitTest special_tests[] = {
     cmocka_unit_test_teardown(test_sandbox_refuses, teardown),
     cmocka_unit_test_teardown(test_no_sandbox_allows, teardown),
     cmocka_unit_test_teardown(test_fds_and_limits_while_running, teardown),
+    cmocka_unit_test_teardown(test_fds_and_limits_no_sandbox, teardown),
     cmocka_unit_test_teardown(test_max_output_reached, teardown),
     cmocka_unit_test_teardown(test_max_output_not_reached, teardown),
     cmocka_unit_test_teardown(test_max_output_invalid, teardown),
