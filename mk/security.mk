@@ -37,12 +37,12 @@ afl-seeds: all tests
 	    cp "$$f" $(AFL_SEEDS)/guest-$${f##*/}; done
 	@echo "  SEEDS    $$(ls $(AFL_SEEDS) | wc -l) files in $(AFL_SEEDS)"
 
-# One core, lowest priority; -t above kvmelf's own --timeout so a guest
-# that spins is a normal run (status 124), not a hang.
+# One core, lowest priority; an existing AFL_OUT is resumed.  -t is above
+# kvmelf's own --timeout so a guest that spins is a normal run (status
+# 124), not a hang.
 afl: afl-build afl-seeds
-	AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 \
+	AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1 AFL_AUTORESUME=1 \
 	AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-	KVMELF_KVM_DEVICE=/dev/kvm \
 	nice -n 19 afl-fuzz -i $(AFL_SEEDS) -o $(AFL_OUT) -t 5000 -m none \
 	    -V $(AFL_SECONDS) -- $(AFL_DIR)/kvmelf run --timeout 1 @@
 	$(Q)f=$$(ls -d $(AFL_OUT)/*/crashes 2>/dev/null | head -1); \
