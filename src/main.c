@@ -37,8 +37,9 @@ static const char usage_text[] =
 "                  (default: warn once per port and go on)\n"
 "  --regs          print the guest's final registers (general, control,\n"
 "                  segment) on stderr\n"
-"  --max-output SIZE  end the guest once it has written SIZE bytes (K/M/G\n"
-"                  suffixes; stdout and stderr together; exit status 153)\n"
+"  --max-output SIZE  stop the guest when it writes more than SIZE bytes\n"
+"                  (stdout and stderr together, K/M/G suffixes; the first\n"
+"                  SIZE bytes are written; exit status 153)\n"
 "  --no-sandbox    do not confine kvmelf with its seccomp filter while the\n"
 "                  guest runs (for debugging kvmelf, e.g. under strace/gdb)\n"
 "  -h, --help      show this help;  --version  show the version\n"
@@ -351,8 +352,8 @@ static int cmd_run(int argc, char **argv)
     struct kerr err;
     if (process_harden(&err) < 0)
         return fail(STATUS_CANNOT_RUN, NULL, err.msg);
-    /* Read now: getenv after the filter would be fine, but the point of
-     * the probe is that nothing but the probe itself happens after it. */
+    /* Test hook, read before the filter exists: with it set, kvmelf makes
+     * one forbidden call right after the filter is installed. */
     const char *probe = getenv("KVMELF_TEST_SANDBOX_PROBE");
     struct session s = { .opts = &o,
                          .sandbox_probe = probe && strcmp(probe, "1") == 0 };
