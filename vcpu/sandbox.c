@@ -68,6 +68,7 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(clock_nanosleep), ANY_ARGS,       "guest sleep" },
     { SCMP_SYS(getrandom),       ANY_ARGS,       "guest getrandom" },
     { SCMP_SYS(setitimer),       ANY_ARGS,       "--timeout, flush grace" },
+    { SCMP_SYS(getrusage),       ANY_ARGS,       "CPU time for --stats" },
     /* Signals: timeout, SIGINT, SIGTERM, SIGPIPE ignored, this handler. */
     { SCMP_SYS(rt_sigaction),    ANY_ARGS,       "install/restore handlers" },
     { SCMP_SYS(rt_sigprocmask),  ANY_ARGS,       "signal masks" },
