@@ -29,15 +29,17 @@ endif
 
 # ---- Debian dependencies ---------------------------------------------------
 # Checked through pkg-config (libraries) and the PATH (commands); installed
-# with apt-get when missing and root.  musl builds Linux guests (kvmelf-cc).
-DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev pkg-config musl-tools musl-dev
-PKG_MODULES  := libelf libdw cmocka
+# with apt-get when missing and root.  musl builds Linux guests (kvmelf-cc);
+# libseccomp confines the run loop.
+DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev libseccomp-dev pkg-config \
+                musl-tools musl-dev
+PKG_MODULES  := libelf libdw cmocka libseccomp
 DEP_COMMANDS := musl-gcc
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 # Expanded lazily (=), i.e. after the dependency step has run.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
-ELF_LIBS   = $(shell pkg-config --libs libdw libelf)
+ELF_LIBS   = $(shell pkg-config --libs libdw libelf libseccomp)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 # ---- Host (monitor) flags ---------------------------------------------------

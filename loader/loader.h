@@ -114,8 +114,14 @@ const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
 
 /* True when bytes hold an ELF64 little-endian section header table that
  * lies inside the file, with a valid e_shstrndx and every section's
- * contents (except SHT_NOBITS) inside the file too: checked before any
- * section header is handed to libelf.  (loader/symbols.c) */
+ * contents (except SHT_NOBITS) inside the file too, and no compressed
+ * section (SHF_COMPRESSED, or GNU "ZLIB") claiming to inflate to more than
+ * LOADER_MAX_INFLATED_SECTION bytes, nor all of them together to more than
+ * LOADER_MAX_INFLATED_TOTAL: libelf would allocate what the header claims.
+ * Checked before any section header is handed to libelf; a file that fails
+ * gets symbols only, no DWARF.  (loader/symbols.c) */
+#define LOADER_MAX_INFLATED_SECTION (64ULL << 20)
+#define LOADER_MAX_INFLATED_TOTAL   LOADER_MAX_FILE_SIZE
 bool loader_sections_sane(const uint8_t *bytes, size_t size);
 
 struct symbolizer;

@@ -186,16 +186,52 @@ const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
 
 /* For libelf/libdw users (loader/symbolize.c): the checks above, over the
  * whole section header table. */
+#define GNU_ZLIB_MAGIC "ZLIB"
+#define GNU_ZLIB_HEADER 12      /* "ZLIB", 64-bit big-endian size */
+
+/* How much libelf/libdw would allocate to decompress this section, which
+ * lies inside the file: Elf64_Chdr.ch_size for SHF_COMPRESSED, the
+ * big-endian size after "ZLIB" for the GNU .zdebug form (any section that
+ * starts so is counted, which can only refuse more), else 0.  False when
+ * a compressed section is too short for its header. */
+static bool inflated_size(const uint8_t *b, const Elf64_Shdr *sh,
+                          uint64_t *out)
+{
+    const uint8_t *p = b + sh->sh_offset;
+
+    *out = 0;
+    if (sh->sh_flags & SHF_COMPRESSED) {
+        Elf64_Chdr ch;
+        if (sh->sh_size < sizeof ch)
+            return false;
+        memcpy(&ch, p, sizeof ch);
+        *out = ch.ch_size;
+    } else if (sh->sh_size >= GNU_ZLIB_HEADER &&
+               memcmp(p, GNU_ZLIB_MAGIC, 4) == 0) {
+        for (unsigned i = 4; i < GNU_ZLIB_HEADER; i++)
+            *out = *out << 8 | p[i];
+    }
+    return true;
+}
+
 bool loader_sections_sane(const uint8_t *bytes, size_t size)
 {
     Elf64_Ehdr eh;
     Elf64_Shdr sh;
+    uint64_t inflated, total = 0;
 
     if (!bytes || !read_ehdr(bytes, size, &eh) || eh.e_shstrndx == 0 ||
         eh.e_shstrndx >= eh.e_shnum)
         return false;
-    for (size_t i = 1; read_shdr(bytes, &eh, i, &sh); i++)
-        if (sh.sh_type != SHT_NOBITS && !section_in_file(&sh, size))
+    for (size_t i = 1; read_shdr(bytes, &eh, i, &sh); i++) {
+        if (sh.sh_type == SHT_NOBITS)
+            continue;
+        if (!section_in_file(&sh, size) ||
+            !inflated_size(bytes, &sh, &inflated) ||
+            inflated > LOADER_MAX_INFLATED_SECTION ||
+            __builtin_add_overflow(total, inflated, &total) ||
+            total > LOADER_MAX_INFLATED_TOTAL)
             return false;
+    }
     return true;
 }

@@ -60,7 +60,7 @@ void x86_tss_descriptor(const struct x86_segment *seg, uint64_t out[2])
 
 bool x86_vector_has_error_code(unsigned vector)
 {
-    return vector < 32 && ((KVMELF_ERRCODE_VECTORS >> vector) & 1);
+    return vector < 32 && (((uint32_t)KVMELF_ERRCODE_VECTORS >> vector) & 1);
 }
 
 const char *x86_vector_name(unsigned vector)
@@ -139,8 +139,8 @@ static void write_idt(uint8_t *idt)
                       ((uint64_t)dpl << 45) | (1ULL << 47) |
                       ((target >> 16) & 0xffff) << 48;
         uint64_t hi = target >> 32;
-        memcpy(idt + v * 16, &lo, sizeof lo);
-        memcpy(idt + v * 16 + 8, &hi, sizeof hi);
+        memcpy(idt + (size_t)v * 16, &lo, sizeof lo);
+        memcpy(idt + (size_t)v * 16 + 8, &hi, sizeof hi);
     }
 }
 
@@ -158,7 +158,9 @@ int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
                  const struct memory_map *map, struct cpu_tables *out,
                  struct kerr *err)
 {
-    size_t stub_size = (size_t)(kvmelf_stub_image_end - kvmelf_stub_image);
+    /* Two linker symbols, not one C object: subtract addresses. */
+    size_t stub_size = (size_t)((uintptr_t)kvmelf_stub_image_end -
+                                (uintptr_t)kvmelf_stub_image);
     uint8_t *gdt = guest_mem_ptr(gm, KVMELF_GDT_ADDR, KVMELF_PAGE_SIZE);
     uint8_t *idt = guest_mem_ptr(gm, KVMELF_IDT_ADDR, KVMELF_PAGE_SIZE);
     uint8_t *tss = guest_mem_ptr(gm, KVMELF_TSS_ADDR, KVMELF_TSS_LIMIT + 1);

@@ -6,6 +6,7 @@
 #include "paging/paging.h"
 #include "vcpu/vcpu.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 /* kvmelf's exit statuses (README, docs/abi.md); the guest's own status
@@ -15,6 +16,8 @@ enum {
     STATUS_CANNOT_RUN  = 125,   /* usage error, unreadable or bad ELF     */
     STATUS_NO_KVM      = 126,   /* the host cannot run guests             */
     STATUS_SIGNAL_BASE = 128,   /* + the signal: crash, SIGINT, SIGTERM  */
+    /* --max-output: what a native program gets at RLIMIT_FSIZE, SIGXFSZ. */
+    STATUS_OUTPUT_LIMIT = STATUS_SIGNAL_BASE + SIGXFSZ,
 };
 
 /* The signal a native program would get for this crash. */

@@ -27,6 +27,8 @@ void devices_init(struct vm *vm)
     vm->out.len = 0;
     vm->out.closed = false;
     vm->have_stdout_desc = false;
+    vm->out.capped = false;
+    vm->out.total = 0;
     memset(&vm->uart, 0, sizeof vm->uart);
 }
 
@@ -37,8 +39,16 @@ void devices_init(struct vm *vm)
 static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
                        size_t len, size_t *done, struct kerr *err)
 {
+    /* A stop signal that lands during write(2) may only shorten it (the
+     * bytes already queued count), so any signal since entry, not just an
+     * EINTR, ends the attempt; the repeating stop timer (run.c) makes sure
+     * a write that blocked just after such a check is interrupted too. */
+    const unsigned ticks = run_stop_ticks();
+
     *done = 0;
     while (*done < len && !o->closed) {
+        if (run_stop_ticks() != ticks)
+            break;
         ssize_t n = write(fd, p + *done, len - *done);
         int e = n < 0 ? errno : 0;
         if (n > 0) {
@@ -46,8 +56,6 @@ static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
         } else if (e == EPIPE) {
             o->closed = true;
         } else if (e == EAGAIN || e == EINTR) {
-            if (run_stop_requested())
-                break;
             struct pollfd pfd = { .fd = fd, .events = POLLOUT };
             if (e == EAGAIN)
                 (void)poll(&pfd, 1, -1);
@@ -57,6 +65,24 @@ static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
         }
     }
     return 0;
+}
+
+/* The one place guest output is counted against --max-output: how many
+ * of len bytes may go out.  Once the cap is passed the output is marked
+ * capped and the run loop ends the run; nothing more is accepted. */
+static size_t output_allowed(struct vm *vm, size_t len)
+{
+    struct outbuf *o = &vm->out;
+    uint64_t cap = vm->opts ? vm->opts->max_output : 0;
+
+    if (o->capped)
+        return 0;
+    if (cap && len > cap - o->total) {
+        len = (size_t)(cap - o->total);
+        o->capped = true;
+    }
+    o->total += len;
+    return len;
 }
 
 /* Writes everything buffered. */
@@ -78,7 +104,8 @@ int out_write(struct vm *vm, int fd, const uint8_t *data, size_t len,
     struct outbuf *o = &vm->out;
     size_t done;
 
-    if (o->closed)
+    len = output_allowed(vm, len);
+    if (o->closed || len == 0)
         return 0;
     if (fd == o->fd && len <= sizeof o->data - o->len) {
         memcpy(o->data + o->len, data, len);   /* one write(2) for both */
@@ -95,7 +122,7 @@ static int out_byte(struct vm *vm, uint8_t byte, struct kerr *err)
 {
     struct outbuf *o = &vm->out;
 
-    if (o->closed)
+    if (o->closed || output_allowed(vm, 1) == 0)
         return 0;
     if (o->len == sizeof o->data && out_flush(vm, err) < 0)
         return -1;

@@ -22,6 +22,8 @@ int kvm_ioctl_named(int fd, unsigned long req, void *arg, const char *name,
 struct outbuf {
     int fd;
     bool closed;             /* EPIPE seen: the reader is gone */
+    bool capped;             /* run_options.max_output reached: run ends */
+    uint64_t total;          /* guest bytes accepted, for max_output */
     size_t len;
     uint8_t data[OUTBUF_SIZE];
 };
@@ -135,6 +137,8 @@ int vm_flush_tlb(struct vm *vm, struct kerr *err);
 
 /* run.c: a timeout or signal asked the run to stop. */
 bool run_stop_requested(void);
+/* How many stop signals (and repeats of the stop timer) have arrived. */
+unsigned run_stop_ticks(void);
 
 /* Register helpers shared by run.c and trap.c. */
 void regs_from_kvm(struct guest_regs *out, const struct kvm_regs *in);

@@ -13,10 +13,13 @@
  * that lands between that check and the ioctl still stops the guest: the
  * handler also sets kvm_run.immediate_exit (KVM API, 4.10 KVM_RUN). */
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_ticks;
 static struct kvm_run *volatile running;
 
-/* How long the final flush may block on a stdout nobody reads once the
- * run was stopped by a timeout or signal. */
+/* How long a write(2) of guest output may block on a stdout nobody reads
+ * once the run was stopped by a timeout or signal: from the stop on,
+ * SIGALRM repeats at this interval, so each of the final flushes (the
+ * guest's registered buffer, then ours) is given up within it. */
 #define FLUSH_GRACE_SEC 1.0
 
 bool run_stop_requested(void)
@@ -24,10 +27,34 @@ bool run_stop_requested(void)
     return stop_signal != 0;
 }
 
+unsigned run_stop_ticks(void)
+{
+    return (unsigned)stop_ticks;
+}
+
+static struct itimerval timer_value(double seconds, bool repeat)
+{
+    struct itimerval t = { { 0, 0 }, { 0, 0 } };
+
+    t.it_value.tv_sec = (time_t)seconds;
+    t.it_value.tv_usec = (suseconds_t)((seconds - (double)t.it_value.tv_sec) * 1e6);
+    if (t.it_value.tv_sec == 0 && t.it_value.tv_usec == 0)
+        t.it_value.tv_usec = 1;
+    if (repeat)
+        t.it_interval = t.it_value;
+    return t;
+}
+
 static void on_stop_signal(int sig)
 {
-    if (!stop_signal)        /* the first reason wins (timeout vs. ^C) */
+    stop_ticks++;
+    if (!stop_signal) {      /* the first reason wins (timeout vs. ^C) */
         stop_signal = sig;
+        /* From now on SIGALRM repeats: whatever write(2) blocks on a
+         * stdout nobody reads is interrupted within FLUSH_GRACE_SEC. */
+        struct itimerval grace = timer_value(FLUSH_GRACE_SEC, true);
+        (void)setitimer(ITIMER_REAL, &grace, NULL);  /* async-signal-safe */
+    }
     if (running)
         running->immediate_exit = 1;
 }
@@ -65,14 +92,9 @@ static void restore_signals(const struct saved_signals *saved)
 
 static int start_timer(double seconds, struct kerr *err)
 {
-    struct itimerval t = { { 0, 0 }, { 0, 0 } };
-
     if (seconds <= 0)
         return 0;
-    t.it_value.tv_sec = (time_t)seconds;
-    t.it_value.tv_usec = (suseconds_t)((seconds - (double)t.it_value.tv_sec) * 1e6);
-    if (t.it_value.tv_sec == 0 && t.it_value.tv_usec == 0)
-        t.it_value.tv_usec = 1;
+    struct itimerval t = timer_value(seconds, false);
     if (setitimer(ITIMER_REAL, &t, NULL) < 0)
         return kerr_errno(err, errno, "cannot start the --timeout timer");
     return 0;
@@ -221,7 +243,7 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
         r = exit_dispatch(vm, res, err);
         if (r != 0)
             return r;
-        if (vm->out.closed)
+        if (vm->out.closed || vm->out.capped)
             return 1;
     }
 }
@@ -231,6 +253,8 @@ static void finish(struct vm *vm, struct run_result *res)
     if (stop_signal) {
         res->outcome = stop_signal == SIGALRM ? RUN_TIMED_OUT : RUN_SIGNALED;
         res->signal = stop_signal;
+    } else if (vm->out.capped) {
+        res->outcome = RUN_OUTPUT_LIMIT;
     }
     if (vm->out.closed)
         res->outcome = RUN_STDOUT_CLOSED;
@@ -246,6 +270,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     vm->exits = 0;
     syscall_configure(vm, &opts->linux_cfg);
     stop_signal = 0;
+    stop_ticks = 0;
     vm->run->immediate_exit = 0;
     running = vm->run;
     install_signals(&saved);
@@ -265,8 +290,6 @@ int vm_run(struct vm *vm, const struct run_options *opts,
         res->crash.rip = res->regs.rip;
         res->crash.rsp = res->regs.rsp;
     }
-    if (stop_signal)
-        (void)start_timer(FLUSH_GRACE_SEC, NULL);
     struct kerr flush_err;
     int f = out_flush_guest_buffer(vm, &flush_err);
     if (f == 0)

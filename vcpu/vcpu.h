@@ -58,6 +58,7 @@ struct run_options {
     double timeout_sec;  /* 0: none */
     bool strict_io;      /* unknown ports and bad accesses end the guest */
     bool want_sregs;     /* read control/segment registers at the end */
+    uint64_t max_output; /* guest output bytes (stdout+stderr); 0: no cap */
     /* Called for warnings during the run (after stdout is flushed). */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
@@ -71,6 +72,7 @@ enum run_outcome {
     RUN_SIGNALED,        /* signal: SIGINT or SIGTERM reached kvmelf    */
     RUN_STDOUT_CLOSED,   /* writing the guest's output gave EPIPE       */
     RUN_GUEST_SIGNAL,    /* signal: the guest raised it (abort, raise)  */
+    RUN_OUTPUT_LIMIT,    /* the guest wrote max_output bytes and more    */
 };
 
 enum crash_kind {
@@ -136,5 +138,20 @@ int vm_run(struct vm *vm, const struct run_options *opts,
            struct run_result *res, struct kerr *err);
 
 void vm_close(struct vm *vm);
+
+/* ---- Confinement (vcpu/sandbox.c) ---------------------------------------
+ * process_harden() at startup: no core dumps (RLIMIT_CORE 0, not
+ * dumpable), and every inherited fd above 2 closed.
+ * vm_end_setup() after vm_setup_vcpu(): closes the /dev/kvm and VM fds,
+ * so the vCPU fd is the only one of ours open while the guest runs.
+ * vm_confine() then, once the ELF file is freed, installs the seccomp
+ * filter that allows only what vm_run(), the crash report and teardown
+ * need (the table in sandbox.c, docs/security.md).  A refused call prints
+ * one line naming it and the process dies of SIGSYS.  Cannot be undone. */
+int process_harden(struct kerr *err);
+void vm_end_setup(struct vm *vm);
+int vm_confine(struct vm *vm, struct kerr *err);
+/* Test hook (KVMELF_TEST_SANDBOX_PROBE): makes one call no allowlist has. */
+void sandbox_probe(void);
 
 #endif

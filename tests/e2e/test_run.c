@@ -466,7 +466,7 @@ static void check_bad_elf(const struct bad_elf_case *bc)
 static void test_bad_elf_files(void **state)
 {
     (void)state;
-    assert_true(bad_elf_case_count >= 30);
+    assert_true(bad_elf_case_count >= 48);
     for (size_t i = 0; i < bad_elf_case_count; i++)
         check_bad_elf(&bad_elf_cases[i]);
 }

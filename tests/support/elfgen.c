@@ -329,6 +329,67 @@ static void mk_too_many_loads(struct elfgen *g)
             .p_align = KVMELF_PAGE_SIZE };
 }
 
+/* Known bug classes of ELF loaders, each with its own case. */
+static void mk_phnum_huge(struct elfgen *g) { valid(g)->e_phnum = 0xfffe; }
+static void mk_phoff_at_eof(struct elfgen *g) { Elf64_Ehdr *eh = valid(g); eh->e_phoff = g->size; }
+/* e_phoff itself is in range; e_phoff + e_phnum * e_phentsize wraps. */
+static void mk_phtable_wraps(struct elfgen *g) { valid(g)->e_phoff = UINT64_MAX - 2 * sizeof(Elf64_Phdr); }
+/* Only the start is inside the file: a start-only bounds check passes. */
+static void mk_filesz_one_past(struct elfgen *g)
+{
+    Elf64_Phdr *ph = valid_phdr(g, 2);
+    ph->p_offset = g->size - ELFGEN_DATA_FILESZ + 1;
+    ph->p_vaddr = ph->p_paddr = ELFGEN_DATA_VADDR + (ph->p_offset & 0xfff);
+}
+static void mk_filesz_huge(struct elfgen *g) { valid_phdr(g, 2)->p_filesz = UINT64_MAX; }
+static void mk_offset_past_eof_empty(struct elfgen *g)
+{
+    Elf64_Phdr *ph = valid_phdr(g, 2);
+    ph->p_offset = 0x10000000;      /* congruent to the vaddr modulo 4K */
+    ph->p_filesz = 0;
+}
+static void mk_memsz_huge(struct elfgen *g) { valid_phdr(g, 2)->p_memsz = 1ULL << 62; }
+/* The lowest non-canonical address: a 48-bit identity map cannot hold it. */
+static void mk_non_canonical(struct elfgen *g) { place(valid_phdr(g, 2), 0x800000000000ULL); }
+static void mk_kernel_half(struct elfgen *g) { place(valid_phdr(g, 2), 0xffffffff80000000ULL); }
+static void mk_entry_non_canonical(struct elfgen *g) { valid(g)->e_entry = 0x8000000000000000ULL; }
+/* Zero-size PT_LOADs occupy nothing: with only those there is nothing to
+ * run, and an entry point inside one is inside no segment. */
+static void mk_only_empty_loads(struct elfgen *g)
+{
+    elfgen_valid(g);
+    for (unsigned i = 0; i < 3; i++)
+        elfgen_phdr(g, i)->p_memsz = elfgen_phdr(g, i)->p_filesz = 0;
+}
+static void mk_entry_in_empty_load(struct elfgen *g)
+{
+    Elf64_Phdr *ph = valid_phdr(g, 0);
+    ph->p_memsz = ph->p_filesz = 0;
+}
+/* Segment 2 lies wholly inside segment 0 (sorting puts it after). */
+static void mk_overlap_contained(struct elfgen *g)
+{
+    Elf64_Phdr *ph = valid_phdr(g, 0);
+    ph->p_memsz = 0x4000;
+}
+static void mk_align_congruence_vaddr(struct elfgen *g)
+{
+    Elf64_Phdr *ph = valid_phdr(g, 1);
+    place(ph, ELFGEN_RODATA_VADDR + 0x10);
+}
+static void mk_et_dyn_zero_base(struct elfgen *g)
+{
+    Elf64_Ehdr *eh = valid(g);
+    eh->e_type = ET_DYN;
+    eh->e_entry = 0x40;
+}
+static void mk_em_ppc64_msb(struct elfgen *g)
+{
+    Elf64_Ehdr *eh = valid(g);
+    eh->e_machine = EM_PPC64;   /* a foreign file says so first in EI_DATA */
+    eh->e_ident[EI_DATA] = ELFDATA2MSB;
+}
+
 const struct bad_elf_case bad_elf_cases[] = {
     { "empty", mk_empty, "empty file (0 bytes)" },
     { "truncated", mk_truncated, "file too short for an ELF header (40 bytes, need 64)" },
@@ -376,5 +437,21 @@ const struct bad_elf_case bad_elf_cases[] = {
     { "entry-past-text", mk_entry_past_text, "entry point 0x100008 is not inside any segment" },
     { "no-pt-load", mk_no_load, "no loadable segment (PT_LOAD)" },
     { "too-many-pt-load", mk_too_many_loads, "too many PT_LOAD segments (more than 32)" },
+    { "e-phnum-huge", mk_phnum_huge, "too many program headers (65534, at most 256)" },
+    { "e-phoff-at-eof", mk_phoff_at_eof, "program header table [0x32b8, 0x3360) runs past the end of the file (0x32b8 bytes)" },
+    { "phtable-wraps", mk_phtable_wraps, "program header table offset 0xffffffffffffff8f (e_phoff) overflows" },
+    { "filesz-one-past-eof", mk_filesz_one_past, "segment 2: file bytes [0x32a9, 0x32b9) run past the end of the file (0x32b8 bytes)" },
+    { "filesz-huge", mk_filesz_huge, "segment 2: file offset 0x3000 + file size 0xffffffffffffffff overflows" },
+    { "offset-past-eof-empty", mk_offset_past_eof_empty, "segment 2: file bytes [0x10000000, 0x10000000) run past the end of the file" },
+    { "memsz-huge", mk_memsz_huge, "segment 2 [0x102000, 0x4000000000102000) ends past guest RAM (64 MiB)" },
+    { "non-canonical", mk_non_canonical, "segment 2 [0x800000000000, 0x800000002000) ends past guest RAM (64 MiB)" },
+    { "kernel-half", mk_kernel_half, "segment 2 [0xffffffff80000000, 0xffffffff80002000) ends past guest RAM" },
+    { "entry-non-canonical", mk_entry_non_canonical, "entry point 0x8000000000000000 is not inside any segment" },
+    { "only-empty-pt-load", mk_only_empty_loads, "no loadable segment (PT_LOAD)" },
+    { "entry-in-empty-pt-load", mk_entry_in_empty_load, "entry point 0x100000 is not inside any segment" },
+    { "overlap-contained", mk_overlap_contained, "segment 0 [0x100000, 0x104000) and segment 1 [0x101000, 0x101010) overlap" },
+    { "align-congruence-vaddr", mk_align_congruence_vaddr, "segment 1: address 0x101010 and file offset 0x2000 differ modulo the alignment 0x1000" },
+    { "et-dyn-zero-base", mk_et_dyn_zero_base, "position-independent executable (ET_DYN)" },
+    { "ppc64-big-endian", mk_em_ppc64_msb, "big-endian ELF (ELFDATA2MSB)" },
 };
 const size_t bad_elf_case_count = sizeof bad_elf_cases / sizeof bad_elf_cases[0];

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -96,6 +97,65 @@ static void test_guest_mem_prefault(void **state)
     guest_mem_fini(&gm);
 }
 
+/* The smaps entry holding addr: its permissions ("rw-p") and whether the
+ * kernel will leave it out of a core dump (VmFlags "dd").  Read from
+ * /proc, so nothing here touches the guard pages themselves. */
+static bool find_mapping(uintptr_t addr, char perms[5], bool *dontdump)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    bool in = false, found = false;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char p[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 &&
+            strchr(line, '-') < strchr(line, ' ')) {
+            if (found)
+                break;
+            in = addr >= lo && addr < hi;
+            if (in) {
+                memcpy(perms, p, 5);
+                *dontdump = false;
+                found = true;
+            }
+        } else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+            *dontdump = strstr(line, " dd") != NULL;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Guest RAM: readable+writable, not dumped, and between two inaccessible
+ * guard pages, so a monitor bug running off either end faults. */
+static void test_guest_mem_guards(void **state)
+{
+    (void)state;
+    struct guest_mem gm;
+    struct kerr err;
+    char perms[5];
+    bool dd = false;
+    const uint64_t size = 2ULL << 20;
+
+    assert_int_equal(guest_mem_init(&gm, size, &err), 0);
+    uintptr_t ram = (uintptr_t)gm.host;
+    assert_true(find_mapping(ram, perms, &dd));
+    assert_string_equal(perms, "rw-p");
+    assert_true(dd);
+    assert_true(find_mapping(ram + size - 1, perms, &dd));
+    assert_string_equal(perms, "rw-p");
+    assert_true(find_mapping(ram - 1, perms, &dd));
+    assert_string_equal(perms, "---p");
+    assert_true(find_mapping(ram + size, perms, &dd));
+    assert_string_equal(perms, "---p");
+    guest_mem_fini(&gm);
+    /* All of it is gone again, guards included. */
+    assert_false(find_mapping(ram - 1, perms, &dd) && !strcmp(perms, "---p") &&
+                 find_mapping(ram + size, perms, &dd) && !strcmp(perms, "---p"));
+}
+
 static void test_range_within(void **state)
 {
     (void)state;
@@ -112,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_format_size),
         cmocka_unit_test(test_guest_mem_bounds),
         cmocka_unit_test(test_guest_mem_prefault),
+        cmocka_unit_test(test_guest_mem_guards),
         cmocka_unit_test(test_range_within),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);

@@ -294,7 +294,7 @@ static void test_bad_cases(void **state)
     struct guest_mem gm = new_ram(KVMELF_MEM_DEFAULT);
 
     (void)state;
-    assert_true(bad_elf_case_count >= 34);
+    assert_true(bad_elf_case_count >= 48);
     for (size_t i = 0; i < bad_elf_case_count; i++)
         check_bad_case(&bad_elf_cases[i], &gm);
     guest_mem_fini(&gm);
@@ -406,7 +406,7 @@ static int make_tmpdir(void **state)
 
 static int remove_tmpdir(void **state)
 {
-    static const char *const names[] = { "elf", "empty", "fifo" };
+    static const char *const names[] = { "elf", "empty", "fifo", "huge" };
     char path[128];
 
     (void)state;
@@ -475,6 +475,30 @@ static void test_read_errors(void **state)
     expect_read_error(tmp_path("empty"), "empty file (0 bytes)");
     assert_int_equal(mkfifo(tmp_path("fifo"), 0600), 0);
     expect_read_error(tmp_path("fifo"), "not a regular file (a FIFO)");
+}
+
+/* The size cap is checked before anything is allocated or read: a sparse
+ * file one byte over it costs nothing and is refused; one at the cap is
+ * read (all zeros, to be judged by loader_plan later). */
+static void test_read_size_cap(void **state)
+{
+    struct loader_file file;
+    struct kerr err = { "" };
+    char expect[128], max[32];
+
+    (void)state;
+    write_file(tmp_path("huge"), "", 0);
+    assert_int_equal(truncate(tmp_path("huge"), LOADER_MAX_FILE_SIZE + 1), 0);
+    snprintf(expect, sizeof expect, "file too large (%llu bytes, at most %s)",
+             LOADER_MAX_FILE_SIZE + 1,
+             format_size(LOADER_MAX_FILE_SIZE, max, sizeof max));
+    expect_read_error(tmp_path("huge"), expect);
+    assert_int_equal(truncate(tmp_path("huge"), 4096), 0);
+    if (loader_read_file(tmp_path("huge"), &file, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(file.size, 4096);
+    loader_file_free(&file);
+    unlink(tmp_path("huge"));
 }
 
 /* ---- Symbols --------------------------------------------------------------- */
@@ -611,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_read_regular_file),
         cmocka_unit_test(test_read_errors),
+        cmocka_unit_test(test_read_size_cap),
         cmocka_unit_test(test_symbols),
         cmocka_unit_test(test_symbols_corrupt),
         cmocka_unit_test(test_symbol_name_out_of_range),

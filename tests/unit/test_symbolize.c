@@ -565,6 +565,64 @@ static void e_nobits(Elf64_Shdr *sh)
     sh->sh_offset = ~0ULL;
 }
 
+/* Section 1 (.text) as a compressed debug section claiming ch_size. */
+static bool sane_compressed(uint64_t ch_size, bool gnu)
+{
+    struct elfgen g = { 0 };
+
+    elfgen_valid(&g);
+    Elf64_Shdr *sh = elfgen_shdr(&g, 1);
+    sh->sh_offset = ELFGEN_TEXT_OFFSET;
+    sh->sh_size = sizeof(Elf64_Chdr);
+    if (gnu) {
+        uint8_t *p = g.bytes + sh->sh_offset;
+        memcpy(p, "ZLIB", 4);
+        for (int i = 0; i < 8; i++)
+            p[4 + i] = (uint8_t)(ch_size >> (56 - 8 * i));
+    } else {
+        sh->sh_flags |= SHF_COMPRESSED;
+        Elf64_Chdr ch = { .ch_type = ELFCOMPRESS_ZLIB, .ch_size = ch_size,
+                          .ch_addralign = 1 };
+        memcpy(g.bytes + sh->sh_offset, &ch, sizeof ch);
+    }
+    bool sane = loader_sections_sane(g.bytes, g.size);
+    elfgen_free(&g);
+    return sane;
+}
+
+/* A compressed section claiming terabytes is refused before libelf could
+ * allocate them; a symbolizer over such a file still opens and answers
+ * from the symbol table. */
+static void test_compressed_sections_capped(void **state)
+{
+    (void)state;
+    assert_true(sane_compressed(4096, false));
+    assert_true(sane_compressed(LOADER_MAX_INFLATED_SECTION, false));
+    assert_false(sane_compressed(LOADER_MAX_INFLATED_SECTION + 1, false));
+    assert_false(sane_compressed(1ULL << 40, false));
+    assert_true(sane_compressed(4096, true));
+    assert_false(sane_compressed(1ULL << 40, true));
+    assert_false(sane_compressed(~0ULL, true));
+
+    struct elfgen g = { 0 };
+    elfgen_valid(&g);
+    Elf64_Shdr *sh = elfgen_shdr(&g, 1);
+    sh->sh_flags |= SHF_COMPRESSED;
+    sh->sh_size = sizeof(Elf64_Chdr) - 1;     /* header cut short */
+    assert_false(loader_sections_sane(g.bytes, g.size));
+    Elf64_Chdr ch = { .ch_type = ELFCOMPRESS_ZLIB, .ch_size = 1ULL << 40 };
+    sh->sh_size = sizeof ch;
+    memcpy(g.bytes + sh->sh_offset, &ch, sizeof ch);
+    struct symbolizer *s = symbolizer_open(g.bytes, g.size);
+    assert_non_null(s);
+    struct code_location loc;
+    symbolize(s, ELFGEN_TEXT_VADDR + 1, false, &loc);
+    assert_non_null(loc.function);
+    assert_string_equal(loc.function, "_start");
+    symbolizer_close(s);
+    elfgen_free(&g);
+}
+
 static void test_sections_sane(void **state)
 {
     struct elfgen g = { 0 };
@@ -848,6 +906,7 @@ int main(void)
         cmocka_unit_test(test_without_aranges),
         cmocka_unit_test(test_symbols_only),
         cmocka_unit_test(test_sections_sane),
+        cmocka_unit_test(test_compressed_sections_capped),
         cmocka_unit_test(test_bad_elf_cases),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_corrupt_dwarf),

@@ -1,0 +1,569 @@
+/*
+ * Hostile guests and the monitor's own confinement (issue 6), end to end:
+ * the seccomp filter is on and refuses what it must (and --no-sandbox
+ * turns it off), the fds and limits a running kvmelf has, --max-output,
+ * a blocked and a closed stdout, signals, and guests that misbehave
+ * (tests/guests/flood, tests/guests/misbehave).  Every run checks the exit
+ * status, stdout and stderr.  Everything runs a guest: skips without KVM.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "tests/support/kvm.h"
+#include "tests/support/proc.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define ANY (-1)
+#define MAX_ARGS 8
+#define FLOOD_LINE_LEN 19          /* "flood: line 000001\n" */
+#define SMALL_PIPE 4096            /* fills after a few lines */
+
+static const char *kvmelf_bin, *guests_dir, *tguests_dir;
+static struct proc_result last;
+static const char *const *cur_argv;
+
+static void need_kvm(void)
+{
+    if (kvm_missing())
+        skip();
+}
+
+/* make check-valgrind runs kvmelf --no-sandbox (valgrind cannot run
+ * seccomp(2)) and valgrind holds fds of its own: nothing to check there. */
+static void need_sandbox(void)
+{
+    const char *vg = getenv("KVMELF_UNDER_VALGRIND");
+
+    need_kvm();
+    if (vg && *vg) {
+        fprintf(stderr, "SKIPPED: kvmelf runs --no-sandbox under valgrind\n");
+        skip();
+    }
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    proc_result_free(&last);
+    return 0;
+}
+
+static void dump_run(void)
+{
+    print_error("command:");
+    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
+        print_error(" '%s'", cur_argv[i]);
+    print_error("\nstatus %d (exited %d, signal %d, killed at limit %d)\n"
+                "--- stdout (%zu bytes):\n%.2000s\n--- stderr (%zu bytes):\n"
+                "%s\n---\n", last.status, last.exited, last.term_signal,
+                last.limit_hit, last.out_len, last.out, last.err_len,
+                last.err);
+}
+
+#define CHECK(cond, ...) do {                                    \
+        if (!(cond)) {                                           \
+            dump_run();                                          \
+            fail_msg(__VA_ARGS__);                               \
+        }                                                        \
+    } while (0)
+
+static void check_status(int status)
+{
+    CHECK(!last.limit_hit, "kvmelf still running at the limit: killed");
+    CHECK(last.status == status, "exit status %d, expected %d", last.status,
+          status);
+}
+
+static void check_exited(void)
+{
+    CHECK(last.exited, "kvmelf died of signal %d (%s)", last.term_signal,
+          strsignal(last.term_signal));
+}
+
+static void check_out(const char *expect)
+{
+    CHECK(last.out_len == strlen(expect) && strcmp(last.out, expect) == 0,
+          "stdout differs; expected:\n%s", expect);
+}
+
+static void check_err_has(const char *needle)
+{
+    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
+}
+
+static void check_err_lines(int lines)
+{
+    CHECK(lines == ANY || proc_lines(last.err) == (size_t)lines,
+          "stderr has %zu lines, expected %d", proc_lines(last.err), lines);
+}
+
+/* "T:x" and "G:x" name guests; other arguments pass as they are. */
+struct argv_buf {
+    char paths[MAX_ARGS][PATH_MAX];
+    const char *argv[MAX_ARGS + 2];
+};
+
+static const char *const *make_argv(struct argv_buf *b,
+                                    const char *const *args)
+{
+    b->argv[0] = kvmelf_bin;
+    size_t i = 0;
+    for (; i < MAX_ARGS && args[i]; i++) {
+        const char *a = args[i];
+        const char *dir = !strncmp(a, "T:", 2) ? tguests_dir
+                          : !strncmp(a, "G:", 2) ? guests_dir : NULL;
+        if (dir) {
+            snprintf(b->paths[i], PATH_MAX, "%s/%s", dir, a + 2);
+            a = b->paths[i];
+        }
+        b->argv[i + 1] = a;
+    }
+    b->argv[i + 1] = NULL;
+    cur_argv = b->argv;
+    return b->argv;
+}
+
+static void run(const char *const *args, const struct proc_opts *o)
+{
+    struct argv_buf b;
+    const char *const *argv = make_argv(&b, args);
+
+    proc_result_free(&last);
+    if (proc_run(argv, o, &last) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    cur_argv = NULL;
+}
+
+/* The first n bytes flood would write. */
+static char *flood_text(size_t lines, size_t n)
+{
+    char *buf = calloc(1, lines * FLOOD_LINE_LEN + 1);
+
+    assert_non_null(buf);
+    for (size_t i = 0; i < lines; i++)
+        snprintf(buf + i * FLOOD_LINE_LEN, FLOOD_LINE_LEN + 1,
+                 "flood: line %06zu\n", i + 1);
+    if (n < lines * FLOOD_LINE_LEN)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* ---- The seccomp filter ------------------------------------------------- */
+
+/* The probe makes one call no allowlist has (getppid) after the filter is
+ * in place: kvmelf must die of SIGSYS, with one line naming the call,
+ * before the guest ran. */
+static void test_sandbox_refuses(void **state)
+{
+    const char *args[] = { "run", "G:hello.elf", NULL };
+    const char *env[] = { "KVMELF_TEST_SANDBOX_PROBE=1", NULL };
+    struct proc_opts o = { .env = env, .stdout_fd = -1 };
+    (void)state;
+
+    need_sandbox();
+    run(args, &o);
+    CHECK(!last.exited && last.term_signal == SIGSYS,
+          "not killed by SIGSYS (exited %d, signal %d)", last.exited,
+          last.term_signal);
+    check_out("");
+    check_err_lines(1);
+    check_err_has("kvmelf: internal error: the sandbox refused system call ");
+    check_err_has("(getppid)");
+}
+
+/* The same probe with --no-sandbox is just a call: the guest runs. */
+static void test_no_sandbox_allows(void **state)
+{
+    const char *args[] = { "run", "--no-sandbox", "G:hello.elf", NULL };
+    const char *env[] = { "KVMELF_TEST_SANDBOX_PROBE=1", NULL };
+    struct proc_opts o = { .env = env, .stdout_fd = -1 };
+    (void)state;
+
+    need_kvm();
+    run(args, &o);
+    check_exited();
+    check_status(0);
+    check_out("Hello, world!\n");
+    check_err_lines(0);
+}
+
+/* ---- What a running kvmelf holds ----------------------------------------- */
+
+static bool read_small(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return f != NULL;
+}
+
+/* Checks /proc/PID while loop.elf spins: fds 0-2, the VM and the vCPU
+ * only (the fds 5 and 7 it inherited are closed, /dev/kvm too; the VM fd
+ * stays for the Linux personality's TLB flush), both close-on-exec, seccomp filter mode, no core file limit. */
+static void check_running_process(pid_t pid, bool sandboxed)
+{
+    char path[64], target[256], text[4096];
+    int others = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)); ) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        if (fd <= 2)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        if (strcmp(target, "anon_inode:kvm-vcpu:0") != 0 &&
+            strcmp(target, "anon_inode:kvm-vm") != 0)
+            fail_msg("fd %d (%s) is open while the guest runs", fd, target);
+        snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+        assert_true(read_small(path, text, sizeof text));
+        unsigned long flags = 0;
+        const char *f = strstr(text, "flags:");
+        assert_non_null(f);
+        flags = strtoul(f + 6, NULL, 8);
+        if (!(flags & O_CLOEXEC))
+            fail_msg("fd %d (%s) is not close-on-exec", fd, target);
+        others++;
+    }
+    closedir(d);
+    assert_int_equal(others, 2);      /* the VM and the vCPU */
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    assert_true(read_small(path, text, sizeof text));
+    if (!strstr(text, sandboxed ? "\nSeccomp:\t2\n" : "\nSeccomp:\t0\n"))
+        fail_msg("seccomp %s expected in /proc/%d/status",
+                 sandboxed ? "filter mode" : "off", (int)pid);
+    snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+    assert_true(read_small(path, text, sizeof text));
+    const char *core = strstr(text, "Max core file size");
+    assert_non_null(core);
+    if (strncmp(core + strcspn(core, "0123456789u"), "0 ", 2) != 0)
+        fail_msg("core dumps are not off: %.60s", core);
+}
+
+static void fds_and_limits_while_running(bool sandboxed)
+{
+    const char *with[] = { "run", "T:loop.elf", NULL };
+    const char *without[] = { "run", "--no-sandbox", "T:loop.elf", NULL };
+    const char *const *args = sandboxed ? with : without;
+    struct argv_buf b;
+    struct proc_opts o = { .stdout_fd = -1 };
+    struct proc p;
+
+    need_sandbox();
+    /* Two fds the test "leaks" to its child, not close-on-exec. */
+    int null_fd = open("/dev/null", O_RDONLY);
+    assert_true(null_fd >= 0);
+    assert_int_equal(dup2(null_fd, 5), 5);
+    assert_int_equal(dup2(null_fd, 7), 7);
+    close(null_fd);
+    const char *const *argv = make_argv(&b, args);
+    proc_result_free(&last);
+    int rc = proc_start(&p, argv, &o);
+    close(5);
+    close(7);
+    if (rc < 0)
+        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    bool running = proc_wait_output(&p, "loop: spinning\n");
+    /* kvmelf is not dumpable, so only root may look into /proc/PID/fd. */
+    char fd_dir[64];
+    snprintf(fd_dir, sizeof fd_dir, "/proc/%d/fd", (int)p.pid);
+    bool readable = access(fd_dir, R_OK | X_OK) == 0;
+    if (running && readable)
+        check_running_process(p.pid, sandboxed);
+    kill(p.pid, running ? SIGTERM : SIGKILL);
+    assert_int_equal(proc_finish(&p, &last), 0);
+    CHECK(running, "the guest never printed 'loop: spinning'");
+    check_exited();
+    check_status(128 + SIGTERM);
+    check_out("loop: spinning\n");
+    check_err_lines(1);
+    if (!readable) {
+        fprintf(stderr, "SKIPPED: /proc/PID/fd of a non-dumpable process "
+                "needs root\n");
+        skip();
+    }
+}
+
+static void test_fds_and_limits_while_running(void **state)
+{
+    (void)state;
+    fds_and_limits_while_running(true);
+}
+
+/* --no-sandbox drops the filter only: fds and limits are the same. */
+static void test_fds_and_limits_no_sandbox(void **state)
+{
+    (void)state;
+    fds_and_limits_while_running(false);
+}
+
+/* ---- Output: cap, flood, blocked and closed stdout ----------------------- */
+
+/* --max-output 1000: exactly the first 1000 bytes, status 153, one line
+ * naming the cap. */
+static void test_max_output_reached(void **state)
+{
+    const char *args[] = { "run", "--max-output", "1000", "T:flood.elf", NULL };
+    struct proc_opts o = { .stdout_fd = -1 };
+    (void)state;
+
+    need_kvm();
+    run(args, &o);
+    char *want = flood_text(100, 1000);
+    check_exited();
+    check_status(128 + SIGXFSZ);
+    check_out(want);
+    free(want);
+    check_err_lines(1);
+    check_err_has("wrote more than 1000 bytes (--max-output)");
+}
+
+/* A cap the guest stays under changes nothing, even at the exact size. */
+static void test_max_output_not_reached(void **state)
+{
+    const char *args[] = { "run", "--max-output", "1900", "T:flood.elf", "100",
+                           NULL };
+    struct proc_opts o = { .stdout_fd = -1 };
+    (void)state;
+
+    need_kvm();
+    run(args, &o);
+    char *want = flood_text(100, SIZE_MAX);
+    check_exited();
+    check_status(0);
+    check_out(want);
+    free(want);
+    check_err_lines(0);
+}
+
+static void test_max_output_invalid(void **state)
+{
+    const char *args[] = { "run", "--max-output", "0", "T:flood.elf", NULL };
+    (void)state;
+
+    run(args, NULL);
+    check_exited();
+    check_status(125);
+    check_out("");
+    check_err_lines(1);
+    check_err_has("--max-output '0' must be at least 1 byte");
+}
+
+/* More than the monitor's 64 KiB output buffer, all of it in order. */
+static void test_flood_keeps_everything(void **state)
+{
+    const char *args[] = { "run", "T:flood.elf", "4000", NULL };
+    struct proc_opts o = { .stdout_fd = -1 };
+    (void)state;
+
+    need_kvm();
+    run(args, &o);
+    char *want = flood_text(4000, SIZE_MAX);
+    check_exited();
+    check_status(0);
+    check_out(want);
+    free(want);
+    check_err_lines(0);
+}
+
+/* stdout is a small pipe nobody reads: kvmelf blocks in write(2), and
+ * still --timeout (or a signal) ends it with its usual status and line. */
+static void blocked_stdout(const char *const *args, int sig, int status,
+                           const char *err_has)
+{
+    int fds[2];
+    struct argv_buf b;
+    struct proc p;
+
+    need_kvm();
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    (void)fcntl(fds[1], F_SETPIPE_SZ, SMALL_PIPE);
+    struct proc_opts o = { .stdout_fd = fds[1] };
+    const char *const *argv = make_argv(&b, args);
+    proc_result_free(&last);
+    int rc = proc_start(&p, argv, &o);
+    close(fds[1]);
+    if (rc < 0)
+        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    if (sig) {
+        /* Signal it once the pipe is (nearly) full, i.e. kvmelf is
+         * blocked or about to block in write(2). */
+        int queued = 0;
+        for (int i = 0; i < 1000 && queued < SMALL_PIPE - FLOOD_LINE_LEN; i++) {
+            usleep(10 * 1000);
+            if (ioctl(fds[0], FIONREAD, &queued) < 0)
+                break;
+        }
+        kill(p.pid, sig);
+    }
+    assert_int_equal(proc_finish(&p, &last), 0);
+    close(fds[0]);
+    check_exited();
+    check_status(status);
+    check_err_lines(1);
+    check_err_has(err_has);
+}
+
+static void test_blocked_stdout_timeout(void **state)
+{
+    const char *args[] = { "run", "--timeout", "1", "T:flood.elf", NULL };
+    (void)state;
+    blocked_stdout(args, 0, 124, "timed out after 1 s");
+}
+
+static void test_blocked_stdout_sigint(void **state)
+{
+    const char *args[] = { "run", "T:flood.elf", NULL };
+    (void)state;
+    blocked_stdout(args, SIGINT, 128 + SIGINT, strsignal(SIGINT));
+}
+
+/* `kvmelf run flood.elf | head -1`: the reader takes one line and goes;
+ * kvmelf ends quietly with 141, by exit, not killed by SIGPIPE. */
+static void test_closed_stdout_head(void **state)
+{
+    const char *args[] = { "run", "T:flood.elf", NULL };
+    struct argv_buf b;
+    struct proc p;
+    int fds[2];
+    char line[64];
+    size_t n = 0;
+    (void)state;
+
+    need_kvm();
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    struct proc_opts o = { .stdout_fd = fds[1] };
+    const char *const *argv = make_argv(&b, args);
+    proc_result_free(&last);
+    int rc = proc_start(&p, argv, &o);
+    close(fds[1]);
+    if (rc < 0)
+        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    while (n < sizeof line - 1 && read(fds[0], line + n, 1) == 1)
+        if (line[n++] == '\n')
+            break;
+    line[n] = '\0';
+    close(fds[0]);
+    assert_int_equal(proc_finish(&p, &last), 0);
+    assert_string_equal(line, "flood: line 000001\n");
+    check_exited();
+    check_status(128 + SIGPIPE);
+    check_err_lines(0);
+}
+
+/* ---- Misbehaving guests --------------------------------------------------- */
+
+struct bad_guest {
+    const char *name;
+    const char *args[MAX_ARGS];
+    int status;
+    const char *out;
+    const char *err_has[3];
+    int err_lines;
+};
+
+#define MB "T:misbehave.elf"
+static const struct bad_guest bad_guests[] = {
+    { "uart_2_byte_write", { "run", MB, "uart16" }, 3,
+      "misbehave: uart16\nmisbehave: survived\n",
+      { "guest: 2-byte write to the UART at port 0x3f8" }, 1 },
+    { "uart_2_byte_write_strict", { "run", "--strict-io", MB, "uart16" }, 139,
+      "misbehave: uart16\n",
+      { "guest crashed: 2-byte write to the UART at port 0x3f8 (--strict-io)" },
+      ANY },
+    { "exit_port_1_byte", { "run", MB, "exit8" }, 3,
+      "misbehave: exit8\nmisbehave: survived\n",
+      { "guest: 1-byte write to the exit port 0x500" }, 1 },
+    { "exit_port_1_byte_strict", { "run", "--strict-io", MB, "exit8" }, 139,
+      "misbehave: exit8\n",
+      { "guest crashed: 1-byte write to the exit port 0x500 (--strict-io)" },
+      ANY },
+    { "jump_beyond_ram", { "run", MB, "jump" }, 139, "misbehave: jump\n",
+      { "instruction fetch from address 0x4001000 (CR2)",
+        "address beyond guest RAM" }, ANY },
+    /* Regression (AFL++): symbolizing a crash inside a big function made
+     * libdw qsort its line table, and glibc's qsort calls sysinfo. */
+    { "crash_in_vprintf_symbolized", { "run", MB, "string" }, 139,
+      "misbehave: string\n", { "at vprintf+0x", "(stdio.c:" }, ANY },
+    { "cr3_beyond_ram_ring0", { "run", "--ring0", MB, "cr3" }, 139,
+      "misbehave: cr3\n", { "guest crashed: triple fault" }, ANY },
+    { "gdt_beyond_ram_ring0", { "run", "--ring0", MB, "gdt" }, 139,
+      "misbehave: gdt\n", { "guest crashed: triple fault" }, ANY },
+};
+
+static void run_bad_guest(void **state)
+{
+    const struct bad_guest *c = *state;
+    struct proc_opts o = { .stdout_fd = -1 };
+
+    need_kvm();
+    run(c->args, &o);
+    check_exited();
+    check_status(c->status);
+    check_out(c->out);
+    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
+        check_err_has(c->err_has[i]);
+    check_err_lines(c->err_lines);
+    check_err_has("kvmelf: ");
+    CHECK(!strstr(last.err, "internal error"), "kvmelf reports an internal "
+          "error");
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static const struct CMUnitTest special_tests[] = {
+    cmocka_unit_test_teardown(test_sandbox_refuses, teardown),
+    cmocka_unit_test_teardown(test_no_sandbox_allows, teardown),
+    cmocka_unit_test_teardown(test_fds_and_limits_while_running, teardown),
+    cmocka_unit_test_teardown(test_fds_and_limits_no_sandbox, teardown),
+    cmocka_unit_test_teardown(test_max_output_reached, teardown),
+    cmocka_unit_test_teardown(test_max_output_not_reached, teardown),
+    cmocka_unit_test_teardown(test_max_output_invalid, teardown),
+    cmocka_unit_test_teardown(test_flood_keeps_everything, teardown),
+    cmocka_unit_test_teardown(test_blocked_stdout_timeout, teardown),
+    cmocka_unit_test_teardown(test_blocked_stdout_sigint, teardown),
+    cmocka_unit_test_teardown(test_closed_stdout_head, teardown),
+};
+
+static struct CMUnitTest tests[ARRAY_LEN(special_tests) + ARRAY_LEN(bad_guests)];
+
+int main(void)
+{
+    size_t n = 0;
+
+    kvmelf_bin = proc_need_env("KVMELF");
+    guests_dir = proc_need_env("KVMELF_GUESTS");
+    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
+    kvm_probe();
+    for (size_t i = 0; i < ARRAY_LEN(special_tests); i++)
+        tests[n++] = special_tests[i];
+    for (size_t i = 0; i < ARRAY_LEN(bad_guests); i++)
+        tests[n++] = (struct CMUnitTest){
+            .name = bad_guests[i].name, .test_func = run_bad_guest,
+            .teardown_func = teardown,
+            .initial_state = (void *)(uintptr_t)&bad_guests[i] };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
