@@ -12,7 +12,7 @@ FUZZ_BRIEF   ?= 10
 FUZZ_NAMES   := elf exit
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS   = -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -I. \
+FUZZ_CFLAGS   = -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -MMD -MP -Iinclude -I. \
                 $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_BUILD)/obj/%.o,$(basename $(LIB_SRCS) $(LIB_ASM)))
 FUZZ_STAMP   := $(FUZZ_BUILD)/.deps-ok
@@ -81,3 +81,5 @@ fuzz-check: $(FUZZ_BINS)
 	        2>$(FUZZ_BUILD)/brief-$$n.log || { \
 	        tail -40 $(FUZZ_BUILD)/brief-$$n.log; exit 1; }; \
 	done; echo "== fuzz targets replayed and fuzzed cleanly"
+
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

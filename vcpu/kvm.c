@@ -296,17 +296,19 @@ static int set_fpu_and_xcr0(struct vm *vm, struct kerr *err)
 static int set_syscall_msrs(struct vm *vm, struct kerr *err)
 {
     static const char *const names[] = { "STAR", "LSTAR", "FMASK" };
-    struct {
+    /* Header and entries in one buffer (entries[] is a flexible array). */
+    union {
         struct kvm_msrs hdr;
-        struct kvm_msr_entry e[3];
+        uint8_t bytes[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
     } m = { .hdr = { .nmsrs = 3 } };
+    struct kvm_msr_entry *e = m.hdr.entries;
 
-    m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR,
+    e[0] = (struct kvm_msr_entry){ .index = MSR_STAR,
         .data = (uint64_t)STAR_SYSRET_BASE << STAR_SYSRET_CS_SHIFT |
                 (uint64_t)KVMELF_SEL_KERNEL_CS << STAR_SYSCALL_CS_SHIFT };
-    m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
+    e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR,
                                      .data = KVMELF_SYSCALL_ENTRY_ADDR };
-    m.e[2] = (struct kvm_msr_entry){ .index = MSR_FMASK,
+    e[2] = (struct kvm_msr_entry){ .index = MSR_FMASK,
                                      .data = SYSCALL_FLAGS_MASK };
     int n = KVM_IOCTL(vm->vcpu_fd, KVM_SET_MSRS, &m, err);
     if (n < 0)
@@ -314,7 +316,7 @@ static int set_syscall_msrs(struct vm *vm, struct kerr *err)
     /* KVM_SET_MSRS stops at the first MSR it refuses. */
     if (n < 3)
         return kerr_set(err, "KVM refused the %s MSR (0x%x) that SYSCALL "
-                        "needs", names[n], m.e[n].index);
+                        "needs", names[n], e[n].index);
     return 0;
 }
 

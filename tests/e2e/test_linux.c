@@ -562,7 +562,26 @@ static void test_identity(void **state)
     check_err("");
     check_out("Linux kvmelf 6.1.0-kvmelf x86_64\npid 1 ppid 0 uid 0 gid 0\n"
               "stack limit 256 KiB\nstdin is a tty: 0\n"
-              "fstat stdin: 0, fifo or file or null: 1\nfopen: failed\n");
+              "fstat stdin: 0, fifo or file or null: 1\nstdin device 1:3\n"
+              "fopen: failed\n");
+}
+
+/* Started with stdin closed, kvmelf puts /dev/null there before it opens
+ * anything, so the guest's fd 0 is never /dev/kvm or the VM. */
+static void test_closed_stdin_is_dev_null(void **state)
+{
+    char prog[PATH_MAX];
+    struct proc_result r;
+
+    (void)state;
+    need_kvm();
+    snprintf(prog, sizeof prog, "%s/identity.musl", tguests_dir);
+    const char *argv[] = { "/bin/sh", "-c", "exec \"$0\" run \"$1\" <&-",
+                           kvmelf_bin, prog, NULL };
+    assert_int_equal(proc_run(argv, NULL, &r), 0);
+    if (r.status != 0 || !strstr(r.out, "stdin device 1:3\n"))
+        fail_msg("status %d, stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
+    proc_result_free(&r);
 }
 
 static void test_glibc_static(void **state)
@@ -818,6 +837,7 @@ int main(void)
         cmocka_unit_test_teardown(test_endless_sleeps_stop_at_timeout, teardown),
         cmocka_unit_test_teardown(test_regs_after_stop_in_syscall, teardown),
         cmocka_unit_test_teardown(test_identity, teardown),
+        cmocka_unit_test_teardown(test_closed_stdin_is_dev_null, teardown),
         cmocka_unit_test_teardown(test_glibc_static, teardown),
         cmocka_unit_test_teardown(test_glibc_timedwait, teardown),
         cmocka_unit_test_teardown(test_same_as_native, teardown),

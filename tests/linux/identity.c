@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ int main(void)
     int r = fstat(0, &st);
     printf("fstat stdin: %d, fifo or file or null: %d\n", r,
            S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISCHR(st.st_mode));
+    printf("stdin device %u:%u\n", major(st.st_rdev), minor(st.st_rdev));
     printf("fopen: %s\n", fopen("/etc/passwd", "r") ? "opened" : "failed");
     return 0;
 }
