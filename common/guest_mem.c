@@ -62,7 +62,7 @@ void *guest_mem_ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
 }
 
 /* Below this, faulting page by page costs less than the extra call. */
-#define PREFAULT_MIN (256 * 1024)
+#define PREFAULT_MIN (256ULL * 1024)
 
 void guest_mem_prefault(const struct guest_mem *gm, gpa_t gpa, uint64_t len)
 {

@@ -148,25 +148,29 @@ extern const uint8_t kvmelf_stub_image[], kvmelf_stub_image_end[];
 extern const uint8_t kvmelf_syscall_image[], kvmelf_syscall_image_end[];
 extern const uint8_t kvmelf_syscall_report_end[];
 
+/* Bytes between two linker symbols (not one C object: subtract addresses). */
+static size_t image_span(const uint8_t *start, const uint8_t *end)
+{
+    return (size_t)((uintptr_t)end - (uintptr_t)start);
+}
+
 gpa_t paging_syscall_report_rip(void)
 {
     return KVMELF_SYSCALL_ENTRY_ADDR +
-           (gpa_t)(kvmelf_syscall_report_end - kvmelf_syscall_image);
+           image_span(kvmelf_syscall_image, kvmelf_syscall_report_end);
 }
 
 int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
                  const struct memory_map *map, struct cpu_tables *out,
                  struct kerr *err)
 {
-    /* Two linker symbols, not one C object: subtract addresses. */
-    size_t stub_size = (size_t)((uintptr_t)kvmelf_stub_image_end -
-                                (uintptr_t)kvmelf_stub_image);
+    size_t stub_size = image_span(kvmelf_stub_image, kvmelf_stub_image_end);
     uint8_t *gdt = guest_mem_ptr(gm, KVMELF_GDT_ADDR, KVMELF_PAGE_SIZE);
     uint8_t *idt = guest_mem_ptr(gm, KVMELF_IDT_ADDR, KVMELF_PAGE_SIZE);
     uint8_t *tss = guest_mem_ptr(gm, KVMELF_TSS_ADDR, KVMELF_TSS_LIMIT + 1);
     uint8_t *stub = guest_mem_ptr(gm, KVMELF_STUB_ADDR, stub_size);
-    size_t entry_size =
-        (size_t)(kvmelf_syscall_image_end - kvmelf_syscall_image);
+    size_t entry_size = image_span(kvmelf_syscall_image,
+                                   kvmelf_syscall_image_end);
     uint8_t *entry = guest_mem_ptr(gm, KVMELF_SYSCALL_ENTRY_ADDR, entry_size);
 
     if (!gdt || !idt || !tss || !stub || !entry)

@@ -254,8 +254,11 @@ static void add_gap(struct info *in, gpa_t lo, gpa_t hi)
         for (size_t i = 0; i < ARRAY_SIZE(cuts); i++)
             if (cuts[i] > lo && cuts[i] < next)
                 next = cuts[i];
-        char symbol = lo >= KVMELF_PT_ADDR && lo < KVMELF_PT_END ? 'P'
-                      : lo == guard ? 'G' : '.';
+        char symbol = '.';
+        if (lo >= KVMELF_PT_ADDR && lo < KVMELF_PT_END)
+            symbol = 'P';
+        else if (lo == guard)
+            symbol = 'G';
         add_row(in, lo, next, symbol);
         lo = next;
     }
@@ -464,7 +467,7 @@ static uint64_t cell_for(gpa_t lo, gpa_t hi)
 static void print_picture(FILE *f, const struct info *in)
 {
     const struct kvmelf_boot_info *b = &in->boot;
-    const uint64_t top_cell = 2 * KVMELF_PAGE_SIZE;
+    const uint64_t top_cell = 2ULL * KVMELF_PAGE_SIZE;
     const uint64_t heap_cells = PICTURE_WIDTH - 1 - KVMELF_STACK_SIZE / top_cell;
     gpa_t image = in->req->plan->nsegs
                   ? in->req->plan->segs[0].vaddr & ~(gpa_t)(KVMELF_PAGE_SIZE - 1)

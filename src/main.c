@@ -164,6 +164,8 @@ static int add_env(struct options *o, const char *text, struct kerr *err)
 
     if (!eq || eq == text)
         return kerr_set(err, "--env '%s' is not NAME=VALUE", text);
+    if (!o->env)             /* only run takes --env (and allocates env) */
+        return kerr_set(err, "--env is an option of kvmelf run");
     o->env[o->envc++] = (char *)(uintptr_t)text;
     return 0;
 }
@@ -512,7 +514,7 @@ static int cmd_run(int argc, char **argv)
     /* Test hook, read before the filter exists: with it set, kvmelf makes
      * one forbidden call right after the filter is installed. */
     const char *probe = getenv("KVMELF_TEST_SANDBOX_PROBE");
-    struct run_stats stats;
+    struct run_stats stats = { 0 };
     struct session s = { .opts = &o, .stats = o.stats ? &stats : NULL,
                          .sandbox_probe = probe && strcmp(probe, "1") == 0 };
     stats_start(s.stats);

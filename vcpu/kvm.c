@@ -297,11 +297,13 @@ static int set_syscall_msrs(struct vm *vm, struct kerr *err)
 {
     static const char *const names[] = { "STAR", "LSTAR", "FMASK" };
     /* Header and entries in one buffer (entries[] is a flexible array). */
-    union {
-        struct kvm_msrs hdr;
-        uint8_t bytes[sizeof(struct kvm_msrs) + 3 * sizeof(struct kvm_msr_entry)];
-    } m = { .hdr = { .nmsrs = 3 } };
-    struct kvm_msr_entry *e = m.hdr.entries;
+    _Alignas(struct kvm_msrs) uint8_t buf[sizeof(struct kvm_msrs) +
+                                          3 * sizeof(struct kvm_msr_entry)];
+    struct kvm_msrs *m = (struct kvm_msrs *)buf;
+    struct kvm_msr_entry *e = m->entries;
+
+    memset(buf, 0, sizeof buf);
+    m->nmsrs = 3;
 
     e[0] = (struct kvm_msr_entry){ .index = MSR_STAR,
         .data = (uint64_t)STAR_SYSRET_BASE << STAR_SYSRET_CS_SHIFT |
@@ -310,7 +312,7 @@ static int set_syscall_msrs(struct vm *vm, struct kerr *err)
                                      .data = KVMELF_SYSCALL_ENTRY_ADDR };
     e[2] = (struct kvm_msr_entry){ .index = MSR_FMASK,
                                      .data = SYSCALL_FLAGS_MASK };
-    int n = KVM_IOCTL(vm->vcpu_fd, KVM_SET_MSRS, &m, err);
+    int n = KVM_IOCTL(vm->vcpu_fd, KVM_SET_MSRS, m, err);
     if (n < 0)
         return -1;
     /* KVM_SET_MSRS stops at the first MSR it refuses. */

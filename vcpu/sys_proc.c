@@ -244,12 +244,13 @@ long sys_clock_nanosleep(struct sys_ctx *c, const uint64_t a[6])
 
 long sys_getrandom(struct sys_ctx *c, const uint64_t a[6])
 {
-    uint64_t len = a[1] < GETRANDOM_MAX ? a[1] : GETRANDOM_MAX;
-
     if (a[2] & ~(uint64_t)GETRANDOM_FLAGS)
         return -EINVAL;
-    if (len == 0)
+    if (a[1] == 0)
         return sys_user_empty_ok(a[0]) ? 0 : -EFAULT;
+    uint64_t len = a[1];
+    if (len > GETRANDOM_MAX)
+        len = GETRANDOM_MAX;
     uint8_t *p = sys_user_ptr(c, a[0], len, true);
     if (!p)
         return -EFAULT;
