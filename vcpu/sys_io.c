@@ -193,37 +193,15 @@ static long no_file(struct sys_ctx *c, uint64_t path)
     return r < 0 ? r : -ENOENT;
 }
 
-long sys_open(struct sys_ctx *c, const uint64_t a[6])
+/* Calls whose path is the first argument (open, stat, lstat, access,
+ * readlink) or the second, after a directory fd (openat, faccessat(2),
+ * readlinkat). */
+long sys_path_call(struct sys_ctx *c, const uint64_t a[6])
 {
     return no_file(c, a[0]);
 }
 
-long sys_openat(struct sys_ctx *c, const uint64_t a[6])
-{
-    return no_file(c, a[1]);
-}
-
-long sys_stat(struct sys_ctx *c, const uint64_t a[6])
-{
-    return no_file(c, a[0]);
-}
-
-long sys_readlink(struct sys_ctx *c, const uint64_t a[6])
-{
-    return no_file(c, a[0]);
-}
-
-long sys_readlinkat(struct sys_ctx *c, const uint64_t a[6])
-{
-    return no_file(c, a[1]);
-}
-
-long sys_access(struct sys_ctx *c, const uint64_t a[6])
-{
-    return no_file(c, a[0]);
-}
-
-long sys_faccessat(struct sys_ctx *c, const uint64_t a[6])
+long sys_path_at_call(struct sys_ctx *c, const uint64_t a[6])
 {
     return no_file(c, a[1]);
 }

@@ -71,9 +71,9 @@ long sys_sleep_until(clockid_t clock, const struct timespec *abs);
     ((struct timespec){ INT64_MAX, NSEC_PER_SEC - 1 })
 
 /* Handlers (sys_io.c, sys_mem.c, sys_proc.c). */
-sys_handler sys_read, sys_write, sys_readv, sys_writev, sys_open, sys_openat,
-    sys_close, sys_fstat, sys_newfstatat, sys_stat, sys_lseek, sys_ioctl,
-    sys_readlink, sys_readlinkat, sys_access, sys_faccessat, sys_getcwd;
+sys_handler sys_read, sys_write, sys_readv, sys_writev, sys_path_call,
+    sys_path_at_call, sys_close, sys_fstat, sys_newfstatat, sys_lseek,
+    sys_ioctl, sys_getcwd;
 sys_handler sys_brk, sys_mmap, sys_munmap, sys_mremap, sys_mprotect,
     sys_madvise;
 sys_handler sys_exit, sys_arch_prctl, sys_set_tid_address, sys_clock_gettime,

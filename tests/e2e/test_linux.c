@@ -45,22 +45,10 @@ static int teardown(void **state)
 
 static void dump_run(void)
 {
-    print_error("command:");
-    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
-        print_error(" '%s'", cur_argv[i]);
-    print_error("\nstatus %d (exited %d, signal %d, killed at limit %d)\n"
-                "--- stdout (%zu bytes):\n%s\n--- stderr (%zu bytes):\n%s\n"
-                "---\n", last.status, last.exited, last.term_signal,
-                last.limit_hit, last.out_len, last.out, last.err_len,
-                last.err);
+    proc_dump(cur_argv, &last);
 }
 
-#define CHECK(cond, ...) do {                                    \
-        if (!(cond)) {                                           \
-            dump_run();                                          \
-            fail_msg(__VA_ARGS__);                               \
-        }                                                        \
-    } while (0)
+#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
 
 static void run_argv(const char *const argv[], const struct proc_opts *o)
 {

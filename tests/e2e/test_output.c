@@ -39,22 +39,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void dump_run(void)
-{
-    print_error("command:");
-    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
-        print_error(" '%s'", cur_argv[i]);
-    print_error("\nstatus %d (exited %d)\n--- stdout (%zu bytes):\n%s\n"
-                "--- stderr:\n%s\n---\n", last.status, last.exited,
-                last.out_len, last.out, last.err);
-}
-
-#define CHECK(cond, ...) do {                                    \
-        if (!(cond)) {                                           \
-            dump_run();                                          \
-            fail_msg(__VA_ARGS__);                               \
-        }                                                        \
-    } while (0)
+#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
 
 /* Runs kvmelf with opts (before the guest) and the guest's args. */
 static void run_guest(const char *const opts[], const char *const args[],

@@ -110,24 +110,7 @@ static const char *write_tmp(const char *dir, const char *name,
 
 static const char *const *cur_argv;
 
-static void dump_run(void)
-{
-    print_error("command:");
-    for (size_t i = 0; cur_argv && cur_argv[i]; i++)
-        print_error(" '%s'", cur_argv[i]);
-    print_error("\nstatus %d (exited %d, signal %d, killed at limit %d)\n"
-                "--- stdout (%zu bytes):\n%s\n--- stderr (%zu bytes):\n%s\n"
-                "---\n", last.status, last.exited, last.term_signal,
-                last.limit_hit, last.out_len, last.out, last.err_len,
-                last.err);
-}
-
-#define CHECK(cond, ...) do {                                    \
-        if (!(cond)) {                                           \
-            dump_run();                                          \
-            fail_msg(__VA_ARGS__);                               \
-        }                                                        \
-    } while (0)
+#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
 
 /* kvmelf must never die of a signal nor outlive the safety limit. */
 static void check_ended_normally(void)

@@ -382,3 +382,15 @@ const char *proc_need_env(const char *name)
     }
     return v;
 }
+
+void proc_dump(const char *const *argv, const struct proc_result *r)
+{
+    fprintf(stderr, "command:");
+    for (size_t i = 0; argv && argv[i]; i++)
+        fprintf(stderr, " '%s'", argv[i]);
+    fprintf(stderr, "\nstatus %d (exited %d, signal %d, killed at limit %d)\n"
+            "--- stdout (%zu bytes):\n%.4000s\n--- stderr (%zu bytes):\n%s\n"
+            "---\n", r->status, r->exited, r->term_signal, r->limit_hit,
+            r->out_len, r->out ? r->out : "", r->err_len,
+            r->err ? r->err : "");
+}

@@ -71,6 +71,18 @@ size_t proc_lines(const char *text);
  * when it is unset or empty, says so on stderr and exits with status 2. */
 const char *proc_need_env(const char *name);
 
+/* Prints on stderr the command and everything r holds (stdout cut at
+ * 4000 bytes): what a failed expectation about a run shows. */
+void proc_dump(const char *const *argv, const struct proc_result *r);
+
+/* In a cmocka test: fails with the message after dumping the run. */
+#define PROC_EXPECT(cond, argv, r, ...) do {                     \
+        if (!(cond)) {                                           \
+            proc_dump((argv), (r));                              \
+            fail_msg(__VA_ARGS__);                               \
+        }                                                        \
+    } while (0)
+
 /* An executable named name in $PATH, or false. */
 bool proc_in_path(const char *name);
 
