@@ -25,7 +25,7 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *kvmelf_bin, *tguests_dir;
+static const char *kvmelf_bin, *tguests_dir, *guests_dir;
 static char kvmelf_cc[PATH_MAX], repo_root[PATH_MAX];
 static struct proc_result last;
 static const char *const *cur_argv;
@@ -777,8 +777,14 @@ static void test_cc_installed_layout(void **state)
     (void)state;
     if (!mkdtemp(dir))
         fail_msg("mkdtemp: %s", strerror(errno));
-    snprintf(build, sizeof build, "%s", kvmelf_bin);
-    *strrchr(build, '/') = '\0';            /* build/kvmelf -> build */
+    /* The runtime and linker script of the build the guests come from
+     * (KVMELF itself may be a wrapper elsewhere, e.g. under valgrind). */
+    snprintf(build, sizeof build, "%s", guests_dir);
+    char *slash = strrchr(build, '/');      /* build/guests -> build */
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(build, sizeof build, ".");
     snprintf(cmd, sizeof cmd,
              "set -e; P=%s/prefix; R=%s; B=%s; "
              "mkdir -p $P/bin $P/lib/kvmelf $P/include/kvmelf %s/work; "
@@ -842,6 +848,7 @@ int main(void)
 
     kvmelf_bin = proc_need_env("KVMELF");
     tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
+    guests_dir = proc_need_env("KVMELF_GUESTS");
     /* make check runs the tests from the top of the source tree. */
     if (!realpath("tools/kvmelf-cc", kvmelf_cc) || !getcwd(repo_root, sizeof repo_root)) {
         fprintf(stderr, "test_linux: run from the source tree's top\n");
