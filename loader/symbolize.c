@@ -30,6 +30,27 @@ struct symbolizer {
     Dwarf *dwarf;               /* NULL when there is no usable DWARF  */
 };
 
+/* A supplementary DWARF file (.gnu_debugaltlink, DWARF 5 .debug_sup) is
+ * looked up by libdw with open() on a path the ELF chooses, in the middle
+ * of a crash report: kvmelf reads no host file for a guest (and the
+ * sandbox would refuse it), so such a file gets symbols only. */
+static bool wants_other_file(Elf *elf)
+{
+    size_t names;
+    Elf_Scn *scn = NULL;
+
+    if (elf_getshdrstrndx(elf, &names) != 0)
+        return true;
+    while ((scn = elf_nextscn(elf, scn))) {
+        Elf64_Shdr *sh = elf64_getshdr(scn);
+        const char *name = sh ? elf_strptr(elf, names, sh->sh_name) : NULL;
+        if (name && (strcmp(name, ".gnu_debugaltlink") == 0 ||
+                     strcmp(name, ".debug_sup") == 0))
+            return true;
+    }
+    return false;
+}
+
 /* s->bytes holds size bytes and LOADER_FILE_PADDING zeros. */
 static struct symbolizer *symbolizer_init(struct symbolizer *s, size_t size)
 {
@@ -37,7 +58,7 @@ static struct symbolizer *symbolizer_init(struct symbolizer *s, size_t size)
     if (loader_sections_sane(s->bytes, size) &&
         elf_version(EV_CURRENT) != EV_NONE)
         s->elf = elf_memory((char *)s->bytes, size);
-    if (s->elf)
+    if (s->elf && !wants_other_file(s->elf))
         s->dwarf = dwarf_begin_elf(s->elf, DWARF_C_READ, NULL);
     return s;
 }

@@ -458,7 +458,7 @@ static int run_session(struct session *s)
     stats_mark(s->stats, STAT_VCPU);
     vm_end_setup(s->vm);
     if (!o->no_sandbox && vm_confine(s->vm, &err) < 0)
-        return fail(STATUS_CANNOT_RUN, o->path, err.msg);
+        return fail(STATUS_NO_KVM, o->path, err.msg);   /* host: no seccomp */
     if (s->sandbox_probe)
         sandbox_probe();
 

@@ -53,6 +53,8 @@ static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
         int e = n < 0 ? errno : 0;
         if (n > 0) {
             *done += (size_t)n;
+        } else if (e == EPIPE && fd != o->fd) {
+            break;               /* stderr's reader is gone: drop it */
         } else if (e == EPIPE) {
             o->closed = true;
         } else if (e == EAGAIN || e == EINTR) {
@@ -112,9 +114,12 @@ int out_write(struct vm *vm, int fd, const uint8_t *data, size_t len,
         o->len += len;
         return out_flush(vm, err);
     }
-    /* Too big to buffer, or stderr: what came before goes out first. */
+    /* Too big to buffer, or stderr: what came before goes out first (and
+     * if a stop cut that short, nothing overtakes it). */
     if (out_flush(vm, err) < 0)
         return -1;
+    if (o->len)
+        return 0;
     return write_fully(o, fd, data, len, &done, err);
 }
 
@@ -276,6 +281,16 @@ static int bad_port(struct vm *vm, const struct port_io *io, const char *why,
                       "reads give all ones, writes are ignored", res, err);
 }
 
+/* Guest memory the bulk-write port may use: for a ring-3 guest only what
+ * ring 3 itself could touch, so the port cannot read or write the
+ * monitor's area (GDT, TSS and its I/O bitmap, stubs) on its behalf. */
+static void *guest_buffer(const struct vm *vm, gpa_t addr, uint64_t len,
+                          bool write)
+{
+    return vm->ring0 ? guest_mem_ptr(vm->gm, addr, len)
+                     : vm_user_ptr(vm->gm, vm->cr3, addr, len, write);
+}
+
 /* Reads and checks the descriptor at gpa: NULL with *d, *data and *host
  * (the descriptor in guest RAM) set, or what is wrong with it (in why). */
 static const char *write_desc_check(const struct vm *vm, gpa_t gpa,
@@ -283,22 +298,22 @@ static const char *write_desc_check(const struct vm *vm, gpa_t gpa,
                                     const uint8_t **data, uint8_t **host,
                                     char *why, size_t whylen)
 {
-    uint8_t *p = guest_mem_ptr(vm->gm, gpa, sizeof *d);
+    uint8_t *p = guest_buffer(vm, gpa, sizeof *d, true);
 
     *host = p;
     if (!p) {
-        snprintf(why, whylen, "descriptor address 0x%llx is outside guest "
-                 "RAM", (unsigned long long)gpa);
+        snprintf(why, whylen, "descriptor address 0x%llx is outside the "
+                 "guest's writable memory", (unsigned long long)gpa);
         return why;
     }
     memcpy(d, p, sizeof *d);
-    *data = guest_mem_ptr(vm->gm, d->addr, d->len);
+    *data = guest_buffer(vm, d->addr, d->len, false);
     if (d->flags & ~(uint32_t)KVMELF_WRITE_REGISTER)
         snprintf(why, whylen, "descriptor at 0x%llx has unknown flags 0x%x",
                  (unsigned long long)gpa, d->flags);
     else if (!*data)
         snprintf(why, whylen, "descriptor at 0x%llx names 0x%llx + %u bytes, "
-                 "outside guest RAM", (unsigned long long)gpa,
+                 "outside the guest's readable memory", (unsigned long long)gpa,
                  (unsigned long long)d->addr, d->len);
     else
         return NULL;

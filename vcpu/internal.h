@@ -74,6 +74,8 @@ struct vm {
     struct vm_caps caps;
     struct kvm_cpuid2 *cpuid;    /* supported, then edited for the guest */
     bool ring0;
+    gpa_t cr3;                   /* the tables paging_setup() wrote */
+    bool stopped;                /* a timeout or signal ended the run */
 
     struct outbuf out;
     struct uart uart;
@@ -93,6 +95,11 @@ struct vm {
  * (res filled), -1 on a monitor error. */
 int io_exit(struct vm *vm, struct run_result *res, struct kerr *err);
 int out_flush(struct vm *vm, struct kerr *err);
+/* Host pointer to [addr, addr + len) when the guest's page tables at cr3
+ * let ring 3 read it (and write it, with write), identity-mapped; NULL
+ * otherwise or when any byte is outside guest RAM. */
+void *vm_user_ptr(const struct guest_mem *gm, gpa_t cr3, uint64_t addr,
+                  uint64_t len, bool write);
 /* Writes what the guest's registered stdout buffer still holds (its
  * descriptor is read again from guest memory and checked); at the end of
  * a run, before the final out_flush and any crash report. */

@@ -259,6 +259,7 @@ static int set_sregs(struct vm *vm, const struct cpu_tables *t, bool ring0,
     sr.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |
              X86_CR0_PG;
     sr.cr3 = t->cr3;
+    vm->cr3 = t->cr3;
     sr.cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     if (vm->caps.xcr0)
         sr.cr4 |= X86_CR4_OSXSAVE;

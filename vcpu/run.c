@@ -224,8 +224,10 @@ int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err)
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
     for (;;) {
-        if (stop_signal)
+        if (stop_signal) {
+            vm->stopped = true;
             return 1;
+        }
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
         if (vm->exits++ == 0)
             vm->first_run_ns = monotonic_ns();
@@ -248,10 +250,15 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
     }
 }
 
-static void finish(struct vm *vm, struct run_result *res)
+/* A stop decides the outcome only when it ended the run: a signal that
+ * lands after the guest exited or crashed leaves that result alone, and
+ * SIGALRM is a timeout only when --timeout armed one. */
+static void finish(struct vm *vm, const struct run_options *opts,
+                   struct run_result *res)
 {
-    if (stop_signal) {
-        res->outcome = stop_signal == SIGALRM ? RUN_TIMED_OUT : RUN_SIGNALED;
+    if (vm->stopped) {
+        res->outcome = stop_signal == SIGALRM && opts->timeout_sec > 0
+                       ? RUN_TIMED_OUT : RUN_SIGNALED;
         res->signal = stop_signal;
     } else if (vm->out.capped) {
         res->outcome = RUN_OUTPUT_LIMIT;
@@ -271,6 +278,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     syscall_configure(vm, &opts->linux_cfg);
     stop_signal = 0;
     stop_ticks = 0;
+    vm->stopped = false;
     vm->run->immediate_exit = 0;
     running = vm->run;
     install_signals(&saved);
@@ -294,7 +302,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     int f = out_flush_guest_buffer(vm, &flush_err);
     if (f == 0)
         f = out_flush(vm, &flush_err);
-    finish(vm, res);
+    finish(vm, opts, res);
     res->exits = vm->exits;
     res->first_run_ns = vm->first_run_ns;
     restore_signals(&saved);

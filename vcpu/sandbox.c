@@ -71,11 +71,13 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(clock_nanosleep), ANY_ARGS,       "guest sleep" },
     { SCMP_SYS(getrandom),       ANY_ARGS,       "guest getrandom" },
     { SCMP_SYS(setitimer),       ANY_ARGS,       "--timeout, flush grace" },
-    { SCMP_SYS(getrusage),       ANY_ARGS,       "CPU time for --stats" },
     /* Signals: timeout, SIGINT, SIGTERM, SIGPIPE ignored, this handler. */
     { SCMP_SYS(rt_sigaction),    ANY_ARGS,       "install/restore handlers" },
     { SCMP_SYS(rt_sigprocmask),  ANY_ARGS,       "signal masks" },
     { SCMP_SYS(rt_sigreturn),    ANY_ARGS,       "return from a handler" },
+    /* A sleep, poll or wait interrupted by SIGSTOP (^Z) resumes after
+     * SIGCONT through restart_syscall. */
+    { SCMP_SYS(restart_syscall), ANY_ARGS,       "resume after ^Z / fg" },
     { SCMP_SYS(getpid),          ANY_ARGS,       "libc" },
     { SCMP_SYS(gettid),          ANY_ARGS,       "libc" },
     /* Memory: malloc/free in the crash report (libdw) and teardown. */

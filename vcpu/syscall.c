@@ -22,7 +22,12 @@
 
 void *sys_user_ptr(struct sys_ctx *c, uint64_t addr, uint64_t len, bool write)
 {
-    const struct guest_mem *gm = c->vm->gm;
+    return vm_user_ptr(c->vm->gm, c->sregs->cr3, addr, len, write);
+}
+
+void *vm_user_ptr(const struct guest_mem *gm, gpa_t cr3, uint64_t addr,
+                  uint64_t len, bool write)
+{
     uint8_t *p = guest_mem_ptr(gm, addr, len);
     unsigned need = PAGE_PRESENT | PAGE_USER | (write ? PAGE_WRITE : 0);
 
@@ -31,7 +36,7 @@ void *sys_user_ptr(struct sys_ctx *c, uint64_t addr, uint64_t len, bool write)
     /* Each page the range touches, large pages in one step. */
     for (uint64_t a = addr; a < addr + len;) {
         struct translation t;
-        if (paging_walk(gm, c->sregs->cr3, a, &t) < 0 ||
+        if (paging_walk(gm, cr3, a, &t) < 0 ||
             (t.attrs & need) != need || t.phys != a)
             return NULL;
         a = (a & ~(t.page_size - 1)) + t.page_size;

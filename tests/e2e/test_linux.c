@@ -15,9 +15,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/support/kvm.h"
@@ -554,6 +556,55 @@ static void test_identity(void **state)
               "fopen: failed\n");
 }
 
+/* ^Z then fg while the guest sleeps: the interrupted sleep resumes
+ * through restart_syscall, which the sandbox must allow; the run then
+ * ends normally on SIGTERM. */
+static void test_stop_and_continue_while_sleeping(void **state)
+{
+    char prog[PATH_MAX];
+    struct proc p;
+    struct proc_result r;
+
+    (void)state;
+    need_kvm();
+    snprintf(prog, sizeof prog, "%s/sleeps.musl", tguests_dir);
+    const char *argv[] = { kvmelf_bin, "run", prog, "loop", NULL };
+    assert_int_equal(proc_start(&p, argv, NULL), 0);
+    const struct timespec pause = { 0, 300 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    kill(p.pid, SIGSTOP);
+    nanosleep(&pause, NULL);
+    kill(p.pid, SIGCONT);
+    nanosleep(&pause, NULL);
+    kill(p.pid, SIGTERM);
+    assert_int_equal(proc_finish(&p, &r), 0);
+    if (r.status != 128 + SIGTERM || strstr(r.err, "sandbox"))
+        fail_msg("status %d, stderr:\n%s", r.status, r.err);
+    proc_result_free(&r);
+}
+
+/* SIGALRM from outside, without --timeout, is a signal like SIGTERM, not
+ * a timeout. */
+static void test_sigalrm_without_timeout(void **state)
+{
+    char prog[PATH_MAX];
+    struct proc p;
+    struct proc_result r;
+
+    (void)state;
+    need_kvm();
+    snprintf(prog, sizeof prog, "%s/sleeps.musl", tguests_dir);
+    const char *argv[] = { kvmelf_bin, "run", prog, "loop", NULL };
+    assert_int_equal(proc_start(&p, argv, NULL), 0);
+    const struct timespec pause = { 0, 300 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    kill(p.pid, SIGALRM);
+    assert_int_equal(proc_finish(&p, &r), 0);
+    if (r.status != 128 + SIGALRM || !strstr(r.err, "stopped by Alarm clock"))
+        fail_msg("status %d, stderr:\n%s", r.status, r.err);
+    proc_result_free(&r);
+}
+
 /* Started with stdin closed, kvmelf puts /dev/null there before it opens
  * anything, so the guest's fd 0 is never /dev/kvm or the VM. */
 static void test_closed_stdin_is_dev_null(void **state)
@@ -832,6 +883,8 @@ int main(void)
         cmocka_unit_test_teardown(test_regs_after_stop_in_syscall, teardown),
         cmocka_unit_test_teardown(test_identity, teardown),
         cmocka_unit_test_teardown(test_closed_stdin_is_dev_null, teardown),
+        cmocka_unit_test_teardown(test_stop_and_continue_while_sleeping, teardown),
+        cmocka_unit_test_teardown(test_sigalrm_without_timeout, teardown),
         cmocka_unit_test_teardown(test_glibc_static, teardown),
         cmocka_unit_test_teardown(test_glibc_timedwait, teardown),
         cmocka_unit_test_teardown(test_same_as_native, teardown),

@@ -106,12 +106,20 @@ static const struct out_case cases[] = {
     { .name = "written_bytes_consumed", .args = { "consumed" },
       .out = "own1 " },
     { .name = "own_buffer_lost", .args = { "own-lost" }, .out = "own1 ",
-      .err_has = { "its stdout buffer is lost", "outside guest RAM" },
+      .err_has = { "its stdout buffer is lost",
+                   "outside the guest's readable memory" },
       .err_lines = 1 },
     { .name = "bad_descriptor", .args = { "bad-desc" },
-      BAD("descriptor address 0xfffffff0 is outside guest RAM") },
+      BAD("descriptor address 0xfffffff0 is outside the guest's writable "
+          "memory") },
+    /* Ring 3 cannot make the port read or write the monitor's area. */
+    { .name = "descriptor_in_monitor_area", .args = { "monitor-desc" },
+      BAD("descriptor address 0x3100 is outside the guest's writable "
+          "memory") },
+    { .name = "buffer_in_monitor_area", .args = { "monitor-buffer" },
+      BAD("0x1000 + 14 bytes, outside the guest's readable memory") },
     { .name = "bad_buffer", .args = { "bad-buffer" },
-      BAD("0x3fffffc + 14 bytes, outside guest RAM") },
+      BAD("0x3fffffc + 14 bytes, outside the guest's readable memory") },
     { .name = "bad_buffer_1g", .opts = { "--mem", "1G" },
       .args = { "bad-buffer" }, BAD("0x3ffffffc + 14 bytes") },
     { .name = "bad_flags", .args = { "bad-flags" },

@@ -517,6 +517,27 @@ static void test_without_aranges(void **state)
     symbolizer_close(s);
 }
 
+/* DWARF that refers to a supplementary file (here .debug_str renamed to
+ * .debug_sup, same length) is not used: libdw would open() a path the ELF
+ * names.  Symbols still name the function. */
+static void test_supplementary_dwarf_ignored(void **state)
+{
+    size_t str = guest_section(".debug_str");
+    uint8_t *copy = guest_copy();
+    struct func main_fn = guest_func("main");
+    struct code_location loc;
+
+    (void)state;
+    assert_int_not_equal(str, 0);
+    Elf64_Shdr names = shdr_of(copy, ehdr_of(copy).e_shstrndx);
+    memcpy(copy + names.sh_offset + shdr_of(copy, str).sh_name, ".debug_sup", 10);
+    struct symbolizer *s = symbolizer_open(copy, guest.size);
+    free(copy);
+    symbolize(s, main_fn.addr + 1, false, &loc);
+    assert_location(&loc, "main", 1, NULL, 0);
+    symbolizer_close(s);
+}
+
 /* The generated image has symbols but no DWARF. */
 static void test_symbols_only(void **state)
 {
@@ -905,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_empty_symbol_name),
         cmocka_unit_test(test_without_aranges),
         cmocka_unit_test(test_symbols_only),
+        cmocka_unit_test(test_supplementary_dwarf_ignored),
         cmocka_unit_test(test_sections_sane),
         cmocka_unit_test(test_compressed_sections_capped),
         cmocka_unit_test(test_bad_elf_cases),

@@ -55,11 +55,15 @@ static int bad(const char *how)
                                              .len = sizeof text - 1 };
     if (strcmp(how, "bad-desc") == 0)
         outl(KVMELF_PORT_WRITE, 0xfffffff0u);
+    else if (strcmp(how, "monitor-desc") == 0)   /* inside the TSS */
+        outl(KVMELF_PORT_WRITE, KVMELF_TSS_ADDR + 0x100);
     else if (strcmp(how, "bad-size") == 0)
         outb(KVMELF_PORT_WRITE, 1);
     else {
         if (strcmp(how, "bad-buffer") == 0)
             probe_desc.addr = ram - 4;
+        else if (strcmp(how, "monitor-buffer") == 0)
+            probe_desc.addr = KVMELF_GDT_ADDR;      /* supervisor only */
         else
             probe_desc.flags = 0x80;
         port_write(&probe_desc);
