@@ -200,7 +200,8 @@ static bool read_small(const char *path, char *buf, size_t len)
 
 /* Checks /proc/PID while loop.elf spins: fds 0-2, the VM and the vCPU
  * only (the fds 5 and 7 it inherited are closed, /dev/kvm too; the VM fd
- * stays for the Linux personality's TLB flush), both close-on-exec, seccomp filter mode, no core file limit. */
+ * stays for the Linux personality's TLB flush), both close-on-exec,
+ * seccomp filter mode, no core file limit. */
 static void check_running_process(pid_t pid, bool sandboxed)
 {
     char path[64], target[256], text[4096];
@@ -248,8 +249,11 @@ static void check_running_process(pid_t pid, bool sandboxed)
 
 static void fds_and_limits_while_running(bool sandboxed)
 {
-    const char *with[] = { "run", "T:loop.elf", NULL };
-    const char *without[] = { "run", "--no-sandbox", "T:loop.elf", NULL };
+    /* --timeout: a failed check below longjmps out of the test before the
+     * SIGTERM, and the spinning guest must not outlive the suite. */
+    const char *with[] = { "run", "--timeout", "60", "T:loop.elf", NULL };
+    const char *without[] = { "run", "--timeout", "60", "--no-sandbox",
+                              "T:loop.elf", NULL };
     const char *const *args = sandboxed ? with : without;
     struct argv_buf b;
     struct proc_opts o = { .stdout_fd = -1 };
