@@ -10,9 +10,10 @@
  * then lets the same call kill the process with SIGSYS, so the status a
  * shell sees is still "killed by SIGSYS" (159) but a user is not left with
  * a silent death.  The handler uses only write(2) and the calls the filter
- * allows, and names the call from a table filled before the filter.
+ * allows, and names the call from the personality's static table.
  */
 #include "internal.h"
+#include "syscall.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -183,20 +184,14 @@ static int add_call(scmp_filter_ctx ctx, const struct allowed_call *c,
 
 /* ---- A refused call ------------------------------------------------------ */
 
-/* Names for the handler, resolved before the filter (libseccomp allocates
- * them); numbers past the table are printed as numbers only. */
-#define NAMED_SYSCALLS 512
-static char *syscall_names[NAMED_SYSCALLS];   /* kept for the process */
-static bool names_filled;
-
-static void fill_syscall_names(void)
+/* The handler names the call from the system-call table the Linux
+ * personality already has (static strings: nothing to prepare, nothing
+ * allocated in a signal handler). */
+static const char *syscall_name(int nr)
 {
-    if (names_filled)
-        return;
-    for (int nr = 0; nr < NAMED_SYSCALLS; nr++)
-        syscall_names[nr] = seccomp_syscall_resolve_num_arch(
-            SCMP_ARCH_NATIVE, nr);
-    names_filled = true;
+    if (nr < 0 || (size_t)nr >= sys_table_size)
+        return NULL;
+    return sys_table[nr].name;
 }
 
 static size_t put_str(char *buf, size_t pos, size_t cap, const char *s)
@@ -231,9 +226,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
     n = put_str(line, n, sizeof line, "kvmelf: internal error: the sandbox "
                 "refused system call ");
     n = put_uint(line, n, sizeof line, (unsigned long)(unsigned)nr);
-    if (nr >= 0 && nr < NAMED_SYSCALLS && syscall_names[nr]) {
+    const char *name = syscall_name(nr);
+    if (name) {
         n = put_str(line, n, sizeof line, " (");
-        n = put_str(line, n, sizeof line, syscall_names[nr]);
+        n = put_str(line, n, sizeof line, name);
         n = put_str(line, n, sizeof line, ")");
     }
     n = put_str(line, n, sizeof line, "; rerun with --no-sandbox to "
@@ -297,7 +293,6 @@ void vm_end_setup(struct vm *vm)
 
 int vm_confine(struct vm *vm, struct kerr *err)
 {
-    fill_syscall_names();
     struct sigaction sa = { .sa_sigaction = on_sigsys,
                             .sa_flags = SA_SIGINFO };
     sigemptyset(&sa.sa_mask);
