@@ -12,7 +12,7 @@ FUZZ_BRIEF   ?= 10
 FUZZ_NAMES   := elf exit
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS   = -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -MMD -MP -Iinclude -I. \
+FUZZ_CFLAGS   = -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -MMD -MP -Iinclude -I. -I$(GEN_DIR) \
                 $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_BUILD)/obj/%.o,$(basename $(LIB_SRCS) $(LIB_ASM)))
 FUZZ_STAMP   := $(FUZZ_BUILD)/.deps-ok
@@ -40,6 +40,8 @@ $(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_STAMP)
 
 $(FUZZ_BUILD)/obj/%.o: %.S | $(FUZZ_STAMP)
 	$(call msg,FUZZAS,$<)mkdir -p $(@D) && $(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/obj/vcpu/sandbox.o: $(FILTER_HEADER)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS) \
                       $(FUZZ_BUILD)/obj/tests/support/fake_vm.o

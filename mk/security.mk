@@ -58,13 +58,20 @@ VALGRIND       ?= valgrind
 VALGRIND_FLAGS := -q --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite --show-leak-kinds=definite
 VG_WRAPPER     := $(BUILD)/valgrind/kvmelf
+# memcheck sees heap blocks only where it can replace malloc, i.e. in a
+# dynamically linked program: the same objects as build/kvmelf, linked
+# against the shared libraries.
+VG_KVMELF      := $(BUILD)/valgrind/kvmelf-shared
 
-$(VG_WRAPPER): $(KVMELF) mk/security.mk
+$(VG_KVMELF): $(MAIN_OBJ) $(LIB_OBJS)
+	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) -o $@
+
+$(VG_WRAPPER): $(VG_KVMELF) mk/security.mk
 	$(Q)mkdir -p $(@D) && { \
 	    echo '#!/bin/sh'; \
 	    echo '# kvmelf under valgrind memcheck (make check-valgrind).'; \
 	    echo 'if [ "$$1" = run ]; then shift; set -- run --no-sandbox "$$@"; fi'; \
-	    echo 'exec $(VALGRIND) $(VALGRIND_FLAGS) $(abspath $(KVMELF)) "$$@"'; \
+	    echo 'exec $(VALGRIND) $(VALGRIND_FLAGS) $(abspath $(VG_KVMELF)) "$$@"'; \
 	} > $@ && chmod +x $@
 
 check-valgrind: all tests $(VG_WRAPPER)
@@ -88,11 +95,11 @@ check-valgrind: all tests $(VG_WRAPPER)
 # missingIncludeSystem: the system headers are not cppcheck's to parse.
 LINT_SRCS      := $(wildcard common/*.c loader/*.c paging/*.c vcpu/*.c src/*.c)
 CPPCHECK_FLAGS := -q --std=c11 --enable=warning,style,performance,portability \
-                  --inline-suppr --error-exitcode=1 -D_GNU_SOURCE -I. -Iinclude \
+                  --inline-suppr --error-exitcode=1 -D_GNU_SOURCE -I. -Iinclude -I$(GEN_DIR) \
                   --suppress=variableScope --suppress=missingIncludeSystem
-TIDY_FLAGS      = -std=gnu11 -D_GNU_SOURCE -I. -Iinclude $(PKG_CFLAGS)
+TIDY_FLAGS      = -std=gnu11 -D_GNU_SOURCE -I. -Iinclude -I$(GEN_DIR) $(PKG_CFLAGS)
 
-lint: | $(DEPS_STAMP)
+lint: $(FILTER_HEADER) | $(DEPS_STAMP)
 	$(call msg,CPPCHECK,$(words $(LINT_SRCS)) files)cppcheck $(CPPCHECK_FLAGS) $(LINT_SRCS)
 	$(Q)set -e; for f in $(LINT_SRCS); do \
 	    printf '  %-8s %s\n' TIDY $$f; \

@@ -18,6 +18,12 @@ int kvm_ioctl_named(int fd, unsigned long req, void *arg, const char *name,
 #define OUTBUF_SIZE  (64 * 1024)
 #define INBUF_SIZE   4096
 
+/* The fds vm_confine() gives the VM and the vCPU: the seccomp filter is
+ * compiled in advance (sandbox_filter_gen.c) and names them by number.
+ * The lowest fds after stdio, free once the /dev/kvm fd is closed. */
+#define SANDBOX_VM_FD   3
+#define SANDBOX_VCPU_FD 4
+
 /* Guest output on its way to stdout. */
 struct outbuf {
     int fd;

@@ -142,12 +142,13 @@ void vm_close(struct vm *vm);
 /* ---- Confinement (vcpu/sandbox.c) ---------------------------------------
  * process_harden() at startup: no core dumps (RLIMIT_CORE 0, not
  * dumpable), and every inherited fd above 2 closed.
- * vm_end_setup() after vm_setup_vcpu(): closes the /dev/kvm and VM fds,
- * so the vCPU fd is the only one of ours open while the guest runs.
- * vm_confine() then, once the ELF file is freed, installs the seccomp
- * filter that allows only what vm_run(), the crash report and teardown
- * need (the table in sandbox.c, docs/security.md).  A refused call prints
- * one line naming it and the process dies of SIGSYS.  Cannot be undone. */
+ * vm_end_setup() after vm_setup_vcpu(): closes the /dev/kvm fd, so the VM
+ * and vCPU fds are the only ones of ours open while the guest runs.
+ * vm_confine() then, once the ELF file is freed, moves those two to the
+ * numbers the filter expects and installs the seccomp filter that allows
+ * only what vm_run(), the crash report and teardown need (the allowlist in
+ * sandbox_filter_gen.c, docs/security.md).  A refused call prints one line
+ * naming it and the process dies of SIGSYS.  Cannot be undone. */
 int process_harden(struct kerr *err);
 void vm_end_setup(struct vm *vm);
 int vm_confine(struct vm *vm, struct kerr *err);

@@ -1,0 +1,232 @@
+/*
+ * The sandbox's seccomp filter, without KVM: each case forks a child that
+ * confines itself with vm_confine() (stand-in fds on /dev/null where the
+ * VM and vCPU fds would be), makes one system call and reports by its exit
+ * status.  An allowed call must come back (with whatever error /dev/null
+ * gives), a refused one must kill the child with SIGSYS after one line
+ * naming it.  This is the filter kvmelf runs under, compiled at build time
+ * by vcpu/sandbox_filter_gen.c.
+ */
+#include "vcpu/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define CHILD_OK         0
+#define CHILD_NO_CONFINE 3     /* vm_confine() failed */
+
+enum call {
+    /* allowed */
+    VCPU_RUN, VCPU_GET_REGS, VM_SET_SLOT, WRITE_STDOUT, WRITE_STDERR,
+    TTY_QUERY, READ_STDIN, MMAP_RW, CLOCK, CLOSE_FD,
+    /* refused */
+    FIRST_REFUSED,
+    GETPPID = FIRST_REFUSED, OPENAT, VM_CREATE_VCPU, VCPU_SET_CPUID,
+    VCPU_IOCTL_ON_VM_FD, WRITE_OTHER_FD, READ_STDOUT, MMAP_EXEC,
+    MPROTECT_EXEC, SOCKET, KILL, TTY_SET,
+};
+
+/* Returns only when the call came back. */
+static long make_call(enum call c)
+{
+    struct kvm_regs regs;
+    struct kvm_userspace_memory_region slot = { 0 };
+    struct termios tio;
+    struct timespec ts;
+    void *p;
+
+    switch (c) {
+    case VCPU_RUN:       return ioctl(SANDBOX_VCPU_FD, KVM_RUN, 0);
+    case VCPU_GET_REGS:  return ioctl(SANDBOX_VCPU_FD, KVM_GET_REGS, &regs);
+    case VM_SET_SLOT:    return ioctl(SANDBOX_VM_FD, KVM_SET_USER_MEMORY_REGION, &slot);
+    case WRITE_STDOUT:   return write(STDOUT_FILENO, "", 0);
+    case WRITE_STDERR:   return write(STDERR_FILENO, "", 0);
+    case TTY_QUERY:      return ioctl(STDIN_FILENO, TCGETS, &tio);
+    case READ_STDIN:     return read(STDIN_FILENO, &tio, 0);
+    case MMAP_RW:
+        p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? -1 : munmap(p, 4096);
+    case CLOCK:          return clock_gettime(CLOCK_MONOTONIC, &ts);
+    case CLOSE_FD:       return close(99);
+    case GETPPID:        return syscall(SYS_getppid);
+    case OPENAT:         return syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+    case VM_CREATE_VCPU: return ioctl(SANDBOX_VM_FD, KVM_CREATE_VCPU, 1);
+    case VCPU_SET_CPUID: return ioctl(SANDBOX_VCPU_FD, KVM_SET_CPUID2, NULL);
+    case VCPU_IOCTL_ON_VM_FD: return ioctl(SANDBOX_VM_FD, KVM_RUN, 0);
+    case WRITE_OTHER_FD: return write(SANDBOX_VCPU_FD, "", 0);
+    case READ_STDOUT:    return read(STDOUT_FILENO, &tio, 0);
+    case MMAP_EXEC:
+        p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? -1 : 0;
+    case MPROTECT_EXEC:  return mprotect(&regs, 1, PROT_READ | PROT_EXEC);
+    case SOCKET:         return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+    case KILL:           return syscall(SYS_kill, 1, 0);
+    case TTY_SET:        return ioctl(STDIN_FILENO, TCSETS, &tio);
+    }
+    return 0;
+}
+
+/* /dev/null at fd `at` (which must be free) */
+static void null_at(int at)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd != at && dup2(fd, at) == at)
+        close(fd);
+}
+
+/* Forks a child that confines itself and makes call c; returns its wait
+ * status and what it wrote to stderr. */
+static int confined_call(enum call c, int vm_fd, int vcpu_fd, char *errbuf,
+                         size_t errcap)
+{
+    int pipefd[2];
+
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        null_at(vm_fd);
+        null_at(vcpu_fd);
+        struct vm vm = { .kvm_fd = -1, .vm_fd = vm_fd, .vcpu_fd = vcpu_fd };
+        struct kerr err;
+        if (vm_confine(&vm, &err) < 0) {
+            (void)!write(STDERR_FILENO, err.msg, strlen(err.msg));
+            _exit(CHILD_NO_CONFINE);
+        }
+        make_call(c);
+        _exit(CHILD_OK);        /* exit_group: allowed */
+    }
+    close(pipefd[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    ssize_t n = read(pipefd[0], errbuf, errcap - 1);
+    errbuf[n > 0 ? n : 0] = '\0';
+    close(pipefd[0]);
+    return status;
+}
+
+static bool under_valgrind(void)
+{
+    /* valgrind's own system calls would meet the filter. */
+    if (!getenv("KVMELF_UNDER_VALGRIND"))
+        return false;
+    fprintf(stderr, "SKIPPED: the seccomp filter is not installed under "
+            "valgrind\n");
+    return true;
+}
+
+static void test_allowed_calls_come_back(void **state)
+{
+    (void)state;
+    if (under_valgrind())
+        skip();
+    for (enum call c = VCPU_RUN; c < FIRST_REFUSED; c++) {
+        char err[256];
+        int st = confined_call(c, SANDBOX_VM_FD, SANDBOX_VCPU_FD, err,
+                               sizeof err);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != CHILD_OK)
+            fail_msg("call %d: status %#x, stderr '%s'", c, st, err);
+        assert_string_equal(err, "");
+    }
+}
+
+static void test_refused_calls_die_of_sigsys(void **state)
+{
+    static const char *const names[] = {
+        [GETPPID] = "(getppid)", [OPENAT] = "(openat)",
+        [VM_CREATE_VCPU] = "(ioctl)", [VCPU_SET_CPUID] = "(ioctl)",
+        [VCPU_IOCTL_ON_VM_FD] = "(ioctl)", [WRITE_OTHER_FD] = "(write)",
+        [READ_STDOUT] = "(read)", [MMAP_EXEC] = "(mmap)",
+        [MPROTECT_EXEC] = "(mprotect)", [SOCKET] = "(socket)",
+        [KILL] = "(kill)", [TTY_SET] = "(ioctl)",
+    };
+    (void)state;
+    if (under_valgrind())
+        skip();
+    for (enum call c = FIRST_REFUSED; c <= TTY_SET; c++) {
+        char err[256];
+        int st = confined_call(c, SANDBOX_VM_FD, SANDBOX_VCPU_FD, err,
+                               sizeof err);
+        if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+            fail_msg("call %d: status %#x, stderr '%s'", c, st, err);
+        if (!strstr(err, "the sandbox refused system call") ||
+            !strstr(err, names[c]) || !strstr(err, "--no-sandbox"))
+            fail_msg("call %d: stderr '%s'", c, err);
+    }
+}
+
+/* The VM and vCPU fds land wherever the setup left them; vm_confine moves
+ * them to the numbers the filter names. */
+static void test_fds_moved_to_the_filters_numbers(void **state)
+{
+    char err[256];
+
+    (void)state;
+    if (under_valgrind())
+        skip();
+    int st = confined_call(VCPU_RUN, 7, 9, err, sizeof err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != CHILD_OK)
+        fail_msg("status %#x, stderr '%s'", st, err);
+    /* The old number is closed: a write there is refused like any other. */
+    st = confined_call(WRITE_OTHER_FD, 7, 9, err, sizeof err);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+}
+
+/* Something else open at the filter's numbers is a bug to report, never a
+ * file to close: the child confines itself with fd 3 taken. */
+static void test_taken_fd_number_is_an_error(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        null_at(SANDBOX_VM_FD);         /* someone else's file */
+        null_at(5);
+        null_at(6);
+        struct vm vm = { .kvm_fd = -1, .vm_fd = 5, .vcpu_fd = 6 };
+        struct kerr kerr;
+        if (vm_confine(&vm, &kerr) == 0)
+            _exit(1);
+        if (!strstr(kerr.msg, "cannot move fd 5 to 3") || vm.vm_fd != 5 ||
+            fcntl(SANDBOX_VM_FD, F_GETFD) < 0)
+            _exit(2);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allowed_calls_come_back),
+        cmocka_unit_test(test_refused_calls_die_of_sigsys),
+        cmocka_unit_test(test_fds_moved_to_the_filters_numbers),
+        cmocka_unit_test(test_taken_fd_number_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
