@@ -6,14 +6,14 @@
 #include <string.h>
 
 /* AT_* entries written, AT_NULL included. */
-#define AUXV_ENTRIES 20
+#define AUXV_ENTRIES ((size_t)20)
 /* AT_MINSIGSTKSZ: Linux's minimum signal stack for x86-64 without AVX-512
  * state; no signal is ever delivered, but libc sizes stacks by it. */
 #define LINUX_MINSIGSTKSZ 2048
 
 struct stack_writer {
     const struct guest_mem *gm;
-    gpa_t top, low;          /* bytes used: [low, top) */
+    gpa_t low;               /* bytes used: [low, the stack top) */
     gpa_t limit;             /* low may not go below this */
 };
 
@@ -58,8 +58,7 @@ int linux_write_stack(const struct guest_mem *gm,
                       struct kerr *err)
 {
     size_t argc = p->argc > 0 ? (size_t)p->argc : 0;
-    struct stack_writer w = { .gm = gm, .top = p->stack_top,
-                              .low = p->stack_top };
+    struct stack_writer w = { .gm = gm, .low = p->stack_top };
 
     if (!guest_mem_ptr(gm, 0, p->stack_top) || p->stack_top % 16)
         return kerr_set(err, "stack top 0x%llx is not inside guest RAM",
