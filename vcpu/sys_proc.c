@@ -501,10 +501,13 @@ long sys_rt_sigprocmask(struct sys_ctx *c, const uint64_t a[6])
     const void *in = NULL;
     void *out = NULL;
 
-    if (a[3] != SIGSET_SIZE || a[0] > SIG_SETMASK)
+    if (a[3] != SIGSET_SIZE)
         return -EINVAL;
     if (a[1] && !(in = sys_user_ptr(c, a[1], sizeof set, false)))
         return -EFAULT;
+    /* As Linux: how matters only with a set to apply. */
+    if (in && a[0] > SIG_SETMASK)
+        return -EINVAL;
     if (a[2] && !(out = sys_user_ptr(c, a[2], sizeof set, true)))
         return -EFAULT;
     uint64_t prev = *mask;

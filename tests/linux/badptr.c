@@ -128,7 +128,12 @@ int main(void)
     CALL("futex bad address", SYS_futex, NOWHERE, 0, 0, 0, 0, 0);
     CALL("rt_sigaction sig 0", SYS_rt_sigaction, 0, 0, 0, 8, 0, 0);
     CALL("rt_sigaction bad act", SYS_rt_sigaction, SIGUSR1, NOWHERE, 0, 8, 0, 0);
-    CALL("rt_sigprocmask bad how", SYS_rt_sigprocmask, 7, 0, 0, 8, 0, 0);
+    memset(buf, 0, sizeof buf);
+    CALL("rt_sigprocmask bad how", SYS_rt_sigprocmask, 7, (long)buf, 0, 8, 0, 0);
+    /* Linux looks at how only when there is a set to apply. */
+    CALL("rt_sigprocmask how, no set", SYS_rt_sigprocmask, 7, 0, 0, 8, 0, 0);
+    CALL("rt_sigprocmask bad set", SYS_rt_sigprocmask, SIG_BLOCK, NOWHERE, 0, 8, 0, 0);
+    CALL("rt_sigprocmask bad old set", SYS_rt_sigprocmask, SIG_BLOCK, 0, NOWHERE, 8, 0, 0);
     CALL("prlimit64 resource 99", SYS_prlimit64, 0, 99, 0, (long)buf, 0, 0);
     CALL("prlimit64 bad old", SYS_prlimit64, 0, RLIMIT_STACK, 0, NOWHERE, 0, 0);
     CALL("prlimit64 other pid", SYS_prlimit64, 4242, RLIMIT_STACK, 0, (long)buf, 0, 0);
