@@ -8,6 +8,7 @@
 #include "vcpu/vcpu.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -16,14 +17,17 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <sys/time.h>
 
 #define KVMELF_VERSION "0.1.0"
 #define DEFAULT_KVM_DEVICE "/dev/kvm"
 #define TIMEOUT_MAX_SEC 1e7
+/* How long the messages after a bounded run may take to write. */
+#define REPORT_GRACE_SEC 1
 
 static const char usage_text[] =
 "Usage: kvmelf run [OPTIONS] FILE [ARG...]\n"
-"       kvmelf info [--mem SIZE] [--allow-wx] FILE\n"
+"       kvmelf info FILE [--mem SIZE] [--allow-wx]\n"
 "Run the static x86-64 ELF program FILE in a fresh KVM virtual machine, in\n"
 "64-bit long mode (ring 3 by default).  ARGs are passed to the guest, with\n"
 "FILE as argv[0].  FILE is either a static Linux program (e.g. built with\n"
@@ -58,8 +62,8 @@ static const char usage_text[] =
 "                  guest runs (for debugging kvmelf, e.g. under strace/gdb)\n"
 "  -h, --help      show this help;  --version  show the version\n"
 "\n"
-"Exit status: the guest's own status (exit port 0x500, isa-debug-exit 0xf4\n"
-"as (v << 1) | 1, HLT = 0); 124 timeout; 125 kvmelf could not run the guest\n"
+"Exit status: the guest's own status (a Linux guest's exit(n); exit port\n"
+"0x500, isa-debug-exit 0xf4 as (v << 1) | 1, HLT = 0); 124 timeout; 125 kvmelf could not run the guest\n"
 "(usage, bad ELF); 126 this host cannot run guests (no /dev/kvm, permission,\n"
 "API version); 128+N the guest crashed with what a native program would get\n"
 "as signal N (139 SIGSEGV, 132 SIGILL, 136 SIGFPE, 133 SIGTRAP, 135 SIGBUS),\n"
@@ -78,7 +82,7 @@ static const char usage_text[] =
 "file descriptors above 2 at startup.\n";
 
 static const char info_usage_text[] =
-"Usage: kvmelf info [OPTIONS] FILE\n"
+"Usage: kvmelf info [OPTIONS] FILE [OPTIONS]\n"
 "Show what `kvmelf run FILE` would set up, without opening /dev/kvm or\n"
 "running anything: the ELF's loadable segments, the guest memory map as a\n"
 "table and a to-scale picture (the monitor's area, each segment with its\n"
@@ -86,7 +90,7 @@ static const char info_usage_text[] =
 "tables would use, and the entry point with its symbol.  A file run would\n"
 "refuse gets the same one-line error and exit status 125.\n"
 "\n"
-"Options (before FILE):\n"
+"Options (before or after FILE):\n"
 "  --mem SIZE      guest RAM as for run (default 64M)\n"
 "  --allow-wx      accept segments that ask for write+execute, as for run\n"
 "  -h, --help      show this help\n";
@@ -104,13 +108,79 @@ struct options {
 };
 
 /* Prints "kvmelf: [what: ]msg" - the one format every error uses. */
+/* kvmelf's messages go to stderr, except after a bounded run: see
+ * messages_collect(). */
+static FILE *collected;
+static char *collected_text;
+static size_t collected_len;
+static volatile sig_atomic_t report_deadline_passed;
+
+static FILE *msgs(void)
+{
+    return collected ? collected : stderr;
+}
+
 static int fail(int status, const char *what, const char *msg)
 {
     if (what)
-        fprintf(stderr, "kvmelf: %s: %s\n", what, msg);
+        fprintf(msgs(), "kvmelf: %s: %s\n", what, msg);
     else
-        fprintf(stderr, "kvmelf: %s\n", msg);
+        fprintf(msgs(), "kvmelf: %s\n", msg);
     return status;
+}
+
+/* A run with --timeout, or one a signal stopped, must end within its time
+ * and the flush grace even when stderr is a pipe nobody reads (2>&1 into a
+ * stuck reader): by then the run loop's timer is gone, so what kvmelf says
+ * after the run is collected and written at the end under a deadline.
+ * Without memory for it, messages go to stderr as before. */
+static void messages_collect(void)
+{
+    collected = open_memstream(&collected_text, &collected_len);
+}
+
+static void on_report_deadline(int sig)
+{
+    (void)sig;
+    report_deadline_passed = 1;
+}
+
+/* One write, or as many as a slow reader needs, until REPORT_GRACE_SEC
+ * has passed.  The timer repeats, so a write that blocks just after the
+ * check is interrupted too; a closed stderr loses the text, not the
+ * status (SIGPIPE is ignored meanwhile). */
+static void messages_write(void)
+{
+    if (!collected)
+        return;
+    int closed = fclose(collected);
+    collected = NULL;
+    struct sigaction alarm_sa = { .sa_handler = on_report_deadline };
+    struct sigaction ignore = { .sa_handler = SIG_IGN };
+    struct sigaction old_alarm, old_pipe;
+    struct itimerval deadline = { { REPORT_GRACE_SEC, 0 },
+                                  { REPORT_GRACE_SEC, 0 } };
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+    sigemptyset(&alarm_sa.sa_mask);       /* no SA_RESTART: EINTR */
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGALRM, &alarm_sa, &old_alarm);
+    sigaction(SIGPIPE, &ignore, &old_pipe);
+    report_deadline_passed = 0;
+    setitimer(ITIMER_REAL, &deadline, NULL);
+    for (size_t done = 0; closed == 0 && done < collected_len &&
+                          !report_deadline_passed;) {
+        ssize_t n = write(STDERR_FILENO, collected_text + done,
+                          collected_len - done);
+        if (n <= 0 && errno != EINTR)
+            break;
+        done += n > 0 ? (size_t)n : 0;
+    }
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    sigaction(SIGALRM, &old_alarm, NULL);
+    free(collected_text);
+    collected_text = NULL;
 }
 
 static int parse_mem(const char *text, uint64_t *mem, struct kerr *err)
@@ -206,7 +276,7 @@ static const struct command run_command = {
     true,
 };
 static const struct command info_command = {
-    "info", "kvmelf info [OPTIONS] FILE", info_usage_text, info_longopts,
+    "info", "kvmelf info [OPTIONS] FILE [OPTIONS]", info_usage_text, info_longopts,
     false,
 };
 
@@ -241,9 +311,12 @@ static int parse_args(int argc, char **argv, const struct command *cmd,
 
     opterr = 0;
     optind = 1;          /* argv[0] is the command */
-    /* '+': options end at FILE; what follows belongs to the guest.
+    /* '+': for run, options end at FILE; what follows belongs to the
+     * guest.  info has no guest arguments: its options may follow FILE
+     * (getopt moves FILE behind them).
      * ':': a missing value is reported as such, not as unknown. */
-    while ((c = getopt_long(argc, argv, "+:h", cmd->longopts, NULL)) != -1) {
+    const char *optstring = cmd->guest_args ? "+:h" : ":h";
+    while ((c = getopt_long(argc, argv, optstring, cmd->longopts, NULL)) != -1) {
         switch (c) {
         case OPT_MEM:
             if (parse_mem(optarg, &o->mem, &err) < 0)
@@ -301,7 +374,7 @@ struct session {
 static void warn_line(void *ctx, const char *msg)
 {
     const struct session *s = ctx;
-    fprintf(stderr, "kvmelf: %s: %s\n", s->opts->path, msg);
+    fprintf(msgs(), "kvmelf: %s: %s\n", s->opts->path, msg);
 }
 
 /* The memory map from the plan: each segment's pages with its rights.
@@ -400,7 +473,7 @@ static int outcome_status(const struct session *s, const struct run_result *r)
             .prefix = prefix, .symbolizer = s->symbolizer, .map = &s->map,
             .gm = &s->gm, .ram_size = s->opts->mem, .ring0 = s->opts->ring0,
         };
-        report_crash(stderr, r, &ctx);
+        report_crash(msgs(), r, &ctx);
         return STATUS_SIGNAL_BASE + crash_signal(&r->crash);
     }
     case RUN_TIMED_OUT:
@@ -476,13 +549,17 @@ static int run_session(struct session *s)
                                   .heap_end = heap_end,
                                   .stack_size = KVMELF_STACK_SIZE,
                                   .allow_wx = o->allow_wx } };
-    if (vm_run(s->vm, &ro, &res, &err) < 0)
+    int r = vm_run(s->vm, &ro, &res, &err);
+    if (o->timeout > 0 || res.outcome == RUN_TIMED_OUT ||
+        res.outcome == RUN_SIGNALED)
+        messages_collect();
+    if (r < 0)
         return fail(STATUS_CANNOT_RUN, o->path, err.msg);
     stats_mark(s->stats, STAT_RAN);
     stats_run_result(s->stats, res.first_run_ns, res.exits);
     int status = outcome_status(s, &res);
     if (o->regs)
-        report_regs(stderr, &res);
+        report_regs(msgs(), &res);
     return status;
 }
 
@@ -522,7 +599,8 @@ static int cmd_run(int argc, char **argv)
     stats_mark(s.stats, STAT_REPORTED);
     session_free(&s);
     stats_mark(s.stats, STAT_END);
-    stats_print(stderr, s.stats);
+    stats_print(msgs(), s.stats);
+    messages_write();
     free(o.env);
     return status;
 }

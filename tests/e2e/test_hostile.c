@@ -421,6 +421,33 @@ static void test_blocked_stdout_timeout(void **state)
     blocked_stdout(args, 0, 124, "timed out after 1 s");
 }
 
+/* 2>&1 into the same stuck pipe: the line after the timeout cannot be
+ * written either, and still kvmelf ends (within the flush and report
+ * graces) with the timeout's status. */
+static void test_blocked_stdout_and_stderr_timeout(void **state)
+{
+    const char *args[] = { "run", "--timeout", "1", "T:flood.elf", NULL };
+    int fds[2];
+    struct argv_buf b;
+    struct proc p;
+
+    (void)state;
+    need_kvm();
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    (void)fcntl(fds[1], F_SETPIPE_SZ, SMALL_PIPE);
+    struct proc_opts o = { .stdout_fd = fds[1], .stderr_to_stdout = true,
+                           .limit_sec = 20 };
+    proc_result_free(&last);
+    int rc = proc_start(&p, make_argv(&b, args), &o);
+    close(fds[1]);
+    if (rc < 0)
+        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    assert_int_equal(proc_finish(&p, &last), 0);
+    close(fds[0]);
+    check_exited();
+    check_status(124);
+}
+
 static void test_blocked_stdout_sigint(void **state)
 {
     const char *args[] = { "run", "T:flood.elf", NULL };
@@ -531,6 +558,7 @@ static const struct CMUnitTest special_tests[] = {
     cmocka_unit_test_teardown(test_max_output_invalid, teardown),
     cmocka_unit_test_teardown(test_flood_keeps_everything, teardown),
     cmocka_unit_test_teardown(test_blocked_stdout_timeout, teardown),
+    cmocka_unit_test_teardown(test_blocked_stdout_and_stderr_timeout, teardown),
     cmocka_unit_test_teardown(test_blocked_stdout_sigint, teardown),
     cmocka_unit_test_teardown(test_closed_stdout_head, teardown),
 };

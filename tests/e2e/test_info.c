@@ -223,8 +223,8 @@ static void test_mem_moves_stack_and_heap(void **state)
 {
     (void)state;
 
-    run_kvmelf((const char *[]){ "info", "--mem", "2M", write_generated(),
-                                 NULL });
+    const char *elf = write_generated();
+    run_kvmelf((const char *[]){ "info", "--mem", "2M", elf, NULL });
     check_status(0);
     check_rows((const char *[]){
         "0x104000 0x1bf000 748 KiB rw- user 4K x 187 heap: brk up from "
@@ -235,6 +235,15 @@ static void test_mem_moves_stack_and_heap(void **state)
         NULL });
     check_has("Guest RAM: 2 MiB;");
     CHECK(!strstr(last.out, "2M x"), "2 MiB pages in 2 MiB of RAM");
+
+    /* `kvmelf info FILE --mem SIZE` says the same. */
+    char *before = strdup(last.out);
+    CHECK(before, "out of memory");
+    free_last();
+    run_kvmelf((const char *[]){ "info", elf, "--mem", "2M", NULL });
+    check_status(0);
+    CHECK(strcmp(before, last.out) == 0, "--mem after FILE changed the map");
+    free(before);
 }
 
 /* 4 GiB: [1 GiB, 3 GiB) is heap only, so 1 GiB pages fit there; whether

@@ -176,7 +176,7 @@ int proc_start(struct proc *p, const char *const argv[],
     int cfd[3] = { -1, -1, -1 };
     cfd[0] = child_stdin(&p->opts, &p->in_fd);
     cfd[1] = child_stdout(&p->opts, &p->out_fd);
-    cfd[2] = make_pipe(&p->err_fd);
+    cfd[2] = p->opts.stderr_to_stdout ? dup(cfd[1]) : make_pipe(&p->err_fd);
     char **env = build_env(p->opts.env);
     if (cfd[0] >= 0 && cfd[1] >= 0 && cfd[2] >= 0)
         p->pid = fork();

@@ -25,6 +25,7 @@ struct proc_opts {
                                 -1: captured.  0 is treated as -1. */
     bool stdout_tty;         /* capture stdout through a raw pseudo-
                                 terminal instead of a pipe */
+    bool stderr_to_stdout;   /* 2>&1: stderr is not captured */
     double limit_sec;        /* kill after this long; 0 = default */
 };
 
