@@ -15,6 +15,11 @@
  * input after the data area is an exception stub's report instead -
  * RIP and RSP as KVM_GET_REGS would give them, then bytes for the guest's
  * ring-0 stack page below KVMELF_KSTACK_TOP, where a trap frame lives.
+ * Bit 2 picks system-call mode: the vCPU is a Linux process's
+ * (fake_vm_linux: real page tables, registers in kvm_run), the data area
+ * is also the start of its data page (paths, iovecs, timespecs), and each
+ * record is a call number and six arguments reported by the entry page,
+ * until one ends the process or fails.
  */
 #include "tests/support/fake_vm.h"
 
@@ -23,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define FUZZ_DATA_BYTES    256
@@ -68,6 +74,59 @@ static void fuzz_trap(struct vm *vm, const uint8_t *data, size_t size)
 }
 
 static void check_result(int r, const struct run_result *res,
+                         const struct kerr *err);
+
+#define FUZZ_SYSCALL_RECORD (7 * sizeof(uint64_t))
+/* The table has fewer numbers; the rest are unsupported alike. */
+#define FUZZ_SYSCALL_NRS 512
+
+/* Calls that may sleep until a deadline or a stop (there is no stop
+ * here): nanosleep, clock_nanosleep, and futex's FUTEX_WAIT(_BITSET). */
+static bool sleeps(uint32_t nr, const uint64_t args[6])
+{
+    enum { NANOSLEEP = 35, FUTEX = 202, CLOCK_NANOSLEEP = 230 };
+    enum { CMD_MASK = 0x7f, WAIT = 0, WAIT_BITSET = 9 };
+    uint64_t cmd = args[1] & CMD_MASK;
+
+    return nr == NANOSLEEP || nr == CLOCK_NANOSLEEP ||
+           (nr == FUTEX && (cmd == WAIT || cmd == WAIT_BITSET));
+}
+
+static void fuzz_syscalls(struct vm *vm, const uint8_t *area,
+                          const uint8_t *data, size_t size)
+{
+    struct run_result res;
+    struct kerr err;
+
+    CHECK(fake_vm_linux(vm, &err) == 0);
+    uint8_t *page = guest_mem_ptr(vm->gm, FAKE_VM_USER_DATA, FUZZ_DATA_BYTES);
+    CHECK(page != NULL);
+    memcpy(page, area, FUZZ_DATA_BYTES);
+    for (; size >= FUZZ_SYSCALL_RECORD; data += FUZZ_SYSCALL_RECORD,
+                                        size -= FUZZ_SYSCALL_RECORD) {
+        uint64_t w[7];
+        memcpy(w, data, sizeof w);
+        uint32_t nr = (uint32_t)(w[0] % FUZZ_SYSCALL_NRS);
+        if (sleeps(nr, w + 1))
+            continue;
+        /* The guest's fds 1 and 2 are the fuzzer's; stdout is /dev/null
+         * (below), stderr carries the fuzzer's reports. */
+        if ((nr == SYS_write || nr == SYS_writev) && w[1] == STDERR_FILENO)
+            w[1] = STDOUT_FILENO;
+        fake_vm_syscall(vm, nr, w + 1);
+        memset(&res, 0, sizeof res);
+        memset(&err, 0, sizeof err);
+        int r = exit_dispatch(vm, &res, &err);
+        check_result(r, &res, &err);
+        if (r != 0)
+            break;
+        /* Resumed as SYSRET would: at RCX, with the result in RAX. */
+        CHECK(vm->run->s.regs.regs.rip == FAKE_VM_TEXT);
+        CHECK(vm->out.len <= sizeof vm->out.data);
+    }
+}
+
+static void check_result(int r, const struct run_result *res,
                          const struct kerr *err)
 {
     CHECK(r >= -1 && r <= 1);
@@ -76,7 +135,8 @@ static void check_result(int r, const struct run_result *res,
         CHECK(len > 0 && len < sizeof err->msg && !strchr(err->msg, '\n'));
     }
     if (r == 1) {
-        CHECK(res->outcome == RUN_EXITED || res->outcome == RUN_CRASHED);
+        CHECK(res->outcome == RUN_EXITED || res->outcome == RUN_CRASHED ||
+              res->outcome == RUN_GUEST_SIGNAL);
         CHECK(res->status >= 0 && res->status <= 255);
         CHECK(memchr(res->crash.what, '\0', sizeof res->crash.what));
     }
@@ -91,18 +151,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < FUZZ_DATA_BYTES)
         return 0;
-    if (null_fd < 0)
+    if (null_fd < 0) {
         null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    CHECK(null_fd >= 0);
+        CHECK(null_fd >= 0 && dup2(null_fd, STDOUT_FILENO) == STDOUT_FILENO);
+    }
     opts.strict_io = data[0] & 1;
     struct vm *vm = fake_vm(&opts, null_fd);
     uint8_t *run_page = (uint8_t *)vm->run;
     memcpy(run_page + FAKE_VM_DATA, data, FUZZ_DATA_BYTES);
-    bool trap_mode = data[0] & 2;
+    bool trap_mode = data[0] & 2, syscall_mode = data[0] & 4;
+    const uint8_t *area = data;
     data += FUZZ_DATA_BYTES;
     size -= FUZZ_DATA_BYTES;
     if (trap_mode) {
         fuzz_trap(vm, data, size);
+        return 0;
+    }
+    if (syscall_mode) {
+        fuzz_syscalls(vm, area, data, size);
         return 0;
     }
 

@@ -230,6 +230,10 @@ int vm_flush_tlb(struct vm *vm, struct kerr *err)
         .userspace_addr = (uint64_t)(uintptr_t)vm->gm->host,
     };
 
+    /* A vm without a VM has no translations to drop: the fake vCPU of the
+     * unit tests and fuzz_exit (tests/support/fake_vm.c). */
+    if (vm->vm_fd < 0)
+        return 0;
     if (KVM_IOCTL(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region, err) < 0)
         return -1;
     region.memory_size = vm->gm->size;

@@ -269,8 +269,7 @@ int syscall_exit(struct vm *vm, struct run_result *res, struct kerr *err)
         r->rip = r->rcx;
         r->rax = c.nr;
         r->rdx = rdx;
-        if (c.outcome > 0 &&
-            KVM_IOCTL(vm->vcpu_fd, KVM_SET_REGS, r, err) < 0)
+        if (c.outcome > 0 && store_state(vm, &c, err) < 0)
             return -1;
         return c.outcome;
     }

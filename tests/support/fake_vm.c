@@ -29,6 +29,7 @@ struct vm *fake_vm(const struct run_options *opts, int out_fd)
 {
     if (!run_page)
         allocate();
+    mm_fini(&the_vm.sys.mm);        /* the last Linux process's mappings */
     memset(&the_vm, 0, sizeof the_vm);
     memset(run_page, 0, FAKE_VM_RUN_SIZE);
     memset(ram.host, 0, 0x10000);   /* what the tests write */
@@ -41,6 +42,58 @@ struct vm *fake_vm(const struct run_options *opts, int out_fd)
     the_vm.out.fd = out_fd;
     the_vm.uart.input_eof = true;
     return &the_vm;
+}
+
+int fake_vm_linux(struct vm *vm, struct kerr *err)
+{
+    static const struct segment_perm segs[] = {
+        { FAKE_VM_TEXT, FAKE_VM_TEXT + FAKE_VM_PAGE, PAGE_EXEC, 0 },
+        { FAKE_VM_USER_DATA, FAKE_VM_USER_DATA + FAKE_VM_PAGE, PAGE_WRITE, 1 },
+    };
+    const struct paging_config cfg = {
+        .ram_size = FAKE_VM_RAM, .nx = true, .segs = segs,
+        .nsegs = sizeof segs / sizeof segs[0],
+    };
+    const struct linux_config linux_cfg = {
+        .heap_start = FAKE_VM_USER_DATA + FAKE_VM_PAGE,
+        .heap_end = FAKE_VM_RAM - KVMELF_TOP_RESERVE,
+        .stack_size = KVMELF_STACK_SIZE,
+    };
+    struct memory_map map;
+    struct cpu_tables tables;
+
+    memset(ram.host, 0, FAKE_VM_RAM);   /* the last process's tables too */
+    if (paging_memory_map(&cfg, &map, err) < 0 ||
+        paging_setup(&ram, &cfg, &map, &tables, err) < 0)
+        return -1;
+    vm->caps.nx = true;
+    vm->cr3 = tables.cr3;
+    syscall_init(vm, &tables);
+    syscall_configure(vm, &linux_cfg);
+    vm->sys.sync_regs = true;
+    vm->run->s.regs.sregs.cr3 = tables.cr3;
+    vm->run->s.regs.sregs.cs.selector = KVMELF_SEL_USER_CS;
+    return 0;
+}
+
+void fake_vm_syscall(struct vm *vm, uint32_t nr, const uint64_t args[6])
+{
+    struct kvm_regs *r = &vm->run->s.regs.regs;
+
+    memset(r, 0, sizeof *r);
+    /* As the entry page leaves them (paging/syscall_entry.S). */
+    r->rip = paging_syscall_report_rip();
+    r->rax = ((uint64_t)nr << 16) | (args[2] & 0xffff);
+    r->rdx = (args[2] & ~0xffffULL) | KVMELF_PORT_SYSCALL;
+    r->rdi = args[0];
+    r->rsi = args[1];
+    r->r10 = args[3];
+    r->r8 = args[4];
+    r->r9 = args[5];
+    r->rcx = FAKE_VM_TEXT;          /* where SYSCALL would return to */
+    r->r11 = X86_RFLAGS_FIXED;
+    vm->run->kvm_dirty_regs = 0;
+    fake_vm_io(vm, true, KVMELF_PORT_SYSCALL, 4, 1, FAKE_VM_DATA);
 }
 
 void fake_vm_io(struct vm *vm, bool out, uint16_t port, uint8_t size,

@@ -1,8 +1,10 @@
 /*
  * A struct vm without KVM, for driving the exit handler directly (unit
  * tests and fuzz/fuzz_exit.c): the kvm_run page is ordinary memory between
- * inaccessible guard pages, the fds are -1 (every ioctl fails with EBADF),
- * output goes to out_fd, stdin is at EOF.
+ * inaccessible guard pages, the fds are -1 (every ioctl fails with EBADF;
+ * a TLB flush has nothing to do), output goes to out_fd, stdin is at EOF.
+ * With fake_vm_linux() the registers live in kvm_run, as with
+ * KVM_CAP_SYNC_REGS, so system calls need no ioctl.
  */
 #ifndef KVMELF_TESTS_FAKE_VM_H
 #define KVMELF_TESTS_FAKE_VM_H
@@ -12,10 +14,24 @@
 #define FAKE_VM_RUN_SIZE  (3 * 4096)  /* KVM_GET_VCPU_MMAP_SIZE here */
 #define FAKE_VM_DATA      4096        /* where KVM puts port data     */
 #define FAKE_VM_RAM       (2u << 20)
+#define FAKE_VM_PAGE      4096u
+/* fake_vm_linux()'s program: one text page, one data page, heap above. */
+#define FAKE_VM_TEXT      0x100000u
+#define FAKE_VM_USER_DATA 0x101000u
 
 /* Returns the vm, reset to a fresh state; aborts if memory is short.
  * The run page and guest RAM are allocated once and reused. */
 struct vm *fake_vm(const struct run_options *opts, int out_fd);
+
+/* Makes vm a Linux process's vCPU: the ABI's page tables in guest RAM for
+ * the text and data pages above, registers in kvm_run as with
+ * KVM_CAP_SYNC_REGS, and the system-call state vm_run() would configure.
+ * Guest RAM is cleared first.  -1 with err only if paging fails. */
+int fake_vm_linux(struct vm *vm, struct kerr *err);
+
+/* Sets up vm->run as the entry page's report of system call nr with args
+ * (RDI, RSI, RDX, R10, R8, R9), called from FAKE_VM_TEXT. */
+void fake_vm_syscall(struct vm *vm, uint32_t nr, const uint64_t args[6]);
 
 /* Sets up vm->run as a port exit of count elements of size bytes. */
 void fake_vm_io(struct vm *vm, bool out, uint16_t port, uint8_t size,
