@@ -14,6 +14,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,11 @@ static bool wants_other_file(Elf *elf)
     if (elf_getshdrstrndx(elf, &names) != 0)
         return true;
     while ((scn = elf_nextscn(elf, scn))) {
-        Elf64_Shdr *sh = elf64_getshdr(scn);
-        const char *name = sh ? elf_strptr(elf, names, sh->sh_name) : NULL;
+        /* A copy: on x86 libelf hands out the file's own section headers,
+         * which a file can place misaligned (found by fuzz_elf). */
+        GElf_Shdr sh;
+        const char *name = gelf_getshdr(scn, &sh)
+                               ? elf_strptr(elf, names, sh.sh_name) : NULL;
         if (name && (strcmp(name, ".gnu_debugaltlink") == 0 ||
                      strcmp(name, ".debug_sup") == 0))
             return true;
