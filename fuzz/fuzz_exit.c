@@ -73,8 +73,7 @@ static void fuzz_trap(struct vm *vm, const uint8_t *data, size_t size)
         CHECK(res.outcome == RUN_EXITED || res.outcome == RUN_CRASHED);
 }
 
-static void check_result(int r, const struct run_result *res,
-                         const struct kerr *err);
+static int dispatch_checked(struct vm *vm);
 
 #define FUZZ_SYSCALL_RECORD (7 * sizeof(uint64_t))
 /* The table has fewer numbers; the rest are unsupported alike. */
@@ -95,7 +94,6 @@ static bool sleeps(uint32_t nr, const uint64_t args[6])
 static void fuzz_syscalls(struct vm *vm, const uint8_t *area,
                           const uint8_t *data, size_t size)
 {
-    struct run_result res;
     struct kerr err;
 
     CHECK(fake_vm_linux(vm, &err) == 0);
@@ -114,11 +112,7 @@ static void fuzz_syscalls(struct vm *vm, const uint8_t *area,
         if ((nr == SYS_write || nr == SYS_writev) && w[1] == STDERR_FILENO)
             w[1] = STDOUT_FILENO;
         fake_vm_syscall(vm, nr, w + 1);
-        memset(&res, 0, sizeof res);
-        memset(&err, 0, sizeof err);
-        int r = exit_dispatch(vm, &res, &err);
-        check_result(r, &res, &err);
-        if (r != 0)
+        if (dispatch_checked(vm) != 0)
             break;
         /* Resumed as SYSRET would: at RCX, with the result in RAX. */
         CHECK(vm->run->s.regs.regs.rip == FAKE_VM_TEXT);
@@ -142,12 +136,21 @@ static void check_result(int r, const struct run_result *res,
     }
 }
 
+/* One exit through the handler; its outcome must be a defined one. */
+static int dispatch_checked(struct vm *vm)
+{
+    struct run_result res = { 0 };
+    struct kerr err = { 0 };
+    int r = exit_dispatch(vm, &res, &err);
+
+    check_result(r, &res, &err);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int null_fd = -1;
     struct run_options opts = { .warn = ignore_warning };
-    struct run_result res;
-    struct kerr err;
 
     if (size < FUZZ_DATA_BYTES)
         return 0;
@@ -175,11 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (; size >= FUZZ_RECORD_BYTES; data += FUZZ_RECORD_BYTES,
                                       size -= FUZZ_RECORD_BYTES) {
         memcpy(run_page + FUZZ_RECORD_OFFSET, data, FUZZ_RECORD_BYTES);
-        memset(&res, 0, sizeof res);
-        memset(&err, 0, sizeof err);
-        int r = exit_dispatch(vm, &res, &err);
-        check_result(r, &res, &err);
-        if (r != 0)
+        if (dispatch_checked(vm) != 0)
             break;
     }
     CHECK(vm->out.len <= sizeof vm->out.data);
