@@ -351,8 +351,8 @@ static const struct cli_case cli_cases[] = {
       "unknown option '--timeout' (see kvmelf info --help)" },
     { { "info", "--mem", "3X", "a.elf" }, 125, NULL, "unknown unit 'X'" },
     { { "info", "--mem", "1M", "a.elf" }, 125, NULL, "out of range" },
-    { { "info", "--help" }, 0, "Usage: kvmelf info [OPTIONS] FILE", NULL },
-    { { "--help" }, 0, "kvmelf info [--mem SIZE] [--allow-wx] FILE", NULL },
+    { { "info", "--help" }, 0, "Usage: kvmelf info [OPTIONS] FILE [OPTIONS]", NULL },
+    { { "--help" }, 0, "kvmelf info FILE [--mem SIZE] [--allow-wx]", NULL },
 };
 
 static void test_command_line(void **state)
