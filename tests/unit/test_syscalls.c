@@ -126,6 +126,51 @@ static void test_bad_pointers_are_efault(void **state)
     assert_int_equal(call(f, SYS_openat, (uint64_t)AT_FDCWD, FAR_AWAY, 0), -EFAULT);
 }
 
+/* Every pointer argument the handlers take, aimed beyond RAM or at the
+ * read-only text page, where Linux would give EFAULT too. */
+static void test_each_pointer_checked(void **state)
+{
+    struct fixture *f = *state;
+    const uint64_t text = FAKE_VM_TEXT;     /* user, read-only */
+    uint64_t *iov = guest(f, DATA, 2 * sizeof *iov);
+    const struct {
+        const char *what;
+        uint32_t nr;
+        uint64_t a[4];
+    } cases[] = {
+        { "readv bad iov", SYS_readv, { 0, FAR_AWAY, 1 } },
+        { "readv into text", SYS_readv, { 0, DATA, 1 } },
+        { "writev bad iov", SYS_writev, { 1, FAR_AWAY, 1 } },
+        { "gettimeofday bad tv", SYS_gettimeofday, { FAR_AWAY, 0 } },
+        { "gettimeofday bad tz", SYS_gettimeofday, { 0, FAR_AWAY } },
+        { "clock_getres bad res", SYS_clock_getres, { 0, FAR_AWAY } },
+        { "clock_gettime into text", SYS_clock_gettime, { 0, text } },
+        { "rt_sigaction bad act", SYS_rt_sigaction, { SIGUSR1, FAR_AWAY, 0, 8 } },
+        { "rt_sigaction bad old", SYS_rt_sigaction, { SIGUSR1, 0, text, 8 } },
+        { "rt_sigprocmask bad old", SYS_rt_sigprocmask, { 0, 0, text, 8 } },
+        { "sigaltstack bad old", SYS_sigaltstack, { 0, FAR_AWAY } },
+        { "newfstatat bad buf", SYS_newfstatat, { 1, DATA + 32, text, AT_EMPTY_PATH } },
+        { "fstat bad buf", SYS_fstat, { 1, FAR_AWAY } },
+        { "getcwd bad buf", SYS_getcwd, { FAR_AWAY, 64 } },
+        { "prlimit64 bad old", SYS_prlimit64, { 0, 3, 0, text } },
+        { "sched_getaffinity bad", SYS_sched_getaffinity, { 0, 8, FAR_AWAY } },
+        { "getrandom into text", SYS_getrandom, { text, 16, 0 } },
+        { "uname beyond RAM", SYS_uname, { FAR_AWAY } },
+        { "arch_prctl get_fs bad", SYS_arch_prctl, { 0x1003, FAR_AWAY } },
+        { "time bad", SYS_time, { text } },
+    };
+
+    iov[0] = text;                 /* readv: one buffer, read-only */
+    iov[1] = 16;
+    memset(guest(f, DATA + 32, 1), 0, 1);       /* "" for AT_EMPTY_PATH */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long r = call(f, cases[i].nr, cases[i].a[0], cases[i].a[1],
+                      cases[i].a[2], cases[i].a[3]);
+        if (r != -EFAULT)
+            fail_msg("%s: %ld, not -EFAULT", cases[i].what, r);
+    }
+}
+
 static void test_uname_writes_guest_memory(void **state)
 {
     struct fixture *f = *state;
@@ -202,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_write_reaches_stdout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_pointers_are_efault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_pointer_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uname_writes_guest_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_named_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_brk_and_mmap_give_user_memory, setup, teardown),
