@@ -21,6 +21,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -229,6 +232,39 @@ static void test_taken_fd_number_is_an_error(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* process_harden() at startup, without KVM: no core dumps by either
+ * route, inherited fds closed, a closed stdout replaced by /dev/null. */
+static void test_process_harden(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct kerr err;
+        struct rlimit core;
+        struct stat st, null;
+        int inherited = open("/dev/null", O_RDONLY);   /* not CLOEXEC */
+        close(STDOUT_FILENO);
+        if (inherited < 3 || process_harden(&err) < 0)
+            _exit(1);
+        if (getrlimit(RLIMIT_CORE, &core) < 0 || core.rlim_cur != 0 ||
+            core.rlim_max != 0)
+            _exit(2);
+        if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+            _exit(3);
+        if (fcntl(inherited, F_GETFD) >= 0 || errno != EBADF)
+            _exit(4);
+        if (fstat(STDOUT_FILENO, &st) < 0 || stat("/dev/null", &null) < 0 ||
+            st.st_rdev != null.st_rdev)
+            _exit(5);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_refused_calls_die_of_sigsys),
         cmocka_unit_test(test_fds_moved_to_the_filters_numbers),
         cmocka_unit_test(test_taken_fd_number_is_an_error),
+        cmocka_unit_test(test_process_harden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
