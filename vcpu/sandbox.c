@@ -1,7 +1,8 @@
 /*
  * Confinement of the run loop: process limits at startup, and a seccomp
- * filter installed once the VM and vCPU exist, the ELF file is read and
- * freed and every file is closed.  From then on the process can only do
+ * filter installed once the VM and vCPU exist, the ELF file is read (its
+ * bytes stay for crash reports) and every file but the VM's and the vCPU's
+ * is closed.  From then on the process can only do
  * what running the guest, reporting on it and tearing down need.  The
  * allowlist is in sandbox_filter_gen.c, which libseccomp compiles into the
  * BPF program included here when kvmelf is built; docs/security.md copies
