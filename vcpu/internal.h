@@ -46,9 +46,12 @@ struct uart {
 
 #define WARNED_PORTS 64
 
-/* Unsupported system calls already named (one bit per number; the last
- * bit stands for every number from there on). */
+/* Unsupported system calls already named: one bit per number below
+ * SYS_WARNED_BITS, and a short list of the larger numbers (after
+ * SYS_WARNED_LARGE of those, the rest are refused without a word, so a
+ * guest cannot flood stderr by counting up). */
 #define SYS_WARNED_BITS 512
+#define SYS_WARNED_LARGE 16
 
 /* Guest-visible signal state: actions are remembered, never delivered. */
 #define SYS_NSIG 64
@@ -66,6 +69,8 @@ struct sys_state {
     bool heap_adopted;           /* free heap pages made not present */
     struct linux_config cfg;
     uint64_t warned[SYS_WARNED_BITS / 64];
+    uint32_t warned_large[SYS_WARNED_LARGE];
+    unsigned nwarned_large;
     struct sys_sigaction actions[SYS_NSIG];
     uint64_t sigmask;
     uint64_t sigpending;         /* raised while blocked: acted on at unblock */

@@ -146,18 +146,34 @@ long sys_sleep_until(clockid_t clock, const struct timespec *abs)
     return sys_sleep(&rel, NULL);
 }
 
-/* Names an unsupported call on stderr, once per number (numbers past the
- * table share one slot: only the first of them is named). */
+/* True the first time nr is seen (and remembered); false after, or when
+ * there is no room left to remember a large number. */
+static bool first_sighting(struct sys_state *s, uint32_t nr)
+{
+    if (nr < SYS_WARNED_BITS) {
+        uint64_t bit = 1ULL << (nr % 64);
+        bool first = !(s->warned[nr / 64] & bit);
+        s->warned[nr / 64] |= bit;
+        return first;
+    }
+    for (unsigned i = 0; i < s->nwarned_large; i++)
+        if (s->warned_large[i] == nr)
+            return false;
+    if (s->nwarned_large == SYS_WARNED_LARGE)
+        return false;
+    s->warned_large[s->nwarned_large++] = nr;
+    return true;
+}
+
+/* Names an unsupported call on stderr, once per number. */
 static void warn_unsupported(struct sys_ctx *c)
 {
     struct vm *vm = c->vm;
     unsigned nr = c->nr;
-    size_t slot = nr < SYS_WARNED_BITS ? nr : SYS_WARNED_BITS - 1;
     char line[96];
 
-    if (vm->sys.warned[slot / 64] & (1ULL << (slot % 64)))
+    if (!first_sighting(&vm->sys, nr))
         return;
-    vm->sys.warned[slot / 64] |= 1ULL << (slot % 64);
     const char *name = nr < sys_table_size && sys_table[nr].name
                            ? sys_table[nr].name : "unknown";
     snprintf(line, sizeof line, "unsupported system call %u (%s)", nr, name);

@@ -190,6 +190,17 @@ static void test_unsupported_named_once(void **state)
     assert_int_equal(call(f, SYS_fork, 0), -ENOSYS);
     assert_int_equal(f->warnings, 1);
     assert_string_equal(f->last_warning, "unsupported system call 57 (fork)");
+
+    /* Large numbers each once too, up to a limit. */
+    assert_int_equal(call(f, 4000, 0), -ENOSYS);
+    assert_int_equal(call(f, 5000, 0), -ENOSYS);
+    assert_int_equal(call(f, 4000, 0), -ENOSYS);
+    assert_int_equal(f->warnings, 3);
+    assert_string_equal(f->last_warning,
+                        "unsupported system call 5000 (unknown)");
+    for (uint32_t nr = 100000; nr < 100000 + 2 * SYS_WARNED_LARGE; nr++)
+        assert_int_equal(call(f, nr, 0), -ENOSYS);
+    assert_int_equal(f->warnings, 1 + SYS_WARNED_LARGE);   /* fork too */
 }
 
 static void test_brk_and_mmap_give_user_memory(void **state)
