@@ -154,6 +154,7 @@ static const char *const monitor_rows[] = {
     "0x1000 0x6000 20 KiB rw- ring0 4K x 5 GDT, IDT, TSS",
     "0x6000 0x8000 8 KiB r-x ring0 4K x 2 exception stubs",
     "0x8000 0xf000 28 KiB rw- ring0 4K x 7 ring-0 stacks",
+    "0xf000 0x10000 4 KiB r-x user 4K x 1 syscall entry",
     "0x80000 0x100000 512 KiB r-- user 4K x 128 boot info, arguments",
     NULL,
 };
@@ -186,6 +187,36 @@ static void test_hello(void **state)
           "the three segments' rows are missing");
     check_has("heap: brk up from 0x");
     check_has("mmap down from 0x3fbf000");
+}
+
+/* A Linux program built by kvmelf-cc (musl, linked at 0x400000): the gap
+ * below it is mapped like the heap, its four segments keep their rights.
+ * make check builds the examples into $KVMELF_EXAMPLES. */
+static void test_musl_program(void **state)
+{
+    const char *dir = getenv("KVMELF_EXAMPLES");
+    char path[PATH_MAX];
+    (void)state;
+
+    snprintf(path, sizeof path, "%s/wc.elf", dir ? dir : "");
+    if (!dir || access(path, R_OK) != 0) {
+        fprintf(stderr, "SKIPPED: no kvmelf-cc build of wc "
+                "($KVMELF_EXAMPLES/wc.elf; make check builds it)\n");
+        skip();
+    }
+    run_kvmelf((const char *[]){ "info", path, NULL });
+    check_status(0);
+    check_rows(monitor_rows);
+    check_has("4 loadable segments, entry point 0x");
+    check_has(" _start+0x0");
+    check_has("0x100000 0x400000 3 MiB rw- user 2M x 1, 4K x 256 unused, "
+              "mapped like the heap\n");
+    check_has(" r-- user 4K x 1 PT_LOAD 0\n");
+    check_has(" r-x user 4K x ");
+    check_has(" PT_LOAD 1\n");
+    check_has(" rw- user 4K x ");
+    check_has(" PT_LOAD 3\n");
+    check_has("heap: brk up from 0x");
 }
 
 /* ELFGEN_* layout: text 0x100000 (4 KiB, r-x), rodata 0x101000 (r--),
@@ -414,6 +445,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_hello, teardown),
+        cmocka_unit_test_teardown(test_musl_program, teardown),
         cmocka_unit_test_teardown(test_generated_three_segments, teardown),
         cmocka_unit_test_teardown(test_mem_moves_stack_and_heap, teardown),
         cmocka_unit_test_teardown(test_one_gib_pages, teardown),
