@@ -140,8 +140,9 @@ clean:
 have_archives = (for a in $(DEP_ARCHIVES); do \
 	    [ -f "$$($(CC) -print-file-name=$$a)" ] || exit 1; done)
 
+# Checked again when this file (and so the package list) changes.
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	$(Q)if pkg-config --exists $(PKG_MODULES) 2>/dev/null && \
 	    command -v $(DEP_COMMANDS) >/dev/null && \
 	    $(call have_archives); then :; \
@@ -209,6 +210,8 @@ guest_objs = $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(wildcard $(1)/*.c 
 
 .SECONDARY:
 .SECONDEXPANSION:
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 $(BUILD)/guests/%.elf: $$(call guest_objs,guests/%) $(RT_LIB) $(GUEST_LDS)
 	$(call msg,GLD,$@)$(GUEST_CC) $(GUEST_LDFLAGS) -T $(GUEST_LDS) \
 	    $(filter %.o,$^) $(RT_LIB) -lgcc -o $@

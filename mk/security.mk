@@ -50,9 +50,10 @@ afl: afl-build afl-seeds
 	    echo "  AFL      crashes: $$n (in $$f)"; test "$$n" = 0
 
 # ---- valgrind ---------------------------------------------------------------
-# valgrind 3.19 does not know seccomp(2) (syscall 317), so kvmelf runs with
-# --no-sandbox under it: a wrapper inserts the option after "run", and
-# KVMELF_UNDER_VALGRIND tells the two tests about the sandbox to skip.
+# valgrind runs inside the process it checks, so kvmelf's seccomp filter
+# would refuse valgrind's own system calls: kvmelf runs with --no-sandbox
+# under it (a wrapper inserts the option after "run"), and
+# KVMELF_UNDER_VALGRIND tells the tests that need the filter to skip.
 # KVM's ioctls need no suppressions (valgrind knows KVM_RUN and friends).
 VALGRIND       ?= valgrind
 VALGRIND_FLAGS := -q --error-exitcode=99 --leak-check=full \

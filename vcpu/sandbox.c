@@ -159,8 +159,8 @@ static int move_fd(int *fd, int want, struct kerr *err)
         if (moved >= 0)
             close(moved);
         return kerr_set(err, "sandbox: cannot move fd %d to %d, which the "
-                        "seccomp filter expects (use --no-sandbox to run "
-                        "without it)", *fd, want);
+                        "seccomp filter expects (a kvmelf bug; --no-sandbox "
+                        "runs without the filter)", *fd, want);
     }
     close(*fd);
     *fd = moved;

@@ -180,8 +180,20 @@ static int add_call(scmp_filter_ctx ctx, const struct allowed_call *c)
 
 /* ---- Output -------------------------------------------------------------- */
 
+/* The kernel API level the program is written for: 3 has
+ * SECCOMP_RET_KILL_PROCESS (Linux 4.14).  Setting it keeps libseccomp from
+ * probing the build machine's kernel, so the program does not depend on
+ * where kvmelf is built; a kernel older than that refuses it at run time,
+ * with the --no-sandbox hint. */
+#define FILTER_API_LEVEL 3
+
 static scmp_filter_ctx build_filter(void)
 {
+    if (seccomp_api_set(FILTER_API_LEVEL) != 0) {
+        fprintf(stderr, "sandbox-filter-gen: libseccomp has no API level "
+                "%d\n", FILTER_API_LEVEL);
+        return NULL;
+    }
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx) {
         fprintf(stderr, "sandbox-filter-gen: seccomp_init failed\n");
@@ -258,13 +270,19 @@ int main(int argc, char **argv)
     seccomp_release(ctx);
     if (r < 0)
         return 1;
-    FILE *f = fopen(argv[1], "w");
-    if (!f || write_header(f, prog, len) < 0 || fclose(f) != 0) {
+    /* Written beside and renamed: a failed run leaves no half header. */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
+    FILE *f = fopen(tmp, "w");
+    r = f ? write_header(f, prog, len) : -1;
+    if (f && fclose(f) != 0)
+        r = -1;
+    free(prog);
+    if (r < 0 || rename(tmp, argv[1]) != 0) {
         fprintf(stderr, "sandbox-filter-gen: %s: %s\n", argv[1],
                 strerror(errno));
-        free(prog);
+        (void)remove(tmp);
         return 1;
     }
-    free(prog);
     return 0;
 }

@@ -757,12 +757,29 @@ static void test_syscall_no_iopl(void **state)
 
 /* ---- kvmelf-cc ---------------------------------------------------------- */
 
-/* Runs a shell command line (for cd), with extra environment entries. */
+/* Runs a shell command line (for cd), with extra environment entries.
+ * The argv outlives the call: a failed check prints it. */
 static void run_sh(const char *cmd, const char *const *env)
 {
-    const char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+    static const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
     struct proc_opts o = { .env = env };
+
+    argv[2] = cmd;
     run_argv(argv, &o);
+}
+
+/* The build the guests come from (build/guests -> build), absolute: its
+ * runtime and linker script, whichever build (make sanitize) runs the
+ * tests; KVMELF itself may be a wrapper elsewhere, e.g. under valgrind. */
+static const char *guests_build(void)
+{
+    static char build[PATH_MAX];
+    char rel[PATH_MAX];
+
+    snprintf(rel, sizeof rel, "%s/..", guests_dir);
+    if (!realpath(rel, build))
+        fail_msg("%s: %s", rel, strerror(errno));
+    return build;
 }
 
 static void test_cc_help(void **state)
@@ -799,8 +816,11 @@ static void test_cc_from_elsewhere(void **state)
         "int main(int c, char **v)\n"
         "{ printf(\"%s %.3f\\n\", v[c - 1], sqrt(2.0)); return 5; }\n";
     char dir[] = "/tmp/kvmelf-cc-XXXXXX", src[PATH_MAX], cmd[4 * PATH_MAX];
+    char build_env[PATH_MAX + 16];
+    const char *env[] = { build_env, NULL };
 
     (void)state;
+    snprintf(build_env, sizeof build_env, "KVMELF_BUILD=%s", guests_build());
     if (!mkdtemp(dir))
         fail_msg("mkdtemp: %s", strerror(errno));
     snprintf(src, sizeof src, "%s/prog.c", dir);
@@ -815,7 +835,7 @@ static void test_cc_from_elsewhere(void **state)
              "set +e; %s run prog arg; echo \"status $?\"; %s run free; "
              "rm -f prog.c prog free cc",
              dir, kvmelf_cc, kvmelf_cc, repo_root, kvmelf_bin, kvmelf_bin);
-    run_sh(cmd, NULL);
+    run_sh(cmd, env);
     rmdir(dir);
     check_status(0);
     if (kvm_missing())
@@ -828,19 +848,11 @@ static void test_cc_from_elsewhere(void **state)
 static void test_cc_installed_layout(void **state)
 {
     char dir[] = "/tmp/kvmelf-inst-XXXXXX", cmd[8 * PATH_MAX];
-    char build[PATH_MAX];
+    const char *build = guests_build();
 
     (void)state;
     if (!mkdtemp(dir))
         fail_msg("mkdtemp: %s", strerror(errno));
-    /* The runtime and linker script of the build the guests come from
-     * (KVMELF itself may be a wrapper elsewhere, e.g. under valgrind). */
-    snprintf(build, sizeof build, "%s", guests_dir);
-    char *slash = strrchr(build, '/');      /* build/guests -> build */
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(build, sizeof build, ".");
     snprintf(cmd, sizeof cmd,
              "set -e; P=%s/prefix; R=%s; B=%s; "
              "mkdir -p $P/bin $P/lib/kvmelf $P/include/kvmelf %s/work; "
