@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static struct vm the_vm;
 static uint8_t *run_page;
@@ -105,4 +106,33 @@ void fake_vm_io(struct vm *vm, bool out, uint16_t port, uint8_t size,
     vm->run->io.size = size;
     vm->run->io.count = count;
     vm->run->io.data_offset = data_offset;
+}
+
+static void record_warning(void *ctx, const char *msg)
+{
+    struct fake_fixture *f = ctx;
+    f->warnings++;
+    snprintf(f->last_warning, sizeof f->last_warning, "%s", msg);
+}
+
+int fake_fixture_setup(void **state)
+{
+    static struct fake_fixture f;
+
+    memset(&f, 0, sizeof f);
+    if (pipe(f.pipe) < 0)
+        return -1;
+    f.opts.warn = record_warning;
+    f.opts.warn_ctx = &f;
+    f.vm = fake_vm(&f.opts, f.pipe[1]);
+    *state = &f;
+    return 0;
+}
+
+int fake_fixture_teardown(void **state)
+{
+    struct fake_fixture *f = *state;
+    close(f->pipe[0]);
+    close(f->pipe[1]);
+    return 0;
 }

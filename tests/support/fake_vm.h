@@ -33,6 +33,26 @@ int fake_vm_linux(struct vm *vm, struct kerr *err);
  * (RDI, RSI, RDX, R10, R8, R9), called from FAKE_VM_TEXT. */
 void fake_vm_syscall(struct vm *vm, uint32_t nr, const uint64_t args[6]);
 
+/* What the unit tests of the exit path share (cmocka state): a fake vm
+ * whose output goes into a pipe the test reads back, its warnings
+ * counted. */
+struct fake_fixture {
+    int pipe[2];
+    unsigned warnings;
+    char last_warning[256];
+    struct run_options opts;
+    struct vm *vm;
+    struct run_result res;
+    struct kerr err;
+};
+
+/* cmocka setup and teardown: *state is one static fake_fixture. */
+int fake_fixture_setup(void **state);
+int fake_fixture_teardown(void **state);
+#define fake_fixture_test(test) \
+    cmocka_unit_test_setup_teardown(test, fake_fixture_setup, \
+                                    fake_fixture_teardown)
+
 /* Sets up vm->run as a port exit of count elements of size bytes. */
 void fake_vm_io(struct vm *vm, bool out, uint16_t port, uint8_t size,
                 uint32_t count, uint64_t data_offset);

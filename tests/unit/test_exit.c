@@ -9,62 +9,20 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-struct warnings {
-    unsigned count;
-    char last[256];
-};
 
-static void record_warning(void *ctx, const char *msg)
-{
-    struct warnings *w = ctx;
-    w->count++;
-    snprintf(w->last, sizeof w->last, "%s", msg);
-}
-
-/* A fake vm whose output goes into a pipe the test reads back. */
-struct fixture {
-    int pipe[2];
-    struct warnings warned;
-    struct run_options opts;
-    struct vm *vm;
-    struct run_result res;
-    struct kerr err;
-};
-
-static int setup(void **state)
-{
-    static struct fixture f;
-    memset(&f, 0, sizeof f);
-    if (pipe(f.pipe) < 0)
-        return -1;
-    f.opts.warn = record_warning;
-    f.opts.warn_ctx = &f.warned;
-    f.vm = fake_vm(&f.opts, f.pipe[1]);
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    close(f->pipe[0]);
-    close(f->pipe[1]);
-    return 0;
-}
-
-static uint8_t *data_area(struct fixture *f)
+static uint8_t *data_area(struct fake_fixture *f)
 {
     return (uint8_t *)f->vm->run + FAKE_VM_DATA;
 }
 
-static int dispatch(struct fixture *f)
+static int dispatch(struct fake_fixture *f)
 {
     memset(&f->res, 0, sizeof f->res);
     memset(&f->err, 0, sizeof f->err);
     return exit_dispatch(f->vm, &f->res, &f->err);
 }
 
-static void expect_output(struct fixture *f, const char *want)
+static void expect_output(struct fake_fixture *f, const char *want)
 {
     char got[256] = { 0 };
     assert_int_equal(out_flush(f->vm, &f->err), 0);
@@ -75,7 +33,7 @@ static void expect_output(struct fixture *f, const char *want)
 
 static void test_rep_outsb_to_uart(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     memcpy(data_area(f), "hello\n", 6);
     fake_vm_io(f->vm, true, KVMELF_PORT_COM1, 1, 6, FAKE_VM_DATA);
     assert_int_equal(dispatch(f), 0);
@@ -84,7 +42,7 @@ static void test_rep_outsb_to_uart(void **state)
 
 static void test_exit_port(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     uint32_t status = 0x1234;
     memcpy(data_area(f), &status, sizeof status);
     fake_vm_io(f->vm, true, KVMELF_PORT_EXIT, 4, 1, FAKE_VM_DATA);
@@ -97,21 +55,21 @@ static void test_exit_port(void **state)
  * warning for the port. */
 static void test_unknown_port_string_read(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     fake_vm_io(f->vm, false, 0x80, 2, 4, FAKE_VM_DATA);
     assert_int_equal(dispatch(f), 0);
     for (int i = 0; i < 8; i++)
         assert_int_equal(data_area(f)[i], 0xff);
     assert_int_equal(data_area(f)[8], 0);
-    assert_int_equal(f->warned.count, 1);
-    assert_non_null(strstr(f->warned.last, "2-byte read from unknown port 0x80"));
+    assert_int_equal(f->warnings, 1);
+    assert_non_null(strstr(f->last_warning, "2-byte read from unknown port 0x80"));
     assert_int_equal(dispatch(f), 0);
-    assert_int_equal(f->warned.count, 1);
+    assert_int_equal(f->warnings, 1);
 }
 
 static void test_strict_io_ends_run(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     f->opts.strict_io = true;
     fake_vm_io(f->vm, true, KVMELF_PORT_COM1, 2, 1, FAKE_VM_DATA);
     assert_int_equal(dispatch(f), 1);
@@ -125,7 +83,7 @@ static void test_strict_io_ends_run(void **state)
  * size and count through the 0xff fill and ran off the run page. */
 static void test_data_area_inside_header_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     fake_vm_io(f->vm, false, 0xfdfa, 1, 255, 0);
     assert_int_equal(dispatch(f), -1);
     assert_non_null(strstr(f->err.msg, "impossible port access"));
@@ -135,7 +93,7 @@ static void test_data_area_inside_header_refused(void **state)
 
 static void test_impossible_accesses_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     const struct { uint8_t size; uint32_t count; uint64_t offset; } bad[] = {
         { 3, 1, FAKE_VM_DATA },                       /* size */
         { 1, 0, FAKE_VM_DATA },                       /* count */
@@ -154,7 +112,7 @@ static void test_impossible_accesses_refused(void **state)
 
 static void test_other_exits(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     f->vm->run->exit_reason = KVM_EXIT_HLT;
     assert_int_equal(dispatch(f), 1);
     assert_int_equal(f->res.outcome, RUN_EXITED);
@@ -181,7 +139,7 @@ static void test_other_exits(void **state)
 
 /* A stub report as KVM_GET_REGS would show it: RIP in the stub pages, RSP
  * at a trap frame written into guest RAM at frame_gpa. */
-static int report_trap(struct fixture *f, gpa_t frame_gpa,
+static int report_trap(struct fake_fixture *f, gpa_t frame_gpa,
                        const struct kvmelf_trap_frame *frame)
 {
     struct kvm_regs regs = { .rip = KVMELF_STUB_ADDR + 0x1004,
@@ -196,7 +154,7 @@ static int report_trap(struct fixture *f, gpa_t frame_gpa,
  * guest may report with any RSP; the frame is read and edited unaligned. */
 static void test_user_cli_skipped_misaligned_frame(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     const gpa_t code = 0x1000, frame_gpa = 0x2003;
     struct kvmelf_trap_frame frame = {
         .vector = X86_VEC_GP, .rip = code, .cs = KVMELF_SEL_USER_CS,
@@ -211,7 +169,7 @@ static void test_user_cli_skipped_misaligned_frame(void **state)
 
 static void test_page_fault_report(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     struct kvmelf_trap_frame frame = {
         .vector = X86_VEC_PF, .error_code = 6, .rip = 0x401234, .rax = 7,
         .cs = KVMELF_SEL_USER_CS, .ss = KVMELF_SEL_USER_DS, .rsp = 0x7ff0,
@@ -229,7 +187,7 @@ static void test_page_fault_report(void **state)
 
 static void test_report_from_outside_stubs_refused(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     struct kvm_regs regs = { .rip = 0x400000, .rsp = 0x1000 };
     assert_int_equal(trap_report(f->vm, &regs, &f->res), 1);
     assert_int_equal(f->res.crash.kind, CRASH_BAD_FRAME);
@@ -241,16 +199,16 @@ static void test_report_from_outside_stubs_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rep_outsb_to_uart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exit_port, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_port_string_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_strict_io_ends_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_data_area_inside_header_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_impossible_accesses_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_exits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_cli_skipped_misaligned_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_fault_report, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_report_from_outside_stubs_refused, setup, teardown),
+        fake_fixture_test(test_rep_outsb_to_uart),
+        fake_fixture_test(test_exit_port),
+        fake_fixture_test(test_unknown_port_string_read),
+        fake_fixture_test(test_strict_io_ends_run),
+        fake_fixture_test(test_data_area_inside_header_refused),
+        fake_fixture_test(test_impossible_accesses_refused),
+        fake_fixture_test(test_other_exits),
+        fake_fixture_test(test_user_cli_skipped_misaligned_frame),
+        fake_fixture_test(test_page_fault_report),
+        fake_fixture_test(test_report_from_outside_stubs_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

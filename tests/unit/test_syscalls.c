@@ -25,48 +25,20 @@
 #define MONITOR    0x1000ULL             /* GDT page: ring 0 only */
 #define DATA       ((uint64_t)FAKE_VM_USER_DATA)
 
-struct fixture {
-    int pipe[2];
-    unsigned warnings;
-    char last_warning[256];
-    struct run_options opts;
-    struct vm *vm;
-    struct run_result res;
-    struct kerr err;
-};
-
-static void record_warning(void *ctx, const char *msg)
+/* fake_fixture_setup, then the vCPU becomes a Linux process's. */
+static int setup_linux(void **state)
 {
-    struct fixture *f = ctx;
-    f->warnings++;
-    snprintf(f->last_warning, sizeof f->last_warning, "%s", msg);
-}
-
-static int setup(void **state)
-{
-    static struct fixture f;
-    memset(&f, 0, sizeof f);
-    if (pipe(f.pipe) < 0)
+    if (fake_fixture_setup(state) < 0)
         return -1;
-    f.opts.warn = record_warning;
-    f.opts.warn_ctx = &f;
-    f.vm = fake_vm(&f.opts, f.pipe[1]);
-    if (fake_vm_linux(f.vm, &f.err) < 0)
-        return -1;
-    *state = &f;
-    return 0;
+    struct fake_fixture *f = *state;
+    return fake_vm_linux(f->vm, &f->err);
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    close(f->pipe[0]);
-    close(f->pipe[1]);
-    return 0;
-}
+#define linux_test(test) \
+    cmocka_unit_test_setup_teardown(test, setup_linux, fake_fixture_teardown)
 
 /* Makes the call; returns what the guest finds in RAX after it resumed. */
-static long call6(struct fixture *f, uint32_t nr, uint64_t a0, uint64_t a1,
+static long call6(struct fake_fixture *f, uint32_t nr, uint64_t a0, uint64_t a1,
                   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
     const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
@@ -84,7 +56,7 @@ static long call6(struct fixture *f, uint32_t nr, uint64_t a0, uint64_t a1,
 #define call(f, nr, ...) call_(f, nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
 #define call_(f, nr, a, b, c, d, e, g, ...) call6(f, nr, a, b, c, d, e, g)
 
-static void *guest(struct fixture *f, uint64_t addr, size_t len)
+static void *guest(struct fake_fixture *f, uint64_t addr, size_t len)
 {
     void *p = guest_mem_ptr(f->vm->gm, addr, len);
     assert_non_null(p);
@@ -95,7 +67,7 @@ static void *guest(struct fixture *f, uint64_t addr, size_t len)
  * the call runs (cmocka prints nothing in between). */
 static void test_write_reaches_stdout(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     char got[16] = { 0 };
 
     memcpy(guest(f, DATA, 6), "hello\n", 6);
@@ -115,7 +87,7 @@ static void test_write_reaches_stdout(void **state)
 
 static void test_bad_pointers_are_efault(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
 
     assert_int_equal(call(f, SYS_write, 1, FAR_AWAY, 5), -EFAULT);
     assert_int_equal(call(f, SYS_write, 1, MONITOR, 5), -EFAULT);
@@ -130,7 +102,7 @@ static void test_bad_pointers_are_efault(void **state)
  * read-only text page, where Linux would give EFAULT too. */
 static void test_each_pointer_checked(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     const uint64_t text = FAKE_VM_TEXT;     /* user, read-only */
     uint64_t *iov = guest(f, DATA, 2 * sizeof *iov);
     const struct {
@@ -173,7 +145,7 @@ static void test_each_pointer_checked(void **state)
 
 static void test_uname_writes_guest_memory(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     struct utsname u;
 
     assert_int_equal(call(f, SYS_uname, DATA), 0);
@@ -184,7 +156,7 @@ static void test_uname_writes_guest_memory(void **state)
 
 static void test_unsupported_named_once(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
 
     assert_int_equal(call(f, SYS_fork, 0), -ENOSYS);
     assert_int_equal(call(f, SYS_fork, 0), -ENOSYS);
@@ -205,7 +177,7 @@ static void test_unsupported_named_once(void **state)
 
 static void test_brk_and_mmap_give_user_memory(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     const struct vm *vm = f->vm;
 
     uint64_t brk0 = (uint64_t)call(f, SYS_brk, 0);
@@ -228,7 +200,7 @@ static void test_brk_and_mmap_give_user_memory(void **state)
 
 static void test_rt_sigprocmask_as_linux(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
 
     memset(guest(f, DATA, 8), 0, 8);
     assert_int_equal(call(f, SYS_rt_sigprocmask, 7, DATA, 0, 8), -EINVAL);
@@ -241,7 +213,7 @@ static void test_rt_sigprocmask_as_linux(void **state)
 
 static void test_exit_group_ends_the_run(void **state)
 {
-    struct fixture *f = *state;
+    struct fake_fixture *f = *state;
     const uint64_t args[6] = { 300 };
 
     fake_vm_syscall(f->vm, SYS_exit_group, args);
@@ -256,14 +228,14 @@ static void test_exit_group_ends_the_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_reaches_stdout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_pointers_are_efault, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_each_pointer_checked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_uname_writes_guest_memory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unsupported_named_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_brk_and_mmap_give_user_memory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rt_sigprocmask_as_linux, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exit_group_ends_the_run, setup, teardown),
+        linux_test(test_write_reaches_stdout),
+        linux_test(test_bad_pointers_are_efault),
+        linux_test(test_each_pointer_checked),
+        linux_test(test_uname_writes_guest_memory),
+        linux_test(test_unsupported_named_once),
+        linux_test(test_brk_and_mmap_give_user_memory),
+        linux_test(test_rt_sigprocmask_as_linux),
+        linux_test(test_exit_group_ends_the_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
