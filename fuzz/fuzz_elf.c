@@ -12,6 +12,7 @@
  */
 #include "common/common.h"
 #include "loader/loader.h"
+#include "paging/paging.h"
 
 #include <kvmelf/abi.h>
 
@@ -124,9 +125,15 @@ static void check_symbols(const struct load_plan *plan, const uint8_t *data,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct load_window win = loader_window(FUZZ_RAM);
+    struct guest_layout layout;
     struct load_plan plan;
     struct kerr err;
+
+    if (paging_layout(FUZZ_RAM, 0, &layout, &err) < 0)
+        abort();
+    struct load_window win = { .lo = KVMELF_RESERVED_END, .hi = layout.guard,
+                               .ram_size = FUZZ_RAM,
+                               .stack_size = layout.stack_size };
 
     setup_ram();
     memset(&err, 0, sizeof err);

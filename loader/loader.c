@@ -117,20 +117,6 @@ void loader_file_free(struct loader_file *file)
     file->size = 0;
 }
 
-struct load_window loader_window(uint64_t ram_size)
-{
-    const uint64_t top = KVMELF_TOP_RESERVE;
-    struct load_window w = {
-        .lo = KVMELF_RESERVED_END,
-        .hi = KVMELF_RESERVED_END,
-        .ram_size = ram_size,
-    };
-
-    if (ram_size >= KVMELF_RESERVED_END + top)
-        w.hi = ram_size - top;
-    return w;
-}
-
 /* ---- ELF header ------------------------------------------------------- */
 
 static int check_ident(const uint8_t *b, size_t size, struct kerr *err)
@@ -227,6 +213,77 @@ static int check_phtable(const Elf64_Ehdr *eh, size_t size, struct kerr *err)
     return 0;
 }
 
+/* libelf takes the count of an extended section header table (e_shnum 0,
+ * e_shoff set) from section 0's sh_size and refuses a table that cannot
+ * fit the file, with a message that names no rule: this one does. */
+static int check_shtable(const uint8_t *b, size_t size, const Elf64_Ehdr *eh,
+                         struct kerr *err)
+{
+    Elf64_Shdr first;
+    uint64_t len;
+
+    if (eh->e_shnum != 0 || eh->e_shoff == 0)
+        return 0;
+    if (!range_within(eh->e_shoff, sizeof first, size))
+        return kerr_set(err, "section header table offset 0x%llx (e_shoff) "
+                        "is past the end of the file (0x%zx bytes), and "
+                        "e_shnum 0 says section 0 there holds the count",
+                        (ull)eh->e_shoff, size);
+    memcpy(&first, b + eh->e_shoff, sizeof first);
+    if (__builtin_mul_overflow(first.sh_size, sizeof first, &len) ||
+        !range_within(eh->e_shoff, len, size))
+        return kerr_set(err, "extended section count %llu (e_shnum is 0, so "
+                        "section 0's sh_size is the count): its table from "
+                        "0x%llx (e_shoff) cannot fit the file (0x%zx bytes)",
+                        (ull)first.sh_size, (ull)eh->e_shoff, size);
+    return 0;
+}
+
+/* The loader's string of PT_INTERP (printable ASCII only, at most len). */
+static void interp_name(const uint8_t *b, size_t size, const Elf64_Phdr *ph,
+                        char *out, size_t len)
+{
+    size_t n = 0;
+
+    if (range_within(ph->p_offset, ph->p_filesz, size))
+        for (; n + 1 < len && n < ph->p_filesz; n++) {
+            uint8_t c = b[ph->p_offset + n];
+            if (c < 0x20 || c > 0x7e)
+                break;
+            out[n] = (char)c;
+        }
+    out[n] = '\0';
+}
+
+/* A dynamically linked program says so before its type does: /bin/ls is
+ * ET_DYN, but the fix is -static, not -no-pie. */
+static int check_linking(const uint8_t *b, size_t size, const Elf64_Ehdr *eh,
+                         struct kerr *err)
+{
+    bool dynamic = false;
+    char interp[128];
+
+    for (unsigned i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh->e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_INTERP) {
+            interp_name(b, size, &ph, interp, sizeof interp);
+            return kerr_set(err, "dynamically linked: it needs the dynamic "
+                            "loader %s%s(PT_INTERP, program header %u), and "
+                            "kvmelf runs static programs only: link with "
+                            "-static (e.g. tools/kvmelf-cc or musl-gcc "
+                            "-static), or use a static build",
+                            interp[0] ? interp : "", interp[0] ? " " : "", i);
+        }
+        dynamic |= ph.p_type == PT_DYNAMIC;
+    }
+    if (dynamic && eh->e_type == ET_DYN)
+        return kerr_set(err, "static-pie (ET_DYN with PT_DYNAMIC, no "
+                        "PT_INTERP): kvmelf loads position-dependent "
+                        "programs: link with -static -no-pie");
+    return 0;
+}
+
 static int check_ehdr(const uint8_t *b, size_t size, Elf64_Ehdr *eh,
                       struct kerr *err)
 {
@@ -236,7 +293,8 @@ static int check_ehdr(const uint8_t *b, size_t size, Elf64_Ehdr *eh,
     if (eh->e_version != EV_CURRENT)
         return kerr_set(err, "unsupported ELF version 0x%x (e_version), "
                         "expected 0x1", eh->e_version);
-    if (check_type(eh->e_type, err) != 0 ||
+    /* ET_DYN waits for the program headers, which may say more. */
+    if ((eh->e_type != ET_DYN && check_type(eh->e_type, err) != 0) ||
         check_machine(eh->e_machine, err) != 0)
         return -1;
     if (eh->e_ehsize != sizeof(Elf64_Ehdr))
@@ -245,7 +303,11 @@ static int check_ehdr(const uint8_t *b, size_t size, Elf64_Ehdr *eh,
     if (eh->e_phentsize != sizeof(Elf64_Phdr))
         return kerr_set(err, "program header entry size 0x%x (e_phentsize), "
                         "expected 0x%zx", eh->e_phentsize, sizeof(Elf64_Phdr));
-    return check_phtable(eh, size, err);
+    if (check_phtable(eh, size, err) != 0 ||
+        check_linking(b, size, eh, err) != 0 ||
+        check_type(eh->e_type, err) != 0)
+        return -1;
+    return check_shtable(b, size, eh, err);
 }
 
 /* ---- Program headers -------------------------------------------------- */
@@ -282,9 +344,8 @@ static int check_file_range(const Elf64_Phdr *ph, unsigned i, size_t size,
 static int check_window(const Elf64_Phdr *ph, unsigned i,
                         const struct load_window *win, struct kerr *err)
 {
-    const uint64_t top = KVMELF_TOP_RESERVE;
     uint64_t start = ph->p_vaddr, end;
-    char name[80], sz[32];
+    char name[80], sz[32], st[32];
 
     if (__builtin_add_overflow(start, ph->p_memsz, &end))
         return kerr_set(err, "segment %u: address 0x%llx + memory size 0x%llx "
@@ -296,12 +357,12 @@ static int check_window(const Elf64_Phdr *ph, unsigned i,
     if (end > win->ram_size)
         return kerr_set(err, "%s ends past guest RAM (%s)", name,
                         format_size(win->ram_size, sz, sizeof sz));
-    if (end > win->hi && win->ram_size >= top && end > win->ram_size - top)
-        return kerr_set(err, "%s overlaps the stack (stack and guard from "
-                        "0x%llx)", name, (ull)(win->ram_size - top));
     if (end > win->hi)
-        return kerr_set(err, "%s ends past the loadable area (which ends at "
-                        "0x%llx)", name, (ull)win->hi);
+        return kerr_set(err, "%s overlaps the guard page and the %s stack at "
+                        "the top of RAM (from 0x%llx): give more --mem, or a "
+                        "smaller --stack", name,
+                        format_size(win->stack_size, st, sizeof st),
+                        (ull)win->hi);
     return 0;
 }
 
@@ -350,9 +411,6 @@ static int check_phdr(const Elf64_Phdr *ph, unsigned i, size_t size,
     switch (ph->p_type) {
     case PT_LOAD:
         return add_load(ph, i, size, win, plan, err);
-    case PT_INTERP:
-        return kerr_set(err, "program header %u: needs a dynamic loader "
-                        "(PT_INTERP): link with -static", i);
     case PT_DYNAMIC:
         return kerr_set(err, "program header %u: dynamically linked "
                         "(PT_DYNAMIC): link with -static -no-pie", i);

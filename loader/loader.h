@@ -35,17 +35,14 @@ int loader_read_file(const char *path, struct loader_file *file,
                      struct kerr *err);
 void loader_file_free(struct loader_file *file);
 
-/* Where segments may lie: [lo, hi), within RAM of ram_size bytes. */
+/* Where segments may lie: [lo, hi), within RAM of ram_size bytes (the
+ * CLI makes it from paging_layout()). */
 struct load_window {
     gpa_t lo;
-    gpa_t hi;
+    gpa_t hi;            /* the guard page below the stack starts here */
     uint64_t ram_size;
+    uint64_t stack_size; /* above hi: guard page and stack, for messages */
 };
-
-/* The window the ABI gives a guest with ram_size bytes of RAM:
- * [KVMELF_RESERVED_END, ram_size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE).
- * hi <= lo (empty) when RAM is too small for any segment. */
-struct load_window loader_window(uint64_t ram_size);
 
 struct load_segment {
     unsigned index;     /* program header index, as messages name it */

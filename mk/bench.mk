@@ -5,7 +5,10 @@
 #   make bench-quick  one small iteration of each benchmark (`make check`
 #                     runs it so that the suite cannot rot; no timing is
 #                     asserted)
-# BENCH_REPS=N sets the repetitions per figure (default 15).
+# BENCH_REPS=N sets the repetitions per figure (default 15).  Without
+# qemu-system-x86_64, make bench installs Debian's qemu-system-x86 when
+# run as root, and says so first (bench/need-qemu.sh; BENCH_NO_QEMU=1
+# skips the QEMU column instead).
 
 BENCH_DIR   := $(BUILD)/bench
 BENCH_REPS  ?= 15
@@ -21,13 +24,7 @@ BENCH_BINS  := $(BENCH_DIR)/bench $(BENCH_DIR)/floor $(BENCH_DIR)/native-compute
 bench-build: all $(BENCH_BINS)
 
 bench: bench-build
-	$(Q)if ! command -v qemu-system-x86_64 >/dev/null; then \
-	    if [ "$$(id -u)" = 0 ]; then \
-	        echo "bench: installing Debian's qemu-system-x86 for the QEMU column"; \
-	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	            --no-install-recommends qemu-system-x86 >/dev/null || true; \
-	    else echo "bench: no qemu-system-x86_64 and not root: no QEMU column"; fi; \
-	fi
+	$(Q)sh bench/need-qemu.sh
 	$(BENCH_DIR)/bench --reps $(BENCH_REPS) --write docs/performance.md \
 	    --notes bench/notes.md $(BUILD)
 
@@ -40,7 +37,12 @@ bench-quick: bench-build
 	*)  exit $$st;; \
 	esac
 
-check: bench-quick
+check: bench-quick check-need-qemu
+
+# The QEMU install step says what it does (fake apt-get; nothing installed).
+.PHONY: check-need-qemu
+check-need-qemu:
+	$(Q)sh tests/bench/check-need-qemu.sh
 
 $(BENCH_DIR)/bench: bench/bench.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)mkdir -p $(@D) && $(CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@

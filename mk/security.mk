@@ -59,6 +59,9 @@ VALGRIND       ?= valgrind
 VALGRIND_FLAGS := -q --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite --show-leak-kinds=definite
 VG_WRAPPER     := $(BUILD)/valgrind/kvmelf
+# By its full path: tests run kvmelf with a PATH of their own (FILE looked
+# up in PATH), where the wrapper must still find valgrind.
+VALGRIND_PATH   = $(or $(shell command -v $(VALGRIND)),$(VALGRIND))
 # memcheck sees heap blocks only where it can replace malloc, i.e. in a
 # dynamically linked program: the same objects as build/kvmelf, linked
 # against the shared libraries.
@@ -72,7 +75,7 @@ $(VG_WRAPPER): $(VG_KVMELF) mk/security.mk
 	    echo '#!/bin/sh'; \
 	    echo '# kvmelf under valgrind memcheck (make check-valgrind).'; \
 	    echo 'if [ "$$1" = run ]; then shift; set -- run --no-sandbox "$$@"; fi'; \
-	    echo 'exec $(VALGRIND) $(VALGRIND_FLAGS) $(abspath $(VG_KVMELF)) "$$@"'; \
+	    echo 'exec $(VALGRIND_PATH) $(VALGRIND_FLAGS) $(abspath $(VG_KVMELF)) "$$@"'; \
 	} > $@ && chmod +x $@
 
 check-valgrind: all tests $(VG_WRAPPER)

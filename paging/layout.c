@@ -120,21 +120,77 @@ static int add_program_area(const struct paging_config *cfg, gpa_t lo,
     return 0;
 }
 
+#define ARGS_LINUX_MIN  (UINT64_C(128) << 10)  /* ARG_MAX: 32 pages   */
+#define ARGS_LINUX_MAX  (UINT64_C(6) << 20)    /* _STK_LIM / 4 * 3    */
+
+static uint64_t default_stack(uint64_t ram_size)
+{
+    uint64_t s = (ram_size / 8) & ~(uint64_t)(KVMELF_PAGE_SIZE - 1);
+
+    if (s < KVMELF_STACK_SMALL)
+        s = KVMELF_STACK_SMALL;
+    return s > KVMELF_STACK_DEFAULT ? KVMELF_STACK_DEFAULT : s;
+}
+
+static uint64_t args_limit(uint64_t stack)
+{
+    uint64_t quarter = stack / 4, half = stack / 2;
+    uint64_t a = quarter < ARGS_LINUX_MIN ? ARGS_LINUX_MIN : quarter;
+
+    if (a > ARGS_LINUX_MAX)
+        a = ARGS_LINUX_MAX;
+    return a < half ? a : half;
+}
+
+int paging_layout(uint64_t ram_size, uint64_t stack_size,
+                  struct guest_layout *out, struct kerr *err)
+{
+    char ram[32], st[32];
+    bool by_default = stack_size == 0;
+    uint64_t stack = by_default ? default_stack(ram_size) : stack_size;
+
+    if (!by_default && (stack % KVMELF_PAGE_SIZE || stack < KVMELF_STACK_MIN))
+        return kerr_set(err, "--stack %s must be a multiple of 4 KiB and at "
+                        "least %u KiB", format_size(stack, st, sizeof st),
+                        KVMELF_STACK_MIN >> 10);
+    /* The monitor's area, at least one page of program, the guard page
+     * and the stack. */
+    if (ram_size % KVMELF_PAGE_SIZE || ram_size < KVMELF_RESERVED_END ||
+        ram_size - KVMELF_RESERVED_END < KVMELF_PAGE_SIZE + KVMELF_GUARD_SIZE ||
+        ram_size - KVMELF_RESERVED_END - KVMELF_PAGE_SIZE - KVMELF_GUARD_SIZE <
+            stack)
+        return kerr_set(err, "guest RAM of %s cannot hold the monitor's "
+                        "area, a stack of %s and a program%s",
+                        format_size(ram_size, ram, sizeof ram),
+                        format_size(stack, st, sizeof st),
+                        by_default ? "" : " (a smaller --stack, or more "
+                                          "--mem)");
+    *out = (struct guest_layout){
+        .ram_size = ram_size, .stack_size = stack,
+        .stack_default = by_default,
+        .stack_top = ram_size, .stack_bottom = ram_size - stack,
+        .guard = ram_size - stack - KVMELF_GUARD_SIZE,
+        .heap_start = KVMELF_RESERVED_END,
+        .args_max = args_limit(stack),
+    };
+    return 0;
+}
+
+void paging_layout_set_heap(struct guest_layout *l, gpa_t image_end)
+{
+    gpa_t start = page_up(image_end);
+
+    if (start < KVMELF_RESERVED_END)
+        start = KVMELF_RESERVED_END;
+    l->heap_start = start > l->guard ? l->guard : start;
+}
+
 int paging_memory_map(const struct paging_config *cfg, struct memory_map *map,
                       struct kerr *err)
 {
-    const uint64_t ram_size = cfg->ram_size;
-    char ram[32];
+    const struct guest_layout *l = cfg->layout;
 
     map->count = 0;
-    if (ram_size % KVMELF_PAGE_SIZE || ram_size < KVMELF_RESERVED_END ||
-        ram_size - KVMELF_RESERVED_END < KVMELF_TOP_RESERVE)
-        return kerr_set(err, "guest RAM of %s cannot hold the monitor's "
-                        "area, a stack and a program",
-                        format_size(ram_size, ram, sizeof ram));
-
-    gpa_t stack = ram_size - KVMELF_STACK_SIZE;
-    gpa_t guard = stack - KVMELF_GUARD_SIZE;
     /* Page 0 [0, GDT) and the page tables are deliberately absent. */
     add_region(map, KVMELF_GDT_ADDR, KVMELF_STUB_ADDR, SUPERVISOR_RW,
                "GDT, IDT, TSS");
@@ -146,11 +202,11 @@ int paging_memory_map(const struct paging_config *cfg, struct memory_map *map,
     add_region(map, KVMELF_SYSCALL_ENTRY_ADDR,
                KVMELF_SYSCALL_ENTRY_ADDR + KVMELF_PAGE_SIZE, USER_RO | PAGE_EXEC,
                "syscall entry");
-    add_region(map, KVMELF_BOOT_INFO_ADDR, KVMELF_ARGS_END, USER_RO,
-               "boot info, arguments");
-    if (add_program_area(cfg, KVMELF_RESERVED_END, guard, map, err) < 0)
+    add_region(map, KVMELF_BOOT_INFO_ADDR, KVMELF_BOOT_INFO_END, USER_RO,
+               "boot info");
+    if (add_program_area(cfg, KVMELF_RESERVED_END, l->guard, map, err) < 0)
         return -1;
-    if (add_region(map, stack, ram_size, USER_RW, "stack") < 0)
+    if (add_region(map, l->stack_bottom, l->stack_top, USER_RW, "stack") < 0)
         return kerr_set(err, "memory map has too many regions");
     return 0;
 }

@@ -82,12 +82,12 @@ static int fill_table(struct build_ctx *c, gpa_t table, int level, gpa_t base)
 
     for (unsigned i = 0; i < ENTRIES_PER_TABLE; i++) {
         gpa_t va = base + i * span;
-        if (va >= c->cfg->ram_size)
+        if (va >= c->cfg->layout->ram_size)
             break;
         bool leaf_ok = level == 0 || level == 1 ||
                        (level == 2 && c->cfg->huge_1g);
         int attrs = uniform_attrs(c->map, va, span);
-        if (attrs >= 0 && leaf_ok && va + span <= c->cfg->ram_size) {
+        if (attrs >= 0 && leaf_ok && va + span <= c->cfg->layout->ram_size) {
             if (attrs & PAGE_PRESENT)
                 t[i] = leaf_entry(va, (unsigned)attrs, c->cfg->nx, level > 0);
             continue;
@@ -122,7 +122,7 @@ int paging_build_tables(const struct guest_mem *gm,
     if (table_new(&c.alloc, &pml4) < 0 || fill_table(&c, pml4, 3, 0) < 0)
         return kerr_set(err, "page tables for %s of RAM do not fit the "
                         "%u KiB table area",
-                        format_size(cfg->ram_size, ram, sizeof ram),
+                        format_size(cfg->layout->ram_size, ram, sizeof ram),
                         (unsigned)((KVMELF_PT_END - KVMELF_PT_ADDR) >> 10));
     *cr3 = pml4;
     *tables_used = c.alloc.next - KVMELF_PT_ADDR;

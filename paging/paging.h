@@ -152,8 +152,39 @@ struct segment_perm {
     unsigned index;      /* program header index, for messages */
 };
 
-struct paging_config {
+/* ---- The guest's layout ----------------------------------------------------
+ * Everything the RAM size and the stack size decide, derived here and
+ * nowhere else (docs/abi.md, "Memory map"): PT_LOAD segments lie in
+ * [KVMELF_RESERVED_END, guard); the heap (brk up, mmap down) is the rest
+ * of that window above the program; one never-mapped guard page; the stack
+ * [stack_bottom, stack_top) at the top of RAM. */
+struct guest_layout {
     uint64_t ram_size;
+    uint64_t stack_size;
+    bool stack_default;  /* the default for this RAM, not --stack        */
+    gpa_t guard;         /* [guard, stack_bottom): never mapped          */
+    gpa_t stack_bottom;
+    gpa_t stack_top;     /* = ram_size; the initial RSP is below it      */
+    gpa_t heap_start;    /* first page above the program (set_heap)      */
+    /* What the argument and environment strings and their pointers may
+     * take together, as Linux counts it (fs/exec.c): a quarter of the
+     * stack, at least 128 KiB and at most 6 MiB, but never more than half
+     * the stack. */
+    uint64_t args_max;
+};
+
+/* stack_size 0 asks for the default: RAM / 8 within [KVMELF_STACK_SMALL,
+ * KVMELF_STACK_DEFAULT].  Fails, naming both sizes, when RAM cannot hold
+ * the monitor's area, a stack of that size and a program, or when a
+ * --stack size is not a multiple of 4 KiB or below KVMELF_STACK_MIN. */
+int paging_layout(uint64_t ram_size, uint64_t stack_size,
+                  struct guest_layout *out, struct kerr *err);
+/* The heap starts at the page after image_end (the loader's plan), or at
+ * the guard when the program fills the window. */
+void paging_layout_set_heap(struct guest_layout *l, gpa_t image_end);
+
+struct paging_config {
+    const struct guest_layout *layout;
     bool huge_1g;        /* CPUID.80000001H:EDX.Page1GB */
     bool nx;             /* EFER.NXE will be set        */
     bool allow_wx;       /* --allow-wx: accept writable+executable pages */
@@ -237,21 +268,18 @@ int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
  * the monitor sees at that report (paging/syscall_entry.S). */
 gpa_t paging_syscall_report_rip(void);
 
-/* Writes struct kvmelf_boot_info and argv (pointer array + strings) into
- * the boot info / argument pages.  Fails with a clear message when the
- * arguments do not fit. */
+/* Writes struct kvmelf_boot_info into its page.  argv and the command
+ * line are already in guest RAM (the process entry on the stack,
+ * personality/stack.c): the boot info points at them. */
 struct boot_params {
-    uint64_t ram_size;
-    gpa_t image_end;     /* loader's plan: heap starts here */
-    int argc;
-    char *const *argv;   /* argv[0] = ELF path as given */
+    const struct guest_layout *layout;   /* heap set */
+    uint64_t argc;
+    gpa_t argv;          /* guest address of char *argv[argc + 1] */
+    gpa_t cmdline;       /* guest address of argv joined by spaces */
     bool ring0;
     bool stdout_tty;     /* KVMELF_BOOT_STDOUT_TTY: guest line-buffers */
 };
 int paging_write_boot_info(const struct guest_mem *gm,
                            const struct boot_params *bp, struct kerr *err);
-
-/* Initial RSP for ram_size bytes of RAM. */
-static inline gpa_t paging_stack_top(uint64_t ram_size) { return ram_size; }
 
 #endif

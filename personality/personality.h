@@ -26,11 +26,16 @@
 
 struct linux_stack_params {
     gpa_t stack_top;         /* initial RSP before anything is pushed */
-    uint64_t max_bytes;      /* what strings + vectors may take at most */
+    gpa_t stack_bottom;      /* nothing is written below this */
+    uint64_t args_max;       /* strings + pointers of argv and envp, at
+                                most (guest_layout.args_max)          */
+    uint64_t stack_size;     /* for the message when they do not fit */
     int argc;
-    char *const *argv;       /* argv[0] = the ELF path as given */
+    char *const *argv;       /* argv[0] = the program's name as given */
     size_t envc;
     char *const *envp;       /* "NAME=VALUE" strings */
+    const char *execfn;      /* AT_EXECFN: the path the program was
+                                loaded from (NULL: argv[0])           */
     gpa_t phdr;              /* AT_PHDR; with phnum 0 also AT_PHENT 0 */
     unsigned phent, phnum;
     gpa_t entry;             /* AT_ENTRY */
@@ -38,14 +43,25 @@ struct linux_stack_params {
     uint8_t random[LINUX_AT_RANDOM_BYTES];   /* AT_RANDOM's bytes */
 };
 
+/* Where the process entry put what the boot info points at. */
+struct linux_stack_result {
+    gpa_t rsp;               /* the address of argc */
+    gpa_t argv;              /* argv[0 .. argc] */
+    gpa_t cmdline;           /* argv joined by spaces, for freestanding
+                                guests (docs/abi.md, boot info) */
+};
+
 /* Writes, downward from stack_top, the random bytes, the platform string,
- * the argument and environment strings, and below them (16-byte aligned)
- * argc, argv[], NULL, envp[], NULL and the auxiliary vector ending with
- * AT_NULL.  Returns 0 with *rsp = the address of argc, or -1 when it does
- * not fit max_bytes or guest RAM. */
+ * AT_EXECFN's string, the command line, the argument and environment
+ * strings, and below them (16-byte aligned) argc, argv[], NULL, envp[],
+ * NULL and the auxiliary vector ending with AT_NULL.  The strings of argv
+ * and envp and their pointers are counted once against args_max, as Linux
+ * counts them against a quarter of RLIMIT_STACK; everything must also fit
+ * above stack_bottom.  Returns 0 with *out, or -1 with a message that
+ * names what the arguments take and what fits. */
 int linux_write_stack(const struct guest_mem *gm,
-                      const struct linux_stack_params *p, gpa_t *rsp,
-                      struct kerr *err);
+                      const struct linux_stack_params *p,
+                      struct linux_stack_result *out, struct kerr *err);
 
 /* ---- Address space: brk grows up, mmap allocates down -------------------- */
 

@@ -20,6 +20,50 @@ enum {
     STATUS_OUTPUT_LIMIT = STATUS_SIGNAL_BASE + SIGXFSZ,
 };
 
+#define KVMELF_VERSION "0.1.0"
+
+/* ---- The command line (src/options.c) ---------------------------------- */
+
+enum cli_command { CLI_RUN, CLI_INFO };
+
+struct options {
+    uint64_t mem;
+    uint64_t stack;          /* --stack; 0: the default for mem */
+    double timeout;          /* seconds; 0: none */
+    const char *timeout_text;   /* as given, for the message */
+    uint64_t max_output;     /* 0: unlimited */
+    bool ring0, strict_io, regs, allow_wx, stats, no_sandbox;
+    const char *path;        /* FILE as given: the guest's argv[0] */
+    const char *file;        /* what is loaded: path, or where PATH had it */
+    char *resolved;          /* owned: file when found through PATH */
+    int guest_argc;
+    char **guest_argv;       /* argv[0] = path */
+    size_t envc;
+    char **env;              /* "NAME=VALUE", in order; owned array */
+    char **owned;            /* the strings --env NAME made */
+    size_t nowned;
+};
+
+/* Parses `kvmelf run|info ...` (argv[0] is the command).  Returns -1 to go
+ * on with *o filled, or the status to exit with: 0 after --help, 125 after
+ * the one error line it printed.  options_free() in every case. */
+int options_parse(enum cli_command cmd, int argc, char **argv,
+                  struct options *o);
+void options_free(struct options *o);
+/* `kvmelf` with no known command: --help, --version, or one error line
+ * with a hint ("did you mean: kvmelf run hello.elf?").  The status. */
+int options_top_level(int argc, char **argv);
+/* FILE without a slash that is not in the current directory is looked up
+ * in PATH, as env(1) finds a program: sets o->file. */
+int options_resolve_file(struct options *o, struct kerr *err);
+
+/* src/main.c: "kvmelf: [what: ]msg" on stderr (or collected after a run),
+ * the one format every error uses; returns status. */
+int cli_fail(int status, const char *what, const char *msg);
+/* After writing to stdout: 0, 141 when its reader is gone (as a native
+ * program killed by SIGPIPE), 125 on another error. */
+int cli_stdout_status(void);
+
 /* The signal a native program would get for this crash. */
 int crash_signal(const struct crash_info *crash);
 
@@ -29,7 +73,7 @@ struct crash_context {
     const struct symbolizer *symbolizer;   /* NULL: addresses only */
     const struct memory_map *map;    /* as the page tables were built */
     const struct guest_mem *gm;      /* for the backtrace */
-    uint64_t ram_size;
+    const struct guest_layout *layout;   /* stack, guard, RAM size */
     bool ring0;
 };
 
@@ -81,8 +125,6 @@ struct info_request {
     const struct paging_config *paging;   /* as the map stage made it */
     const struct memory_map *map;
     const struct symbolizer *symbolizer;  /* for the entry point */
-    int argc;                             /* for the boot info */
-    char *const *argv;
 };
 
 /* Prints the segments, the memory map as an aligned table and a to-scale

@@ -82,10 +82,7 @@ static int scratch_build(const struct info_request *req, bool huge_1g,
 static int read_boot_info(struct info *in, struct kerr *err)
 {
     const struct info_request *req = in->req;
-    struct boot_params bp = {
-        .ram_size = req->paging->ram_size, .image_end = req->plan->image_end,
-        .argc = req->argc, .argv = req->argv,
-    };
+    struct boot_params bp = { .layout = req->paging->layout };
 
     if (paging_write_boot_info(&in->tables.gm, &bp, err) < 0)
         return -1;
@@ -179,6 +176,29 @@ static const char *hex(uint64_t v, char *buf, size_t len)
 
 /* ---- Header and segments ---------------------------------------------------- */
 
+/* The stack's size and where it came from: a small --mem gets less than
+ * Linux's 8 MiB, and says so. */
+static void print_stack_line(FILE *f, const struct guest_layout *l)
+{
+    char st[32], args[32], full[32];
+
+    fprintf(f, "Stack: %s from 0x%llx to 0x%llx, guard page below it; "
+            "arguments and environment may take %s\n",
+            format_size(l->stack_size, st, sizeof st),
+            (unsigned long long)l->stack_bottom,
+            (unsigned long long)l->stack_top,
+            format_size(l->args_max, args, sizeof args));
+    if (!l->stack_default)
+        fputs("  (set by --stack)\n", f);
+    else if (l->stack_size < KVMELF_STACK_DEFAULT)
+        fprintf(f, "  (RAM / 8: Linux's %s stack needs --mem %uM or more, "
+                "or --stack)\n",
+                format_size(KVMELF_STACK_DEFAULT, full, sizeof full),
+                (unsigned)(8 * KVMELF_STACK_DEFAULT >> 20));
+    else
+        fputs("  (Linux's default RLIMIT_STACK)\n", f);
+}
+
 static void print_header(FILE *f, const struct info *in)
 {
     const struct info_request *req = in->req;
@@ -199,6 +219,7 @@ static void print_header(FILE *f, const struct info *in)
                         sizeof heap),
             (unsigned long long)in->boot.heap_start,
             (unsigned long long)in->boot.heap_end);
+    print_stack_line(f, req->paging->layout);
 }
 
 static void flags_text(uint32_t flags, char out[4])
@@ -274,7 +295,7 @@ static char region_symbol(const struct info *in, const struct mem_region *r)
 {
     if (r->start < KVMELF_RESERVED_END)
         return r->start >= KVMELF_BOOT_INFO_ADDR ? 'B' : 'M';
-    if (r->start >= in->boot.stack_top - KVMELF_STACK_SIZE)
+    if (r->start >= in->req->paging->layout->stack_bottom)
         return 'S';
     if ((r->attrs & (PAGE_WRITE | PAGE_EXEC)) == (PAGE_WRITE | PAGE_EXEC))
         return '!';
@@ -462,18 +483,28 @@ static uint64_t cell_for(gpa_t lo, gpa_t hi)
 }
 
 /* All RAM, then zooms on what is smaller than one character of it: the
- * monitor's area, the segments, and the top of RAM.  The top's cells are
- * two pages with the guard page starting one, so the guard shows. */
+ * monitor's area, the segments, the top of RAM (the stack in about
+ * STACK_CELLS cells, with some heap below it) and the guard page in cells
+ * of one page, so it shows whatever the stack's size. */
+#define STACK_CELLS 40
+#define GUARD_ZOOM_PAGES 12
 static void print_picture(FILE *f, const struct info *in)
 {
     const struct kvmelf_boot_info *b = &in->boot;
-    const uint64_t top_cell = 2ULL * KVMELF_PAGE_SIZE;
-    const uint64_t heap_cells = PICTURE_WIDTH - 1 - KVMELF_STACK_SIZE / top_cell;
+    const struct guest_layout *l = in->req->paging->layout;
+    const uint64_t top_cell = cell_for(0, l->stack_size * PICTURE_WIDTH /
+                                          STACK_CELLS);
+    const uint64_t heap_span = (PICTURE_WIDTH - STACK_CELLS) * top_cell;
+    const uint64_t zoom = (uint64_t)GUARD_ZOOM_PAGES * KVMELF_PAGE_SIZE;
     gpa_t image = in->req->plan->nsegs
                   ? in->req->plan->segs[0].vaddr & ~(gpa_t)(KVMELF_PAGE_SIZE - 1)
                   : b->heap_start;
-    gpa_t top = b->heap_end - b->heap_start > heap_cells * top_cell
-                ? b->heap_end - heap_cells * top_cell : b->heap_start;
+    gpa_t top = l->guard - b->heap_start > heap_span ? l->guard - heap_span
+                                                      : b->heap_start;
+    gpa_t near = l->guard - b->heap_start > zoom ? l->guard - zoom
+                                                  : b->heap_start;
+    gpa_t far = l->stack_top - l->stack_bottom > zoom ? l->stack_bottom + zoom
+                                                      : l->stack_top;
 
     fputs("\nPicture (each line to scale, addresses in hex):\n", f);
     print_bar(f, in, "all RAM", 0, b->ram_size, cell_for(0, b->ram_size));
@@ -482,7 +513,8 @@ static void print_picture(FILE *f, const struct info *in)
     print_bar(f, in, "program", image, b->heap_start,
               cell_for(image, b->heap_start));
     print_bar(f, in, "top of RAM", top, b->ram_size, top_cell);
-    fputs("  . not mapped  M monitor  P page tables  B boot info, arguments\n"
+    print_bar(f, in, "guard page", near, far, KVMELF_PAGE_SIZE);
+    fputs("  . not mapped  M monitor  P page tables  B boot info\n"
           "  X text (r-x)  R read-only  W data (rw-)  ! write+execute\n"
           "  h unused gap  H heap (brk up, mmap down)  G guard page  "
           "S stack\n", f);

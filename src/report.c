@@ -46,17 +46,22 @@ static void print_location(FILE *f, uint64_t addr, bool return_addr,
 /* Why a page fault at cr2 happened, from the memory map the tables were
  * built from.  NULL when nothing more useful than the error code is known. */
 static const char *page_fault_hint(const struct crash_context *ctx,
-                                   uint64_t cr2, unsigned error)
+                                   uint64_t cr2, unsigned error, char *buf,
+                                   size_t len)
 {
-    gpa_t stack = ctx->ram_size - KVMELF_STACK_SIZE;
+    const struct guest_layout *l = ctx->layout;
     const struct mem_region *r = paging_region_at(ctx->map, cr2);
+    char size[32];
 
     if (cr2 < KVMELF_PAGE_SIZE)
         return "NULL pointer dereference (page 0 is never mapped)";
-    if (cr2 >= stack - KVMELF_GUARD_SIZE && cr2 < stack)
-        return "stack overflow: the access hit the guard page below the "
-               "256 KiB stack";
-    if (cr2 >= ctx->ram_size)
+    if (cr2 >= l->guard && cr2 < l->stack_bottom) {
+        snprintf(buf, len, "stack overflow: the access hit the guard page "
+                 "below the %s stack (more with --stack)",
+                 format_size(l->stack_size, size, sizeof size));
+        return buf;
+    }
+    if (cr2 >= l->ram_size)
         return "address beyond guest RAM (more with --mem)";
     if (cr2 < KVMELF_RESERVED_END && (!r || !(r->attrs & PAGE_USER)))
         return "address in the monitor's reserved first MiB";
@@ -82,7 +87,8 @@ static void print_page_fault(FILE *f, const struct run_result *res,
             r ? r->what : "unmapped memory",
             (e & PF_PRESENT) ? "protection violation" : "page not present",
             (e & PF_USER) ? "user" : "kernel");
-    const char *hint = page_fault_hint(ctx, cr2, e);
+    char buf[160];
+    const char *hint = page_fault_hint(ctx, cr2, e, buf, sizeof buf);
     if (hint)
         fprintf(f, "%s  hint: %s\n", ctx->prefix, hint);
 }
@@ -139,7 +145,7 @@ static void print_backtrace(FILE *f, const struct run_result *res,
 {
     uint64_t frames[BACKTRACE_MAX];
     size_t n = backtrace_fp(ctx->gm, res->crash.rip, res->regs.rbp,
-                            res->regs.rsp, ctx->ram_size, frames,
+                            res->regs.rsp, ctx->layout->ram_size, frames,
                             BACKTRACE_MAX);
 
     fprintf(f, "%s  backtrace:\n", ctx->prefix);

@@ -1,5 +1,6 @@
 /* Port devices: 16550 COM1, the debug console, the exit ports. */
 #include "internal.h"
+#include "common/stop.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -34,20 +35,20 @@ void devices_init(struct vm *vm)
 
 /* Writes [p, p + len) to fd, returning in *done how much went out.  EPIPE
  * marks the output closed (the run ends); a write blocked on a full pipe
- * gives up when a stop (timeout, SIGINT, SIGTERM) interrupts it, so a
- * reader that never reads cannot defeat --timeout. */
+ * gives up when a stop (timeout, SIGINT, SIGTERM) says so (common/stop.h),
+ * so a reader that never reads cannot defeat --timeout. */
 static int write_fully(struct outbuf *o, int fd, const uint8_t *p,
                        size_t len, size_t *done, struct kerr *err)
 {
     /* A stop signal that lands during write(2) may only shorten it (the
-     * bytes already queued count), so any signal since entry, not just an
-     * EINTR, ends the attempt; the repeating stop timer (run.c) makes sure
-     * a write that blocked just after such a check is interrupted too. */
-    const unsigned ticks = run_stop_ticks();
+     * bytes already queued count), so the deadline is asked after every
+     * return, not just after an EINTR. */
+    struct stop_attempt attempt;
 
+    stop_attempt_begin(&attempt);
     *done = 0;
     while (*done < len && !o->closed) {
-        if (run_stop_ticks() != ticks)
+        if (stop_attempt_over(&attempt))
             break;
         ssize_t n = write(fd, p + *done, len - *done);
         int e = n < 0 ? errno : 0;
@@ -404,6 +405,8 @@ static int port_access(struct vm *vm, const struct port_io *io, uint8_t *data,
     unsigned size = io->size;
     bool out = io->out;
 
+    if (!out)                /* what a bad access reads (docs/abi.md) */
+        memset(data, 0xff, size);
     if (port >= KVMELF_PORT_COM1 && port <= KVMELF_PORT_COM1_LAST) {
         if (size != 1)
             return bad_port(vm, io, "the UART at", res, err);
@@ -426,8 +429,6 @@ static int port_access(struct vm *vm, const struct port_io *io, uint8_t *data,
         end_with(res, load_le(data, size) << 1 | 1);
         return 1;
     }
-    if (!out)
-        memset(data, 0xff, size);
     return bad_port(vm, io, port == KVMELF_PORT_EXIT ? "the exit"
                             : port == KVMELF_PORT_WRITE ? "the bulk-write"
                             : "unknown", res, err);

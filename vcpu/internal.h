@@ -53,6 +53,9 @@ struct uart {
 #define SYS_WARNED_BITS 512
 #define SYS_WARNED_LARGE 16
 
+/* Linux's RLIM_NLIMITS: the resources getrlimit knows. */
+#define SYS_RLIMIT_COUNT 16
+
 /* Guest-visible signal state: actions are remembered, never delivered. */
 #define SYS_NSIG 64
 struct sys_sigaction {
@@ -75,6 +78,7 @@ struct sys_state {
     uint64_t sigmask;
     uint64_t sigpending;         /* raised while blocked: acted on at unblock */
     uint64_t tid_address;
+    uint64_t limits[SYS_RLIMIT_COUNT][2];   /* soft, hard (sys_limits_init) */
 };
 
 struct vm {
@@ -152,11 +156,6 @@ void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr);
 /* kvm.c: makes the next KVM_RUN drop every cached translation, after the
  * monitor edited the page tables. */
 int vm_flush_tlb(struct vm *vm, struct kerr *err);
-
-/* run.c: a timeout or signal asked the run to stop. */
-bool run_stop_requested(void);
-/* How many stop signals (and repeats of the stop timer) have arrived. */
-unsigned run_stop_ticks(void);
 
 /* Register helpers shared by run.c and trap.c. */
 void regs_from_kvm(struct guest_regs *out, const struct kvm_regs *in);

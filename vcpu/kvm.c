@@ -5,10 +5,12 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define KVM_API_EXPECTED   12
@@ -104,32 +106,53 @@ static int read_caps(struct vm *vm, struct kerr *err)
     return 0;
 }
 
-int vm_open(struct vm **out, const char *dev, struct kerr *err)
+static int open_error(const char *dev, const char *named_by, int e,
+                      struct kerr *err)
+{
+    struct device_facts f;
+    char hint[512], by[64] = "";
+
+    if (named_by)
+        snprintf(by, sizeof by, " (named by %s)", named_by);
+    if (e == ENOENT)
+        return kerr_set(err, "%s%s does not exist: this host has no KVM "
+                        "(load kvm-intel/kvm-amd, or run on a machine with "
+                        "virtualization)", dev, by);
+    if (e != EACCES && e != EPERM)
+        return kerr_errno(err, e, "cannot open %s%s", dev, by);
+    vm_device_facts(dev, &f);
+    return kerr_set(err, "cannot open %s%s: %s; %s", dev, by, strerror(e),
+                    vm_device_hint(&f, hint, sizeof hint));
+}
+
+int vm_open(struct vm **out, const char *dev, const char *named_by,
+            struct kerr *err)
 {
     struct vm *vm = calloc(1, sizeof *vm);
+    struct stat st;
+    char by[64] = "";
 
     *out = NULL;
     if (!vm)
         return kerr_set(err, "out of memory");
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
     *out = vm;
+    if (named_by)
+        snprintf(by, sizeof by, " (named by %s)", named_by);
 
     vm->kvm_fd = open(dev, O_RDWR | O_CLOEXEC);
-    if (vm->kvm_fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            return kerr_set(err, "%s does not exist: this host has no KVM "
-                            "(load kvm-intel/kvm-amd, or run on a machine "
-                            "with virtualization)", dev);
-        if (e == EACCES || e == EPERM)
-            return kerr_errno(err, e, "cannot open %s (add yourself to the "
-                              "'kvm' group or run as root)", dev);
-        return kerr_errno(err, e, "cannot open %s", dev);
-    }
+    if (vm->kvm_fd < 0)
+        return open_error(dev, named_by, errno, err);
+    if (fstat(vm->kvm_fd, &st) == 0 && !S_ISCHR(st.st_mode))
+        return kerr_set(err, "%s%s is not a KVM device: it is not even a "
+                        "character device", dev, by);
     int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (api < 0)
+        return kerr_errno(err, errno, "%s%s is not a KVM device "
+                          "(KVM_GET_API_VERSION failed)", dev, by);
     if (api != KVM_API_EXPECTED)
-        return kerr_set(err, "%s speaks KVM API version %d; kvmelf needs %d",
-                        dev, api, KVM_API_EXPECTED);
+        return kerr_set(err, "%s%s speaks KVM API version %d; kvmelf needs "
+                        "%d", dev, by, api, KVM_API_EXPECTED);
     if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
         return kerr_set(err, "KVM lacks KVM_CAP_IMMEDIATE_EXIT (Linux 4.11+)");
     int fd = KVM_IOCTL(vm->kvm_fd, KVM_CREATE_VM, (void *)0, err);

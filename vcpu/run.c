@@ -1,5 +1,6 @@
 /* The KVM_RUN loop and the exits that are not port I/O. */
 #include "internal.h"
+#include "common/stop.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -8,97 +9,6 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
-
-/* Set by the handlers; the loop checks it before every KVM_RUN.  A signal
- * that lands between that check and the ioctl still stops the guest: the
- * handler also sets kvm_run.immediate_exit (KVM API, 4.10 KVM_RUN). */
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t stop_ticks;
-static struct kvm_run *volatile running;
-
-/* How long a write(2) of guest output may block on a stdout nobody reads
- * once the run was stopped by a timeout or signal: from the stop on,
- * SIGALRM repeats at this interval, so each of the final flushes (the
- * guest's registered buffer, then ours) is given up within it. */
-#define FLUSH_GRACE_SEC 1.0
-
-bool run_stop_requested(void)
-{
-    return stop_signal != 0;
-}
-
-unsigned run_stop_ticks(void)
-{
-    return (unsigned)stop_ticks;
-}
-
-static struct itimerval timer_value(double seconds, bool repeat)
-{
-    struct itimerval t = { { 0, 0 }, { 0, 0 } };
-
-    t.it_value.tv_sec = (time_t)seconds;
-    t.it_value.tv_usec = (suseconds_t)((seconds - (double)t.it_value.tv_sec) * 1e6);
-    if (t.it_value.tv_sec == 0 && t.it_value.tv_usec == 0)
-        t.it_value.tv_usec = 1;
-    if (repeat)
-        t.it_interval = t.it_value;
-    return t;
-}
-
-static void on_stop_signal(int sig)
-{
-    stop_ticks++;
-    if (!stop_signal) {      /* the first reason wins (timeout vs. ^C) */
-        stop_signal = sig;
-        /* From now on SIGALRM repeats: whatever write(2) blocks on a
-         * stdout nobody reads is interrupted within FLUSH_GRACE_SEC. */
-        struct itimerval grace = timer_value(FLUSH_GRACE_SEC, true);
-        (void)setitimer(ITIMER_REAL, &grace, NULL);  /* async-signal-safe */
-    }
-    if (running)
-        running->immediate_exit = 1;
-}
-
-struct saved_signals {
-    struct sigaction alrm, intr, term, pipe;
-};
-
-/* No SA_RESTART: a blocked write(2) to stdout must return EINTR too. */
-static void install_signals(struct saved_signals *saved)
-{
-    struct sigaction sa = { .sa_handler = on_stop_signal };
-    struct sigaction ign = { .sa_handler = SIG_IGN };
-
-    sigemptyset(&sa.sa_mask);
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGALRM, &sa, &saved->alrm);
-    sigaction(SIGINT, &sa, &saved->intr);
-    sigaction(SIGTERM, &sa, &saved->term);
-    /* A closed stdout is reported as EPIPE and ends the run with 141. */
-    sigaction(SIGPIPE, &ign, &saved->pipe);
-}
-
-static void restore_signals(const struct saved_signals *saved)
-{
-    struct itimerval off = { { 0, 0 }, { 0, 0 } };
-
-    setitimer(ITIMER_REAL, &off, NULL);
-    running = NULL;
-    sigaction(SIGALRM, &saved->alrm, NULL);
-    sigaction(SIGINT, &saved->intr, NULL);
-    sigaction(SIGTERM, &saved->term, NULL);
-    sigaction(SIGPIPE, &saved->pipe, NULL);
-}
-
-static int start_timer(double seconds, struct kerr *err)
-{
-    if (seconds <= 0)
-        return 0;
-    struct itimerval t = timer_value(seconds, false);
-    if (setitimer(ITIMER_REAL, &t, NULL) < 0)
-        return kerr_errno(err, errno, "cannot start the --timeout timer");
-    return 0;
-}
 
 static void set_crash(struct run_result *res, enum crash_kind kind,
                       uint64_t rip, uint64_t detail)
@@ -224,7 +134,7 @@ int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err)
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
     for (;;) {
-        if (stop_signal) {
+        if (stop_requested()) {
             vm->stopped = true;
             return 1;
         }
@@ -257,9 +167,10 @@ static void finish(struct vm *vm, const struct run_options *opts,
                    struct run_result *res)
 {
     if (vm->stopped) {
-        res->outcome = stop_signal == SIGALRM && opts->timeout_sec > 0
+        int sig = stop_first_signal();
+        res->outcome = sig == SIGALRM && opts->timeout_sec > 0
                        ? RUN_TIMED_OUT : RUN_SIGNALED;
-        res->signal = stop_signal;
+        res->signal = sig;
     } else if (vm->out.capped) {
         res->outcome = RUN_OUTPUT_LIMIT;
     }
@@ -270,22 +181,23 @@ static void finish(struct vm *vm, const struct run_options *opts,
 int vm_run(struct vm *vm, const struct run_options *opts,
            struct run_result *res, struct kerr *err)
 {
-    struct saved_signals saved;
-
     memset(res, 0, sizeof *res);
     vm->opts = opts;
     vm->exits = 0;
     syscall_configure(vm, &opts->linux_cfg);
-    stop_signal = 0;
-    stop_ticks = 0;
     vm->stopped = false;
     vm->run->immediate_exit = 0;
-    running = vm->run;
-    install_signals(&saved);
+    /* Idempotent: the CLI installs the handlers before setup, so a ^C
+     * then still stops the guest before its first instruction. */
+    stop_install();
+    stop_set_kick(&vm->run->immediate_exit);
 
-    int r = start_timer(opts->timeout_sec, err);
+    int r = stop_start_timeout(opts->timeout_sec, err);
     if (r == 0)
         r = run_loop(vm, res, err);
+    /* From here on a signal ends no more than a blocked write: the
+     * guest's status and report stand. */
+    stop_run_ended(opts->timeout_sec > 0);
     if (r >= 0 && apply_synced_regs(vm, err) < 0)
         r = -1;
     /* Registers at the end, unless a stub report already took them at
@@ -305,7 +217,6 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     finish(vm, opts, res);
     res->exits = vm->exits;
     res->first_run_ns = vm->first_run_ns;
-    restore_signals(&saved);
     if (r >= 0 && f < 0) {
         *err = flush_err;
         return -1;

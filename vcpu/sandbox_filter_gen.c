@@ -38,7 +38,7 @@ enum arg_rule {
     VCPU_IOCTL,      /* ioctl(vcpu fd, one of vcpu_ioctls[])              */
     VM_IOCTL,        /* ioctl(VM fd, one of vm_ioctls[])                  */
     NO_PROT_EXEC,    /* mmap/mprotect without PROT_EXEC                   */
-    MADV_DONTNEED_ONLY,
+    MADV_ADVICE,     /* madvise with one of madvise_advice[]              */
 };
 
 struct allowed_call {
@@ -83,7 +83,8 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(mprotect),        NO_PROT_EXEC,   "malloc; never code" },
     { SCMP_SYS(munmap),          ANY_ARGS,       "free, teardown" },
     { SCMP_SYS(mremap),          ANY_ARGS,       "realloc of large blocks" },
-    { SCMP_SYS(madvise),         MADV_DONTNEED_ONLY, "drop guest RAM pages" },
+    { SCMP_SYS(madvise),         MADV_ADVICE,    "drop guest RAM pages; "
+                                                 "malloc's own advice" },
     /* glibc's qsort asks for the RAM size (sysconf(_SC_PHYS_PAGES)) before
      * sorting more than 1 KiB; libdw sorts line tables and aranges.  Found
      * by AFL++ (docs/security.md). */
@@ -105,6 +106,17 @@ static const unsigned long vcpu_ioctls[] = {
 static const unsigned long vm_ioctls[] = { KVM_SET_USER_MEMORY_REGION };
 
 static const unsigned long tty_ioctls[] = { TCGETS, TIOCGWINSZ };
+
+/* MADV_DONTNEED drops guest RAM pages (munmap, MADV_DONTNEED from the
+ * guest) and is how allocators return memory.  The others only tune how
+ * the kernel treats our own mappings, and an allocator may give them at
+ * any time: ASan's does (DONTDUMP for its shadow, NOHUGEPAGE and HUGEPAGE
+ * for big chunks) once a crash report's line table or a guest's 65,000
+ * mappings make it map more (make sanitize died of SIGSYS there).  None
+ * of them reads, writes or exposes memory. */
+static const unsigned long madvise_advice[] = {
+    MADV_DONTNEED, MADV_DONTDUMP, MADV_NOHUGEPAGE, MADV_HUGEPAGE,
+};
 
 /* SCMP_A0() and friends leave datum_b out, which clang warns about. */
 static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op,
@@ -171,9 +183,12 @@ static int add_call(scmp_filter_ctx ctx, const struct allowed_call *c)
     case NO_PROT_EXEC:
         cmp[0] = arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
         return add_rule(ctx, c->nr, 1, cmp);
-    case MADV_DONTNEED_ONLY:
-        cmp[0] = arg_cmp(2, SCMP_CMP_EQ, MADV_DONTNEED, 0);
-        return add_rule(ctx, c->nr, 1, cmp);
+    case MADV_ADVICE:
+        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(madvise_advice); i++) {
+            cmp[0] = arg_cmp(2, SCMP_CMP_EQ, madvise_advice[i], 0);
+            r = add_rule(ctx, c->nr, 1, cmp);
+        }
+        return r;
     }
     return -EINVAL;
 }

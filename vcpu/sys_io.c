@@ -1,6 +1,7 @@
 /* File-descriptor calls: the guest has fds 0, 1 and 2 (the monitor's
  * stdin, stdout and stderr) and no file system. */
 #include "syscall.h"
+#include "common/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +58,7 @@ static long stdin_read(struct sys_ctx *c, uint8_t *p, size_t len, bool wait)
     }
     for (;;) {
         struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-        if (run_stop_requested())
+        if (stop_requested())
             return -EINTR;
         int r = poll(&pfd, 1, wait ? STDIN_POLL_MS : 0);
         if (r < 0 && errno == EINTR)

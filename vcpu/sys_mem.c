@@ -193,12 +193,11 @@ long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
  * the stack; never the monitor's area or the guard page. */
 static bool protectable(struct sys_ctx *c, uint64_t start, uint64_t end)
 {
-    uint64_t ram = c->vm->gm->size;
-    uint64_t stack = ram - KVMELF_STACK_SIZE;
+    const struct linux_config *cfg = &c->vm->sys.cfg;
 
-    if (start >= KVMELF_RESERVED_END && end <= c->vm->sys.cfg.heap_end)
+    if (start >= KVMELF_RESERVED_END && end <= cfg->heap_end)
         return true;
-    return start >= stack && end <= ram;
+    return start >= cfg->stack_bottom && end <= c->vm->gm->size;
 }
 
 long sys_mprotect(struct sys_ctx *c, const uint64_t a[6])

@@ -2,6 +2,7 @@
  * delivered), limits, randomness, thread-library calls of a single
  * thread, and the FS/GS bases. */
 #include "syscall.h"
+#include "common/stop.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -26,7 +27,6 @@
 #define SIGSET_SIZE 8
 #define LX_SIG_IGN 1
 #define LX_SS_DISABLE 2
-#define RLIMIT_COUNT 16
 /* sizeof(struct robust_list_head): head, futex_offset, list_op_pending. */
 #define ROBUST_LIST_HEAD_SIZE 24
 /* struct timezone: tz_minuteswest, tz_dsttime. */
@@ -257,7 +257,7 @@ long sys_getrandom(struct sys_ctx *c, const uint64_t a[6])
     size_t done = 0;
     while (done < len) {
         ssize_t n = getrandom(p + done, len - done, 0);
-        if (n < 0 && errno == EINTR && !run_stop_requested())
+        if (n < 0 && errno == EINTR && !stop_requested())
             continue;
         if (n < 0)
             return done ? (long)done : -errno;
@@ -266,45 +266,58 @@ long sys_getrandom(struct sys_ctx *c, const uint64_t a[6])
     return (long)done;
 }
 
-static long limit_of(struct sys_ctx *c, uint64_t resource, uint64_t out[2])
+/* The limits a guest starts with: what kvmelf really gives it. */
+void sys_limits_init(struct sys_state *st)
 {
-    const struct linux_config *cfg = &c->vm->sys.cfg;
-    uint64_t v = RLIM_INFINITY;
+    const struct linux_config *cfg = &st->cfg;
 
-    if (resource >= RLIMIT_COUNT)
-        return -EINVAL;
-    switch (resource) {
-    case RLIMIT_STACK:  v = cfg->stack_size; break;
-    case RLIMIT_DATA:
-    case RLIMIT_AS:     v = cfg->heap_end - cfg->heap_start; break;
-    case RLIMIT_NOFILE: v = SYS_GUEST_FDS; break;
-    case RLIMIT_CORE:   v = 0; break;
-    case RLIMIT_NPROC:  v = 1; break;
-    default:            break;
+    for (unsigned r = 0; r < SYS_RLIMIT_COUNT; r++) {
+        uint64_t v = RLIM_INFINITY;
+        switch (r) {
+        case RLIMIT_STACK:  v = cfg->stack_size; break;
+        case RLIMIT_DATA:
+        case RLIMIT_AS:     v = cfg->heap_end - cfg->heap_start; break;
+        case RLIMIT_NOFILE: v = SYS_GUEST_FDS; break;
+        case RLIMIT_CORE:   v = 0; break;
+        case RLIMIT_NPROC:  v = 1; break;
+        default:            break;
+        }
+        st->limits[r][0] = st->limits[r][1] = v;
     }
-    out[0] = out[1] = v;
-    return 0;
 }
 
-/* prlimit64(pid, resource, new, old): limits can be read, and "set"
- * (accepted, without effect: kvmelf's limits are fixed). */
+/* prlimit64(pid, resource, new, old), with Linux's rules for a new limit
+ * (a soft limit above its hard one is EINVAL; kvmelf cannot raise a hard
+ * limit: the stack, the heap and the fds it gives are all it has, so that
+ * is EPERM).  A lowered limit is remembered and reported; kvmelf does not
+ * enforce it. */
 long sys_prlimit64(struct sys_ctx *c, const uint64_t a[6])
 {
-    uint64_t lim[2];
+    uint64_t lim[2], *cur;
 
     if (a[0] != 0 && a[0] != SYS_GUEST_PID)
         return -ESRCH;
-    long r = limit_of(c, a[1], lim);
-    if (r < 0)
-        return r;
-    if (a[2] && !sys_user_ptr(c, a[2], sizeof lim, false))
+    if (a[1] >= SYS_RLIMIT_COUNT)
+        return -EINVAL;
+    cur = c->vm->sys.limits[a[1]];
+    const void *in = a[2] ? sys_user_ptr(c, a[2], sizeof lim, false) : NULL;
+    if (a[2] && !in)
         return -EFAULT;
     if (a[3]) {
         void *p = sys_user_ptr(c, a[3], sizeof lim, true);
         if (!p)
             return -EFAULT;
-        memcpy(p, lim, sizeof lim);
+        memcpy(p, cur, sizeof lim);
     }
+    if (!in)
+        return 0;
+    memcpy(lim, in, sizeof lim);
+    if (lim[0] > lim[1])
+        return -EINVAL;
+    if (lim[1] > cur[1])
+        return -EPERM;
+    cur[0] = lim[0];
+    cur[1] = lim[1];
     return 0;
 }
 

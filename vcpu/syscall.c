@@ -3,6 +3,7 @@
  * resumes the guest at RCX with R11's flags, as SYSRET would, but by
  * setting the registers itself (docs/architecture.md, "System calls"). */
 #include "syscall.h"
+#include "common/stop.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -121,7 +122,7 @@ long sys_sleep(const struct timespec *rel, struct timespec *left)
         struct timespec rest = { 0, 0 };
         if (ts_before(&now, &end))
             rest = ts_sub(&end, &now);
-        if (run_stop_requested()) {
+        if (stop_requested()) {
             if (left)
                 *left = rest;
             return -EINTR;
@@ -310,4 +311,5 @@ void syscall_configure(struct vm *vm, const struct linux_config *cfg)
     mm_fini(&vm->sys.mm);
     mm_init(&vm->sys.mm, cfg->heap_start, cfg->heap_end);
     vm->sys.heap_adopted = false;
+    sys_limits_init(&vm->sys);
 }

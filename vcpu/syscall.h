@@ -54,6 +54,8 @@ long sys_user_string(struct sys_ctx *c, uint64_t addr, size_t max,
 
 /* Ends the guest (exit, or a fatal signal it raised). */
 long sys_end_exit(struct sys_ctx *c, int status);
+/* sys_proc.c: the resource limits from the run's configuration. */
+void sys_limits_init(struct sys_state *st);
 long sys_end_signal(struct sys_ctx *c, int sig);
 
 /* Sleeps rel (monotonic, normalized, non-negative) unless a stop (timeout,

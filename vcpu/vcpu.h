@@ -29,8 +29,28 @@ struct vm_caps {
 
 /* Opens dev (normally "/dev/kvm"), checks KVM_GET_API_VERSION == 12 and the
  * extensions kvmelf needs, creates the VM.  Failure means this host cannot
- * run guests (the CLI's status 126). */
-int vm_open(struct vm **vm, const char *dev, struct kerr *err);
+ * run guests (the CLI's status 126); the message says what to do, fitted
+ * to the device and the user (vm_device_hint).  named_by: the environment
+ * variable that chose dev, for the message (NULL: the default). */
+int vm_open(struct vm **vm, const char *dev, const char *named_by,
+            struct kerr *err);
+
+/* What the permission hint is made of (vcpu/kvm_device.c). */
+struct device_facts {
+    const char *path;
+    bool exists;
+    unsigned mode;           /* st_mode */
+    unsigned uid, gid;
+    char group[64];          /* the name of gid, "" if /etc/group has none */
+    bool user_in_group;      /* gid is one of ours */
+    bool kvm_group_exists;   /* /etc/group has a "kvm" */
+};
+void vm_device_facts(const char *dev, struct device_facts *f);
+/* Why opening f->path read-write was refused and what to do about it:
+ * join the device's group, fix its mode, or make a kvm group where the
+ * host has none.  Pure; returns buf. */
+const char *vm_device_hint(const struct device_facts *f, char *buf,
+                           size_t len);
 const struct vm_caps *vm_caps(const struct vm *vm);
 
 /* Registers gm as memory slot 0 at guest-physical 0 (gm must outlive vm). */
@@ -50,6 +70,7 @@ int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
 /* The Linux personality (system calls through SYSCALL; docs/abi.md). */
 struct linux_config {
     uint64_t heap_start, heap_end;  /* brk up from start, mmap down from end */
+    uint64_t stack_bottom;          /* the stack: [stack_bottom, RAM end) */
     uint64_t stack_size;            /* RLIMIT_STACK */
     bool allow_wx;                  /* mmap/mprotect may ask for W+X */
 };

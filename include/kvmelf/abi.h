@@ -33,20 +33,19 @@
 #define KVMELF_PT_ADDR          0x10000  /* page tables, allocated upward   */
 #define KVMELF_PT_END           0x80000
 #define KVMELF_BOOT_INFO_ADDR   0x80000  /* user, read-only                 */
-#define KVMELF_ARGS_ADDR        0x81000  /* user, read-only: argv + strings */
-#define KVMELF_ARGS_END         0x100000
+#define KVMELF_BOOT_INFO_END    0x81000
 #define KVMELF_RESERVED_END     0x100000 /* first byte a segment may use    */
 
 /* The stack occupies the top of RAM; one unmapped guard page sits below it.
- * PT_LOAD segments must lie in [KVMELF_RESERVED_END,
- * RAM size - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE). */
-#define KVMELF_STACK_SIZE       0x40000  /* 256 KiB                          */
+ * PT_LOAD segments must lie in [KVMELF_RESERVED_END, RAM size - stack size
+ * - KVMELF_GUARD_SIZE).  The stack size is --stack, or by default Linux's
+ * 8 MiB where RAM allows it: RAM / 8, from KVMELF_STACK_SMALL up to
+ * KVMELF_STACK_DEFAULT (64 MiB of RAM and more get 8 MiB).  Guests read
+ * the result from the boot info (heap_end is the guard page). */
+#define KVMELF_STACK_DEFAULT    0x800000 /* 8 MiB, Linux's RLIMIT_STACK   */
+#define KVMELF_STACK_SMALL      0x40000  /* 256 KiB: the default at 2 MiB  */
+#define KVMELF_STACK_MIN        0x4000   /* 16 KiB: the least --stack     */
 #define KVMELF_GUARD_SIZE       0x1000
-/* At most this much of the stack's top holds the Linux process entry
- * (argument and environment strings, argv/envp/auxv). */
-#define KVMELF_STACK_ARGS_MAX   0x20000  /* 128 KiB: half the stack */
-/* What the top of RAM holds besides segments and heap: stack + guard. */
-#define KVMELF_TOP_RESERVE      (KVMELF_STACK_SIZE + KVMELF_GUARD_SIZE)
 
 #define KVMELF_MEM_DEFAULT      0x4000000    /* 64 MiB */
 #define KVMELF_MEM_MIN          0x200000     /* 2 MiB  */
@@ -121,8 +120,10 @@ struct kvmelf_boot_info {
     uint64_t heap_end;       /* the stack guard page starts here           */
     uint64_t stack_top;      /* top of the stack (RSP starts below it)     */
     uint64_t argc;           /* argv[0] is the ELF path as given           */
-    uint64_t argv;           /* guest address of char *argv[argc + 1]      */
-    uint64_t cmdline;        /* guest address: argv joined by spaces       */
+    uint64_t argv;           /* guest address of char *argv[argc + 1]: the
+                                process entry's, on the stack              */
+    uint64_t cmdline;        /* guest address: argv joined by spaces (on
+                                the stack, above the strings)             */
     uint32_t flags;          /* KVMELF_BOOT_*                              */
     uint32_t reserved;
 };

@@ -395,19 +395,15 @@ static void blocked_stdout(const char *const *args, int sig, int status,
     close(fds[1]);
     if (rc < 0)
         fail_msg("cannot run kvmelf: %s", strerror(errno));
-    if (sig) {
-        /* Signal it once the pipe is (nearly) full, i.e. kvmelf is
-         * blocked or about to block in write(2). */
-        int queued = 0;
-        for (int i = 0; i < 1000 && queued < SMALL_PIPE - FLOOD_LINE_LEN; i++) {
-            usleep(10 * 1000);
-            if (ioctl(fds[0], FIONREAD, &queued) < 0)
-                break;
-        }
-        kill(p.pid, sig);
-    }
+    /* Signal it once the pipe is (nearly) full, i.e. kvmelf is blocked or
+     * about to block in write(2). */
+    bool full = !sig || proc_wait_queued(&p, fds[0],
+                                         SMALL_PIPE - FLOOD_LINE_LEN);
+    if (sig)
+        kill(p.pid, full ? sig : SIGKILL);
     assert_int_equal(proc_finish(&p, &last), 0);
     close(fds[0]);
+    CHECK(full, "the pipe never filled");
     check_exited();
     check_status(status);
     check_err_lines(1);
@@ -488,6 +484,112 @@ static void test_closed_stdout_head(void **state)
     check_err_lines(0);
 }
 
+/* ---- Signals after the end, a closed stderr -------------------------------- */
+
+/* A pipe whose buffer is already full: the child's first write blocks.
+ * fds[1] is left blocking (the child shares its file status flags). */
+static void full_pipe(int fds[2])
+{
+    char junk[SMALL_PIPE];
+
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    (void)fcntl(fds[1], F_SETPIPE_SZ, SMALL_PIPE);
+    memset(junk, '#', sizeof junk);
+    assert_int_equal(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+    while (write(fds[1], junk, sizeof junk) > 0)
+        ;
+    assert_int_equal(fcntl(fds[1], F_SETFL, 0), 0);
+}
+
+/* The guest has crashed and kvmelf is blocked writing the report to a
+ * stderr that is full; sig lands now.  The crash's status and the whole
+ * report stand (they were lost when the run loop restored the default
+ * dispositions before the report). */
+static void late_signal(int sig)
+{
+    const char *args[] = { "run", "--regs", "G:crash.elf", NULL };
+    struct argv_buf b;
+    struct proc p;
+    int fds[2];
+    bool readable;
+    size_t len;
+
+    need_kvm();
+    full_pipe(fds);
+    struct proc_opts o = { .stdout_fd = -1, .stderr_fd = fds[1] };
+    proc_result_free(&last);
+    int rc = proc_start(&p, make_argv(&b, args), &o);
+    close(fds[1]);
+    if (rc < 0)
+        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    bool blocked = proc_wait_blocked_write(&p, STDERR_FILENO, &readable);
+    if (blocked)
+        kill(p.pid, sig);
+    char *err = proc_read_all(&p, fds[0], &len);
+    assert_int_equal(proc_finish(&p, &last), 0);
+    free(last.err);
+    last.err = err;              /* the dump shows it; freed with last */
+    last.err_len = len;
+    if (!blocked && !readable) {
+        fprintf(stderr, "SKIPPED: /proc/PID/syscall of a non-dumpable "
+                "process needs root\n");
+        skip();
+    }
+    CHECK(blocked, "kvmelf never blocked writing to its stderr");
+    check_exited();
+    check_status(139);
+    check_err_has("guest crashed: page fault");
+    check_err_has("hint: NULL pointer dereference");
+    check_err_has("rip 0x");     /* --regs, after the report */
+}
+
+static void test_sigint_after_the_end(void **state)
+{
+    (void)state;
+    late_signal(SIGINT);
+}
+
+static void test_sigterm_after_the_end(void **state)
+{
+    (void)state;
+    late_signal(SIGTERM);
+}
+
+/* stderr is a pipe whose reader is gone: kvmelf loses its messages but
+ * never its status (SIGPIPE used to kill it: 141). */
+struct closed_stderr_case {
+    const char *name;
+    const char *args[MAX_ARGS];
+    int status;
+};
+
+static const struct closed_stderr_case closed_stderr_cases[] = {
+    { "crash_report", { "run", "G:crash.elf" }, 139 },
+    { "regs", { "run", "--regs", "G:hello.elf" }, 0 },
+    { "guest_signal", { "run", "T:abort.musl" }, 134 },
+    { "bad_elf", { "run", "T:../../kvmelf" }, 125 },   /* static-pie */
+    { "usage", { "run" }, 125 },
+};
+
+static void test_closed_stderr(void **state)
+{
+    (void)state;
+    need_kvm();
+    for (size_t i = 0; i < ARRAY_LEN(closed_stderr_cases); i++) {
+        const struct closed_stderr_case *c = &closed_stderr_cases[i];
+        int fds[2];
+
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+        close(fds[0]);
+        struct proc_opts o = { .stdout_fd = -1, .stderr_fd = fds[1] };
+        run(c->args, &o);
+        close(fds[1]);
+        CHECK(last.exited && last.status == c->status, "%s: status %d "
+              "(signal %d), expected %d", c->name, last.status,
+              last.term_signal, c->status);
+    }
+}
+
 /* ---- Misbehaving guests --------------------------------------------------- */
 
 struct bad_guest {
@@ -508,6 +610,13 @@ static const struct bad_guest bad_guests[] = {
       "misbehave: uart16\n",
       { "guest crashed: 2-byte write to the UART at port 0x3f8 (--strict-io)" },
       ANY },
+    /* docs/abi.md: a bad access size reads all ones, as an unknown port
+     * does (the UART's used to read 0). */
+    { "uart_wide_reads", { "run", MB, "uartin" }, 3,
+      "misbehave: uartin\nmisbehave: inw 0xffff inl 0xffffffff\n"
+      "misbehave: survived\n",
+      { "guest: 2-byte read from the UART at port 0x3f8",
+        "guest: 4-byte read from the UART at port 0x3fd" }, 2 },
     { "exit_port_1_byte", { "run", MB, "exit8" }, 3,
       "misbehave: exit8\nmisbehave: survived\n",
       { "guest: 1-byte write to the exit port 0x500" }, 1 },
@@ -546,6 +655,38 @@ static void run_bad_guest(void **state)
           "error");
 }
 
+/* `int $0x80` from ring 3 meets a gate with DPL 0.  Hardware KVM (VMX,
+ * SVM) gives #GP with error code 0x80 * 8 + 2, which kvmelf reports as
+ * SIGSEGV (139); kvm_pvm, which runs ring 3 natively and delivers its
+ * events itself, gives #UD (132).  docs/abi.md, section 8, says so. */
+static bool host_is_kvm_pvm(void)
+{
+    return access("/sys/module/kvm_pvm", F_OK) == 0 &&
+           access("/sys/module/kvm_intel", F_OK) != 0 &&
+           access("/sys/module/kvm_amd", F_OK) != 0;
+}
+
+static void test_int80_from_ring3(void **state)
+{
+    const char *args[] = { "run", MB, "int80", NULL };
+    struct proc_opts o = { .stdout_fd = -1 };
+    bool pvm = host_is_kvm_pvm();
+    (void)state;
+
+    need_kvm();
+    run(args, &o);
+    check_exited();
+    check_out("misbehave: int80\n");
+    if (pvm) {
+        check_status(132);
+        check_err_has("guest crashed: invalid opcode in ring 3 (vector 6)");
+    } else {
+        check_status(139);
+        check_err_has("general protection");
+        check_err_has("error code 0x402");
+    }
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const struct CMUnitTest special_tests[] = {
@@ -561,6 +702,10 @@ static const struct CMUnitTest special_tests[] = {
     cmocka_unit_test_teardown(test_blocked_stdout_and_stderr_timeout, teardown),
     cmocka_unit_test_teardown(test_blocked_stdout_sigint, teardown),
     cmocka_unit_test_teardown(test_closed_stdout_head, teardown),
+    cmocka_unit_test_teardown(test_sigint_after_the_end, teardown),
+    cmocka_unit_test_teardown(test_sigterm_after_the_end, teardown),
+    cmocka_unit_test_teardown(test_closed_stderr, teardown),
+    cmocka_unit_test_teardown(test_int80_from_ring3, teardown),
 };
 
 static struct CMUnitTest tests[ARRAY_LEN(special_tests) + ARRAY_LEN(bad_guests)];

@@ -155,7 +155,8 @@ static const char *const monitor_rows[] = {
     "0x6000 0x8000 8 KiB r-x ring0 4K x 2 exception stubs",
     "0x8000 0xf000 28 KiB rw- ring0 4K x 7 ring-0 stacks",
     "0xf000 0x10000 4 KiB r-x user 4K x 1 syscall entry",
-    "0x80000 0x100000 512 KiB r-- user 4K x 128 boot info, arguments",
+    "0x80000 0x81000 4 KiB r-- user 4K x 1 boot info",
+    "0x81000 0x100000 508 KiB --- not mapped unused",
     NULL,
 };
 
@@ -170,10 +171,13 @@ static void test_hello(void **state)
     CHECK(last.err_len == 0, "stderr is not empty");
     check_rows(monitor_rows);
     check_rows((const char *[]){
-        "0x3fbf000 0x3fc0000 4 KiB --- not mapped stack guard page",
-        "0x3fc0000 0x4000000 256 KiB rw- user 4K x 64 stack, grows down "
+        "0x37ff000 0x3800000 4 KiB --- not mapped stack guard page",
+        "0x3800000 0x4000000 8 MiB rw- user 2M x 4 stack, grows down "
         "from 0x4000000",
         NULL });
+    check_has("\nStack: 8 MiB from 0x3800000 to 0x4000000, guard page below "
+              "it; arguments and environment may take 2 MiB\n (Linux's "
+              "default RLIMIT_STACK)\n");
     /* hello.elf is linked with kvmelf.ld: text, rodata, data. */
     check_has("3 loadable segments, entry point 0x100000 _start+0x0");
     /* The data segment's size follows the runtime (its 64 KiB stdout
@@ -186,7 +190,7 @@ static void test_hello(void **state)
           strstr(data_row - 20, " rw- user 4K x ") < data_row,
           "the three segments' rows are missing");
     check_has("heap: brk up from 0x");
-    check_has("mmap down from 0x3fbf000");
+    check_has("mmap down from 0x37ff000");
 }
 
 /* A Linux program built by kvmelf-cc (musl, linked at 0x400000): the gap
@@ -221,9 +225,9 @@ static void test_musl_program(void **state)
 
 /* ELFGEN_* layout: text 0x100000 (4 KiB, r-x), rodata 0x101000 (r--),
  * data+bss 0x102000-0x104000 (rw-); heap from 0x104000 to the guard page
- * at 64 MiB - 256 KiB - 4 KiB = 0x3fbf000.  Heap pages: 4 KiB ones up to
- * 0x200000 (252) and from 0x3e00000 to 0x3fbf000 (447), 2 MiB ones
- * between (30). */
+ * at 64 MiB - 8 MiB - 4 KiB = 0x37ff000.  Heap pages: 4 KiB ones up to
+ * 0x200000 (252) and from 0x3600000 to 0x37ff000 (511), 2 MiB ones
+ * between (26). */
 static void test_generated_three_segments(void **state)
 {
     (void)state;
@@ -238,8 +242,8 @@ static void test_generated_three_segments(void **state)
         "0x100000 0x101000 4 KiB r-x user 4K x 1 PT_LOAD 0",
         "0x101000 0x102000 4 KiB r-- user 4K x 1 PT_LOAD 1",
         "0x102000 0x104000 8 KiB rw- user 4K x 2 PT_LOAD 2",
-        "0x104000 0x3fbf000 64236 KiB rw- user 2M x 30, 4K x 699 heap: brk "
-        "up from 0x104000, mmap down from 0x3fbf000",
+        "0x104000 0x37ff000 56300 KiB rw- user 2M x 26, 4K x 763 heap: brk "
+        "up from 0x104000, mmap down from 0x37ff000",
         NULL });
     check_has("entry point 0x100000 _start+0x0\n");
     /* The picture: the program zoom is one character per page. */
@@ -265,6 +269,9 @@ static void test_mem_moves_stack_and_heap(void **state)
         "from 0x200000",
         NULL });
     check_has("Guest RAM: 2 MiB;");
+    check_has("\nStack: 256 KiB from 0x1c0000 to 0x200000, guard page below "
+              "it; arguments and environment may take 128 KiB\n (RAM / 8: "
+              "Linux's 8 MiB stack needs --mem 64M or more, or --stack)\n");
     CHECK(!strstr(last.out, "2M x"), "2 MiB pages in 2 MiB of RAM");
 
     /* `kvmelf info FILE --mem SIZE` says the same. */
@@ -290,9 +297,37 @@ static void test_one_gib_pages(void **state)
     check_has("1G x 2, 2M x ");
     check_has("\n1 GiB pages: ");
     check_rows((const char *[]){
-        "0xfffc0000 0x100000000 256 KiB rw- user 4K x 64 stack, grows down "
+        "0xff800000 0x100000000 8 MiB rw- user 2M x 4 stack, grows down "
         "from 0x100000000",
         NULL });
+}
+
+/* --stack sets the stack, and info says so; one that cannot fit is
+ * refused with both sizes named. */
+static void test_stack_option(void **state)
+{
+    char path[PATH_MAX];
+    (void)state;
+
+    run_kvmelf((const char *[]){ "info", "--stack", "1M",
+                                 guest(guests_dir, "hello.elf", path), NULL });
+    check_status(0);
+    check_rows((const char *[]){
+        "0x3eff000 0x3f00000 4 KiB --- not mapped stack guard page",
+        "0x3f00000 0x4000000 1 MiB rw- user 4K x 256 stack, grows down "
+        "from 0x4000000",
+        NULL });
+    check_has("may take 256 KiB\n (set by --stack)\n");
+    run_kvmelf((const char *[]){ "info", "--mem", "4M", "--stack", "4M",
+                                 path, NULL });
+    check_status(125);
+    CHECK(strstr(last.err, "guest RAM of 4 MiB cannot hold the monitor's "
+                           "area, a stack of 4 MiB and a program (a smaller "
+                           "--stack, or more --mem)"), "no layout error");
+    run_kvmelf((const char *[]){ "info", "--stack", "10000", path, NULL });
+    check_status(125);
+    CHECK(strstr(last.err, "--stack 10000 must be a multiple of 4 KiB"),
+          "no --stack error");
 }
 
 /* A gap before the first segment is mapped like the heap but named. */
@@ -379,11 +414,15 @@ static const struct cli_case cli_cases[] = {
     { { "info" }, 125, NULL, "info: no ELF file given" },
     { { "info", "a.elf", "b.elf" }, 125, NULL, "one FILE only, but 'b.elf'" },
     { { "info", "--timeout", "1", "a.elf" }, 125, NULL,
-      "unknown option '--timeout' (see kvmelf info --help)" },
+      "'--timeout' is an option of kvmelf run, not of kvmelf info (see "
+      "kvmelf info --help)" },
+    { { "info", "--memm", "1M", "a.elf" }, 125, NULL,
+      "unknown option '--memm' (did you mean --mem? see kvmelf info --help)" },
     { { "info", "--mem", "3X", "a.elf" }, 125, NULL, "unknown unit 'X'" },
     { { "info", "--mem", "1M", "a.elf" }, 125, NULL, "out of range" },
     { { "info", "--help" }, 0, "Usage: kvmelf info [OPTIONS] FILE [OPTIONS]", NULL },
-    { { "--help" }, 0, "kvmelf info FILE [--mem SIZE] [--allow-wx]", NULL },
+    { { "--help" }, 0, "kvmelf info FILE [--mem SIZE] [--stack SIZE] "
+      "[--allow-wx]", NULL },
 };
 
 static void test_command_line(void **state)
@@ -448,6 +487,7 @@ int main(void)
         cmocka_unit_test_teardown(test_musl_program, teardown),
         cmocka_unit_test_teardown(test_generated_three_segments, teardown),
         cmocka_unit_test_teardown(test_mem_moves_stack_and_heap, teardown),
+        cmocka_unit_test_teardown(test_stack_option, teardown),
         cmocka_unit_test_teardown(test_one_gib_pages, teardown),
         cmocka_unit_test_teardown(test_external_gap, teardown),
         cmocka_unit_test_teardown(test_wx, teardown),

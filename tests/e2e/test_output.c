@@ -94,7 +94,7 @@ static const struct out_case cases[] = {
     { .name = "flush_at_crash", .args = { "crash" }, .status = 139,
       .out = "bufout: before the crash\n",
       .err_has = { "guest crashed: page fault" }, .err_lines = -1 },
-    { .name = "flush_at_timeout", .opts = { "--timeout", "1" },
+    { .name = "flush_at_timeout", .opts = { "--timeout", "2" },
       .args = { "spin" }, .status = 124, .out = "pending",
       .err_has = { "timed out" }, .err_lines = 1 },
     { .name = "order_with_raw_com1", .args = { "mixed" },

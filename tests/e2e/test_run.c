@@ -238,7 +238,7 @@ static struct run_case run_cases[] = {
       .out = "external: hello from an ELF linked elsewhere\n" },
     { .name = "bigmem_1g", .args = { "run", "--mem", "1G", "T:bigmem.elf" },
       .out = "bigmem: ram=1024 MiB ok\n" },
-    { .name = "loop_timeout", .args = { "run", "--timeout", "1", "T:loop.elf" },
+    { .name = "loop_timeout", .args = { "run", "--timeout", "2", "T:loop.elf" },
       .status = 124, .out = "loop: spinning\n", .err_has = { "timed out" },
       .err_lines = 1, .prefixed = true },
     { .name = "exitcode_77", .args = { "run", "T:exitcode.elf", "77" },
@@ -306,11 +306,35 @@ static struct run_case run_cases[] = {
       .no_kvm = true },
 
     /* Command line. */
+    /* A command line kvmelf cannot take: one line, with a hint. */
     { .name = "cli_no_args", .status = 125, .out = "",
-      .err_has = { "Usage: kvmelf run" }, .err_lines = ANY, .no_kvm = true },
+      .err_has = { "no command given (usage: kvmelf run" }, .err_lines = 1,
+      .no_kvm = true },
     { .name = "cli_unknown_command", .args = { "frobnicate" }, .status = 125,
-      .out = "", .err_has = { "Usage: kvmelf run", "unknown command 'frobnicate'" },
-      .err_lines = ANY, .no_kvm = true },
+      .out = "", .err_has = { "unknown command 'frobnicate' (the commands are "
+                              "run and info; see kvmelf --help)" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_forgot_run", .args = { "G:hello.elf", "a b" },
+      .status = 125, .out = "",
+      .err_has = { "is not a command (did you mean: kvmelf run ",
+                   "hello.elf 'a b'?)" }, .err_lines = 1, .no_kvm = true },
+    { .name = "cli_dash_V", .args = { "-V" }, .status = 125, .out = "",
+      .err_has = { "unknown option '-V' (did you mean --version?" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_top_bogus", .args = { "--bogus" }, .status = 125,
+      .out = "", .err_has = { "kvmelf: unknown option '--bogus' (see kvmelf "
+                              "--help)" }, .err_lines = 1, .no_kvm = true },
+    { .name = "cli_misspelt_command", .args = { "rnu", "x" }, .status = 125,
+      .out = "", .err_has = { "unknown command 'rnu' (did you mean 'run'?" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_run_option_first", .args = { "--mem", "1G", "x.elf" },
+      .status = 125, .out = "",
+      .err_has = { "'--mem' is an option of kvmelf run (did you mean: kvmelf "
+                   "run --mem 1G x.elf?)" }, .err_lines = 1, .no_kvm = true },
+    { .name = "cli_misspelt_option",
+      .args = { "run", "--timout", "3", "x.elf" }, .status = 125, .out = "",
+      .err_has = { "unknown option '--timout' (did you mean --timeout?" },
+      .err_lines = 1, .no_kvm = true },
     { .name = "cli_run_without_file", .args = { "run" }, .status = 125,
       .out = "", .err_has = { "no ELF file" }, .err_lines = 1, .no_kvm = true },
     { .name = "cli_unknown_option", .args = { "run", "--bogus", "G:hello.elf" },
@@ -329,18 +353,63 @@ static struct run_case run_cases[] = {
     { .name = "cli_directory", .args = { "run", "G:." }, .status = 125,
       .out = "", .err_has = { "not a regular file" }, .err_lines = 1,
       .prefixed = true, .no_kvm = true },
+    /* --timeout takes what timeout(1) takes; 0 is no limit. */
     { .name = "cli_timeout_0", .args = { "run", "--timeout", "0", "G:hello.elf" },
-      .status = 125, .out = "", .err_has = { "--timeout '0'" }, .err_lines = 1,
-      .no_kvm = true },
+      .out = HELLO },
+    { .name = "cli_timeout_units_s",
+      .args = { "run", "--timeout", "30s", "G:hello.elf" }, .out = HELLO },
+    { .name = "cli_timeout_units_m",
+      .args = { "run", "--timeout", "2m", "G:hello.elf" }, .out = HELLO },
+    { .name = "cli_timeout_units_h",
+      .args = { "run", "--timeout", "1.5h", "G:hello.elf" }, .out = HELLO },
+    { .name = "cli_timeout_units_d",
+      .args = { "run", "--timeout", "1d", "G:hello.elf" }, .out = HELLO },
     { .name = "cli_timeout_abc",
       .args = { "run", "--timeout", "abc", "G:hello.elf" }, .status = 125,
-      .out = "", .err_has = { "--timeout 'abc'" }, .err_lines = 1,
+      .out = "", .err_has = { "--timeout 'abc' is not a duration" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_timeout_negative",
+      .args = { "run", "--timeout", "-1", "G:hello.elf" }, .status = 125,
+      .out = "", .err_has = { "--timeout '-1' is not a duration" },
+      .err_lines = 1, .no_kvm = true },
+    { .name = "cli_timeout_bad_unit",
+      .args = { "run", "--timeout", "5x", "G:hello.elf" }, .status = 125,
+      .out = "", .err_has = { "--timeout '5x'" }, .err_lines = 1,
       .no_kvm = true },
+    { .name = "loop_timeout_unit", .args = { "run", "--timeout", "0.05m",
+                                             "T:loop.elf" },
+      .status = 124, .out = "loop: spinning\n",
+      .err_has = { "timed out after 3 s (--timeout 0.05m)" }, .err_lines = 1,
+      .prefixed = true },
+
+    /* FILE without a slash: the current directory, else PATH. */
+    { .name = "cli_file_from_path", .args = { "run", "hello.elf" },
+      .env = "PATH=G:", .out = HELLO },
+    { .name = "cli_file_not_in_path", .args = { "run", "no-such-guest.elf" },
+      .env = "PATH=G:", .status = 125, .out = "",
+      .err_has = { "kvmelf: no-such-guest.elf: no such file in the current "
+                   "directory, and no executable of that name in PATH" },
+      .err_lines = 1, .no_kvm = true },
+
+    /* A dynamically linked program says what it is, and the fix. */
+    { .name = "cli_dynamic_bin_ls", .args = { "run", "/bin/ls" },
+      .status = 125, .out = "",
+      .err_has = { "dynamically linked: it needs the dynamic loader "
+                   "/lib64/ld-linux-x86-64.so.2", "link with -static" },
+      .err_lines = 1, .no_kvm = true },
 
     /* No KVM: the ELF is fine, the device is not there. */
     { .name = "no_kvm_device", .args = { "run", "G:hello.elf" },
       .env = "KVMELF_KVM_DEVICE=/nonexistent/kvm", .status = 126, .out = "",
       .err_has = { "/nonexistent/kvm" }, .err_lines = 1, .no_kvm = true },
+    { .name = "kvm_device_dev_null", .args = { "run", "G:hello.elf" },
+      .env = "KVMELF_KVM_DEVICE=/dev/null", .status = 126, .out = "",
+      .err_has = { "/dev/null (named by KVMELF_KVM_DEVICE) is not a KVM "
+                   "device" }, .err_lines = 1, .no_kvm = true },
+    { .name = "kvm_device_regular_file", .args = { "run", "G:hello.elf" },
+      .env = "KVMELF_KVM_DEVICE=G:hello.elf", .status = 126, .out = "",
+      .err_has = { "is not a KVM device: it is not even a character "
+                   "device" }, .err_lines = 1, .no_kvm = true },
 };
 
 /* "G:x" and "T:x" -> a path under the guest directories. */
@@ -373,9 +442,18 @@ static void run_table_case(void **state)
     const struct run_case *c = *state;
     char paths[MAX_ARGS][PATH_MAX];
     const char *argv[MAX_ARGS + 2] = { kvmelf_bin };
+    char env_value[PATH_MAX], env_buf[PATH_MAX + 64];
     const char *env[] = { c->env, NULL };
     const char *file = NULL;
     struct proc_opts o = { .input = c->input, .env = env, .stdout_fd = -1 };
+
+    /* "NAME=G:x" names a guest path too. */
+    const char *eq = c->env ? strchr(c->env, '=') : NULL;
+    if (eq) {
+        snprintf(env_buf, sizeof env_buf, "%.*s=%s", (int)(eq - c->env),
+                 c->env, expand_arg(eq + 1, env_value, sizeof env_value));
+        env[0] = env_buf;
+    }
 
     if (!c->no_kvm)
         need_kvm();
@@ -498,8 +576,24 @@ static void test_toolchain_pie(void **state)
     skip_without_gcc();
     const char *elf = gcc_build("pie", "-fPIE", "-pie");
     assert_non_null(elf);
-    check_rejected(elf, "-no-pie");
+    check_rejected(elf, "dynamically linked: it needs the dynamic loader");
+    check_err_has("link with -static");
 }
+
+static void test_toolchain_static_pie(void **state)
+{
+    (void)state;
+    skip_without_gcc();
+    const char *elf = gcc_build("spie", "-fPIE", "-static-pie");
+    if (!elf) {
+        cleanup_tmp();
+        fprintf(stderr, "SKIPPED: gcc -static-pie cannot link here\n");
+        skip();
+    }
+    check_rejected(elf, "static-pie (ET_DYN with PT_DYNAMIC, no PT_INTERP)");
+    check_err_has("link with -static -no-pie");
+}
+
 
 static void test_toolchain_elf32(void **state)
 {
@@ -587,6 +681,7 @@ static const struct CMUnitTest special_tests[] = {
     cmocka_unit_test_teardown(test_generated_valid_elf, teardown),
     cmocka_unit_test_teardown(test_bad_elf_files, teardown),
     cmocka_unit_test_teardown(test_toolchain_pie, teardown),
+    cmocka_unit_test_teardown(test_toolchain_static_pie, teardown),
     cmocka_unit_test_teardown(test_toolchain_elf32, teardown),
     cmocka_unit_test_teardown(test_stdout_closed, teardown),
     cmocka_unit_test_teardown(test_sigterm, teardown),

@@ -34,8 +34,13 @@ int main(int argc, char **argv)
     printf("clktck %lu hwcap-nonzero %d\n", getauxval(AT_CLKTCK),
            getauxval(AT_HWCAP) != 0);
     printf("platform %s\n", (const char *)getauxval(AT_PLATFORM));
-    printf("execfn-is-argv0 %d\n",
-           (const char *)getauxval(AT_EXECFN) == argv[0]);
+    /* Linux's AT_EXECFN is the path execve was given, its own copy. */
+    if (argc > 1 && strcmp(argv[1], "execfn") == 0)
+        printf("execfn %s argv0 %s\n", (const char *)getauxval(AT_EXECFN),
+               argv[0]);
+    else
+        printf("execfn-equals-argv0 %d\n",
+               strcmp((const char *)getauxval(AT_EXECFN), argv[0]) == 0);
     printf("argv-null %d env-after-argv %d\n", argv[argc] == NULL,
            environ == argv + argc + 1);
     printf("random ");

@@ -206,8 +206,9 @@ static Elf64_Phdr *valid_phdr(struct elfgen *g, unsigned i)
     return elfgen_phdr(g, i);
 }
 
-/* Stack and guard start here with the default 64 MiB of RAM. */
-#define STACK_LO (KVMELF_MEM_DEFAULT - KVMELF_STACK_SIZE - KVMELF_GUARD_SIZE)
+/* Guard and stack start here with the default 64 MiB of RAM (the stack
+ * is then Linux's 8 MiB). */
+#define STACK_LO (KVMELF_MEM_DEFAULT - KVMELF_STACK_DEFAULT - KVMELF_GUARD_SIZE)
 
 static void place(Elf64_Phdr *ph, uint64_t vaddr)
 {
@@ -294,12 +295,45 @@ static void mk_overlap_byte(struct elfgen *g)
 static void mk_align_pow2(struct elfgen *g) { valid_phdr(g, 0)->p_align = 0x3000; }
 static void mk_align_congruence(struct elfgen *g) { valid_phdr(g, 0)->p_offset += 4; }
 
+#define INTERP "/lib64/ld-linux-x86-64.so.2"
+
+static void add_interp(struct elfgen *g)
+{
+    memcpy(g->bytes + 0x100, INTERP, sizeof INTERP);
+    *elfgen_add_phdr(g) = (Elf64_Phdr){ .p_type = PT_INTERP, .p_flags = PF_R,
+                                        .p_offset = 0x100,
+                                        .p_filesz = sizeof INTERP,
+                                        .p_align = 1 };
+}
+
 static void mk_pt_interp(struct elfgen *g)
 {
     elfgen_valid(g);
-    *elfgen_add_phdr(g) = (Elf64_Phdr){ .p_type = PT_INTERP, .p_flags = PF_R,
-                                        .p_offset = 0x100, .p_filesz = 0x1c,
-                                        .p_align = 1 };
+    add_interp(g);
+}
+
+/* What `gcc` makes by default (and /bin/ls is): a PIE with a loader. */
+static void mk_dynamic_pie(struct elfgen *g)
+{
+    valid(g)->e_type = ET_DYN;
+    add_interp(g);
+}
+
+static void mk_static_pie(struct elfgen *g)
+{
+    valid(g)->e_type = ET_DYN;
+    *elfgen_add_phdr(g) = (Elf64_Phdr){ .p_type = PT_DYNAMIC, .p_flags = PF_R,
+                                        .p_offset = ELFGEN_DATA_OFFSET,
+                                        .p_vaddr = ELFGEN_DATA_VADDR,
+                                        .p_align = 8 };
+}
+
+/* e_shnum 0: the count is section 0's sh_size, here 2^64 - 1. */
+static void mk_shnum_extended_absurd(struct elfgen *g)
+{
+    Elf64_Ehdr *eh = valid(g);
+    eh->e_shnum = 0;
+    elfgen_shdr(g, 0)->sh_size = UINT64_MAX;
 }
 
 static void mk_pt_dynamic(struct elfgen *g)
@@ -424,13 +458,16 @@ const struct bad_elf_case bad_elf_cases[] = {
     { "below-1mib", mk_below_1mib, "segment 1 [0xff000, 0xff010) starts below 1 MiB (the monitor's reserved area)" },
     { "null-page", mk_null_page, "segment 1 [0x0, 0x10) starts below 1 MiB" },
     { "past-ram", mk_past_ram, "segment 2 [0x3fff000, 0x4001000) ends past guest RAM (64 MiB)" },
-    { "into-stack-guard", mk_into_guard, "segment 2 [0x3fbe000, 0x3fc0000) overlaps the stack (stack and guard from 0x3fbf000)" },
-    { "inside-stack", mk_in_stack, "segment 2 [0x3fcf000, 0x3fd1000) overlaps the stack" },
+    { "into-stack-guard", mk_into_guard, "segment 2 [0x37fe000, 0x3800000) overlaps the guard page and the 8 MiB stack at the top of RAM (from 0x37ff000): give more --mem, or a smaller --stack" },
+    { "inside-stack", mk_in_stack, "segment 2 [0x380f000, 0x3811000) overlaps the guard page and the 8 MiB stack" },
     { "overlap", mk_overlap, "segment 0 [0x100000, 0x100008) and segment 1 [0x100000, 0x100010) overlap" },
     { "overlap-one-byte", mk_overlap_byte, "segment 0 [0x100000, 0x100008) and segment 1 [0x100007, 0x100017) overlap" },
     { "align-not-pow2", mk_align_pow2, "segment 0: alignment 0x3000 (p_align) is not a power of two" },
     { "align-congruence", mk_align_congruence, "segment 0: address 0x100000 and file offset 0x1004 differ modulo the alignment 0x1000" },
-    { "pt-interp", mk_pt_interp, "program header 3: needs a dynamic loader (PT_INTERP): link with -static" },
+    { "pt-interp", mk_pt_interp, "dynamically linked: it needs the dynamic loader /lib64/ld-linux-x86-64.so.2 (PT_INTERP, program header 3), and kvmelf runs static programs only: link with -static" },
+    { "dynamic-pie", mk_dynamic_pie, "dynamically linked: it needs the dynamic loader /lib64/ld-linux-x86-64.so.2 (PT_INTERP, program header 3)" },
+    { "static-pie", mk_static_pie, "static-pie (ET_DYN with PT_DYNAMIC, no PT_INTERP): kvmelf loads position-dependent programs: link with -static -no-pie" },
+    { "shnum-extended-absurd", mk_shnum_extended_absurd, "extended section count 18446744073709551615 (e_shnum is 0, so section 0's sh_size is the count)" },
     { "pt-dynamic", mk_pt_dynamic, "program header 3: dynamically linked (PT_DYNAMIC)" },
     { "entry-not-exec", mk_entry_not_exec, "entry point 0x101000 is not inside an executable segment (segment 1 is not PF_X)" },
     { "entry-outside", mk_entry_outside, "entry point 0x200000 is not inside any segment" },

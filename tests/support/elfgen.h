@@ -3,9 +3,10 @@
  * files every loader rule must reject.
  *
  * The table is shared by the loader unit test and the integration test,
- * which runs kvmelf with the default --mem: every case is judged against
- * loader_window(KVMELF_MEM_DEFAULT) (64 MiB of RAM, segments allowed in
- * [0x100000, 0x3fbf000)).  Each case's one-line error contains `expect`.
+ * which runs kvmelf with the default --mem and --stack: every case is
+ * judged against the layout of 64 MiB of RAM with the default 8 MiB stack
+ * (segments allowed in [0x100000, 0x37ff000)).  Each case's one-line error
+ * contains `expect`.
  */
 #ifndef KVMELF_TESTS_ELFGEN_H
 #define KVMELF_TESTS_ELFGEN_H

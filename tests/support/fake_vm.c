@@ -51,18 +51,21 @@ int fake_vm_linux(struct vm *vm, struct kerr *err)
         { FAKE_VM_TEXT, FAKE_VM_TEXT + FAKE_VM_PAGE, PAGE_EXEC, 0 },
         { FAKE_VM_USER_DATA, FAKE_VM_USER_DATA + FAKE_VM_PAGE, PAGE_WRITE, 1 },
     };
+    static struct guest_layout layout;
     const struct paging_config cfg = {
-        .ram_size = FAKE_VM_RAM, .nx = true, .segs = segs,
+        .layout = &layout, .nx = true, .segs = segs,
         .nsegs = sizeof segs / sizeof segs[0],
-    };
-    const struct linux_config linux_cfg = {
-        .heap_start = FAKE_VM_USER_DATA + FAKE_VM_PAGE,
-        .heap_end = FAKE_VM_RAM - KVMELF_TOP_RESERVE,
-        .stack_size = KVMELF_STACK_SIZE,
     };
     struct memory_map map;
     struct cpu_tables tables;
 
+    if (paging_layout(FAKE_VM_RAM, 0, &layout, err) < 0)
+        return -1;
+    paging_layout_set_heap(&layout, FAKE_VM_USER_DATA + FAKE_VM_PAGE);
+    const struct linux_config linux_cfg = {
+        .heap_start = layout.heap_start, .heap_end = layout.guard,
+        .stack_bottom = layout.stack_bottom, .stack_size = layout.stack_size,
+    };
     memset(ram.host, 0, FAKE_VM_RAM);   /* the last process's tables too */
     if (paging_memory_map(&cfg, &map, err) < 0 ||
         paging_setup(&ram, &cfg, &map, &tables, err) < 0)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -144,12 +145,14 @@ static int child_stdout(const struct proc_opts *o, int *parent_end)
 
 static void init_proc(struct proc *p, const struct proc_opts *opts)
 {
-    static const struct proc_opts none = { .stdout_fd = -1 };
+    static const struct proc_opts none = { .stdout_fd = -1, .stderr_fd = -1 };
 
     memset(p, 0, sizeof *p);
     p->opts = opts ? *opts : none;
     if (p->opts.stdout_fd == 0)
         p->opts.stdout_fd = -1;
+    if (p->opts.stderr_fd == 0)
+        p->opts.stderr_fd = -1;
     if (p->opts.limit_sec <= 0)
         p->opts.limit_sec = PROC_DEFAULT_LIMIT_SEC;
     p->pid = -1;
@@ -162,10 +165,21 @@ static void init_proc(struct proc *p, const struct proc_opts *opts)
     signal(SIGPIPE, SIG_IGN);
 }
 
+static int child_stderr(const struct proc_opts *o, int child_stdout,
+                        int *parent_end)
+{
+    if (o->stderr_fd >= 0)
+        return o->stderr_fd;
+    return o->stderr_to_stdout ? dup(child_stdout) : make_pipe(parent_end);
+}
+
+/* The parent's copies of the child's fds, except the caller's own. */
 static void close_all(struct proc *p, int child_fds[3])
 {
     for (int i = 0; i < 3; i++)
-        if (child_fds[i] >= 0 && (i != 1 || child_fds[i] != p->opts.stdout_fd))
+        if (child_fds[i] >= 0 &&
+            (i != 1 || child_fds[i] != p->opts.stdout_fd) &&
+            (i != 2 || child_fds[i] != p->opts.stderr_fd))
             close_fd(&child_fds[i]);
 }
 
@@ -176,7 +190,7 @@ int proc_start(struct proc *p, const char *const argv[],
     int cfd[3] = { -1, -1, -1 };
     cfd[0] = child_stdin(&p->opts, &p->in_fd);
     cfd[1] = child_stdout(&p->opts, &p->out_fd);
-    cfd[2] = p->opts.stderr_to_stdout ? dup(cfd[1]) : make_pipe(&p->err_fd);
+    cfd[2] = cfd[1] >= 0 ? child_stderr(&p->opts, cfd[1], &p->err_fd) : -1;
     char **env = build_env(p->opts.env);
     if (cfd[0] >= 0 && cfd[1] >= 0 && cfd[2] >= 0)
         p->pid = fork();
@@ -267,6 +281,132 @@ bool proc_wait_output(struct proc *p, const char *needle)
             return true;
     } while ((p->out_fd >= 0 || p->err_fd >= 0) && pump(p));
     return strstr(p->res.out, needle) != NULL;
+}
+
+/* The child has ended (a zombie, not reaped: reap() still sees it). */
+static bool child_ended(const struct proc *p)
+{
+    siginfo_t info = { .si_pid = 0 };
+
+    return waitid(P_PID, (id_t)p->pid, &info,
+                  WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+}
+
+static void pause_ms(long ms)
+{
+    nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000 }, NULL);
+}
+
+bool proc_wait_state(struct proc *p, const char *states)
+{
+    char path[64], buf[512];
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
+    while (now_sec() < p->deadline && !child_ended(p)) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        /* "PID (COMM) STATE ...": COMM may hold spaces and parentheses. */
+        const char *close_paren = strrchr(buf, ')');
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] &&
+            strchr(states, close_paren[2]))
+            return true;
+        pause_ms(1);
+    }
+    return false;
+}
+
+bool proc_wait_queued(struct proc *p, int fd, int bytes)
+{
+    int queued = 0;
+
+    while (now_sec() < p->deadline) {
+        if (ioctl(fd, FIONREAD, &queued) < 0)
+            return false;
+        if (queued >= bytes)
+            return true;
+        if (child_ended(p))
+            return false;
+        pause_ms(1);
+    }
+    return false;
+}
+
+char *proc_read_all(struct proc *p, int fd, size_t *len)
+{
+    size_t cap = 1;
+    char *buf = xrealloc(NULL, cap);
+
+    *len = 0;
+    buf[0] = '\0';
+    while (fd >= 0) {
+        double left = p->deadline - now_sec();
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        if (left <= 0)
+            break;
+        int r = poll(&pf, 1, (int)(left * 1000) + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        drain(&fd, &buf, len, &cap);    /* sets fd to -1 at end of file */
+    }
+    if (fd >= 0)
+        close(fd);
+    return buf;
+}
+
+/* "NR 0xARG0 ..." as /proc/PID/syscall prints it ("running" while the
+ * task runs). */
+static bool syscall_matches(const char *line, const int *nrs, size_t n,
+                            long fd)
+{
+    char *end;
+    long nr = strtol(line, &end, 10);
+
+    if (end == line || *end != ' ')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (nrs[i] == nr)
+            return fd < 0 || strtol(end + 1, NULL, 16) == fd;
+    return false;
+}
+
+bool proc_wait_syscall(struct proc *p, const int *nrs, size_t n, long fd,
+                       bool *readable)
+{
+    char path[64], line[256];
+
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)p->pid);
+    *readable = true;
+    while (now_sec() < p->deadline) {
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            *readable = errno != EACCES && errno != EPERM;
+            return false;
+        }
+        bool got = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        if (!got) {
+            *readable = false;
+            return false;
+        }
+        if (syscall_matches(line, nrs, n, fd))
+            return true;
+        if (child_ended(p))
+            return false;
+        pause_ms(1);
+    }
+    return false;
+}
+
+bool proc_wait_blocked_write(struct proc *p, int fd, bool *readable)
+{
+    static const int write_nr[] = { 1 };      /* x86-64 write */
+
+    return proc_wait_syscall(p, write_nr, 1, fd, readable);
 }
 
 /* Waits for the child until the deadline, then kills it. */

@@ -25,6 +25,8 @@ struct proc_opts {
                                 -1: captured.  0 is treated as -1. */
     bool stdout_tty;         /* capture stdout through a raw pseudo-
                                 terminal instead of a pipe */
+    int stderr_fd;           /* >= 0: the child's stderr (not captured);
+                                -1 or 0: captured (or 2>&1, below) */
     bool stderr_to_stdout;   /* 2>&1: stderr is not captured */
     double limit_sec;        /* kill after this long; 0 = default */
 };
@@ -55,6 +57,29 @@ int proc_start(struct proc *p, const char *const argv[],
 /* Pumps the pipes until stdout contains needle (true), or the child
  * closed its outputs or the limit passed (false). */
 bool proc_wait_output(struct proc *p, const char *needle);
+/* Waits until the child is in one of the system calls nrs[0..n) (x86-64
+ * numbers) and, with fd >= 0, with that first argument, as
+ * /proc/PID/syscall shows it; polled without pumping the child's pipes,
+ * so a pipe the test filled stays full.  True once it is; false when it
+ * ended first, the limit passed, or /proc/PID/syscall is not readable
+ * (*readable false: only root may read it of kvmelf, which is not
+ * dumpable; a test then skips). */
+bool proc_wait_syscall(struct proc *p, const int *nrs, size_t n, long fd,
+                       bool *readable);
+/* The same for write(2) on fd: blocked writing there. */
+bool proc_wait_blocked_write(struct proc *p, int fd, bool *readable);
+/* Waits until /proc/PID/stat shows the child in one of the states
+ * (e.g. "T" stopped, "S" sleeping): true; false when it ended first or
+ * the limit passed.  Readable for everyone, dumpable or not. */
+bool proc_wait_state(struct proc *p, const char *states);
+/* Waits until the pipe whose read end is fd (the test's, the child
+ * writing the other end) holds at least bytes: true; false when the child
+ * ended first or the limit passed.  Nothing is read. */
+bool proc_wait_queued(struct proc *p, int fd, int bytes);
+/* Reads fd (the test's end of a pipe the child writes) until end of file
+ * or the limit, and closes it: a malloc'd, NUL-terminated string, its
+ * length in *len. */
+char *proc_read_all(struct proc *p, int fd, size_t *len);
 /* Pumps until both outputs are closed, reaps the child (killing it at the
  * limit) and moves the captures into *res.  Returns 0, or -1 on a
  * waitpid error. */

@@ -11,6 +11,7 @@
 
 #include "kvmelf/abi.h"
 #include "loader/loader.h"
+#include "paging/paging.h"
 #include "tests/support/elfgen.h"
 
 #include <fcntl.h>
@@ -32,12 +33,26 @@ static struct guest_mem new_ram(uint64_t size)
     return gm;
 }
 
+/* The window the CLI makes from paging_layout() for this RAM size with
+ * the default stack. */
+static struct load_window window_for(uint64_t ram)
+{
+    struct guest_layout l;
+    struct kerr err;
+
+    if (paging_layout(ram, 0, &l, &err) < 0)
+        fail_msg("paging_layout: %s", err.msg);
+    return (struct load_window){ .lo = KVMELF_RESERVED_END, .hi = l.guard,
+                                 .ram_size = ram,
+                                 .stack_size = l.stack_size };
+}
+
 /* What the CLI does: plan against the window for this RAM size, and copy
  * only when the plan was accepted. */
 static int load_into(const struct elfgen *g, const struct guest_mem *gm,
                      struct load_plan *plan, struct kerr *err)
 {
-    struct load_window win = loader_window(gm->size);
+    struct load_window win = window_for(gm->size);
 
     if (loader_plan(g->bytes, g->size, &win, plan, err) != 0)
         return -1;
@@ -47,7 +62,7 @@ static int load_into(const struct elfgen *g, const struct guest_mem *gm,
 static int plan_default(const struct elfgen *g, struct load_plan *plan,
                         struct kerr *err)
 {
-    struct load_window win = loader_window(KVMELF_MEM_DEFAULT);
+    struct load_window win = window_for(KVMELF_MEM_DEFAULT);
 
     return loader_plan(g->bytes, g->size, &win, plan, err);
 }
@@ -224,7 +239,7 @@ static void test_segment_may_end_at_window_top(void **state)
     struct elfgen g;
     struct load_plan plan;
     struct kerr err = { "" };
-    struct load_window win = loader_window(KVMELF_MEM_DEFAULT);
+    struct load_window win = window_for(KVMELF_MEM_DEFAULT);
 
     (void)state;
     elfgen_valid(&g);
@@ -234,7 +249,7 @@ static void test_segment_may_end_at_window_top(void **state)
     assert_int_equal(plan.image_end, win.hi);
     elfgen_phdr(&g, 2)->p_vaddr += 1;
     elfgen_phdr(&g, 2)->p_align = 1;
-    expect_plan_error(&g, "overlaps the stack");
+    expect_plan_error(&g, "overlaps the guard page and the 8 MiB stack");
     elfgen_free(&g);
 }
 
@@ -246,7 +261,7 @@ static void test_unaligned(void **state)
     struct load_plan plan;
     struct kerr err = { "" };
     struct symtab tab;
-    struct load_window win = loader_window(KVMELF_MEM_DEFAULT);
+    struct load_window win = window_for(KVMELF_MEM_DEFAULT);
 
     (void)state;
     elfgen_valid(&g);
@@ -335,14 +350,17 @@ static void test_exact_messages(void **state)
     struct elfgen g;
     struct load_plan plan;
     struct kerr err;
-    struct load_window win = { 0x100000, 0x102000, KVMELF_MEM_DEFAULT };
+    struct load_window win = { 0x100000, 0x102000, KVMELF_MEM_DEFAULT,
+                               KVMELF_STACK_DEFAULT };
 
     (void)state;
     elfgen_valid(&g);
     assert_int_equal(loader_plan(g.bytes, g.size, &win, &plan, &err), -1);
-    assert_string_equal(err.msg, "segment 2 [0x102000, 0x104000) ends past "
-                        "the loadable area (which ends at 0x102000)");
-    win = loader_window(4 << 20);
+    assert_string_equal(err.msg, "segment 2 [0x102000, 0x104000) overlaps "
+                        "the guard page and the 8 MiB stack at the top of "
+                        "RAM (from 0x102000): give more --mem, or a smaller "
+                        "--stack");
+    win = window_for(4 << 20);
     elfgen_phdr(&g, 2)->p_vaddr = 0x3ff000;
     assert_int_equal(loader_plan(g.bytes, g.size, &win, &plan, &err), -1);
     assert_string_equal(err.msg, "segment 2 [0x3ff000, 0x401000) ends past "
@@ -373,24 +391,54 @@ static void test_copy_checks_every_segment_first(void **state)
 
 /* ---- Window --------------------------------------------------------------- */
 
+/* The window comes from the one layout: 8 MiB of stack from 64 MiB of
+ * RAM on, RAM / 8 below that, and 256 KiB at the least. */
 static void test_window(void **state)
 {
     struct load_window w;
+    struct guest_layout l;
+    struct kerr err;
 
     (void)state;
-    w = loader_window(64 << 20);
+    w = window_for(64 << 20);
     assert_int_equal(w.lo, 0x100000);
-    assert_int_equal(w.hi, (64 << 20) - 0x40000 - 0x1000);
+    assert_int_equal(w.hi, (64 << 20) - (8 << 20) - 0x1000);
     assert_int_equal(w.ram_size, 64 << 20);
-    w = loader_window(2 << 20);
+    w = window_for(16 << 20);
+    assert_int_equal(w.hi, (16 << 20) - (2 << 20) - 0x1000);
+    w = window_for(2 << 20);
     assert_int_equal(w.lo, 1 << 20);
     assert_int_equal(w.hi, (2 << 20) - (256 << 10) - 4096);
-    w = loader_window(KVMELF_RESERVED_END + 0x10000);
-    assert_true(w.hi <= w.lo);
-    w = loader_window(0x1000);
-    assert_true(w.hi <= w.lo);
-    w = loader_window(0);
-    assert_true(w.hi <= w.lo);
+    w = window_for(1ULL << 36);
+    assert_int_equal(w.hi, (1ULL << 36) - (8 << 20) - 4096);
+    assert_int_equal(paging_layout(KVMELF_RESERVED_END + 0x10000, 0, &l, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "cannot hold the monitor's area, a stack "
+                                    "of 256 KiB and a program"));
+    assert_int_equal(paging_layout(64 << 20, 60 << 20, &l, &err), 0);
+    assert_int_equal(l.guard, (4 << 20) - 0x1000);
+    assert_int_equal(paging_layout(64 << 20, 63 << 20, &l, &err), -1);
+    assert_non_null(strstr(err.msg, "a smaller --stack, or more --mem"));
+    assert_int_equal(paging_layout(64 << 20, 12345, &l, &err), -1);
+    assert_non_null(strstr(err.msg, "multiple of 4 KiB"));
+}
+
+/* Linux's rule for arguments (fs/exec.c): a quarter of the stack, at least
+ * 128 KiB, at most 6 MiB; and never more than half of a small stack. */
+static void test_args_limit(void **state)
+{
+    struct guest_layout l;
+    struct kerr err;
+
+    (void)state;
+    assert_int_equal(paging_layout(64 << 20, 0, &l, &err), 0);
+    assert_int_equal(l.args_max, 2 << 20);
+    assert_int_equal(paging_layout(64 << 20, 40 << 20, &l, &err), 0);
+    assert_int_equal(l.args_max, 6 << 20);
+    assert_int_equal(paging_layout(64 << 20, 256 << 10, &l, &err), 0);
+    assert_int_equal(l.args_max, 128 << 10);
+    assert_int_equal(paging_layout(64 << 20, 64 << 10, &l, &err), 0);
+    assert_int_equal(l.args_max, 32 << 10);
 }
 
 /* ---- Reading files -------------------------------------------------------- */
@@ -633,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_exact_messages),
         cmocka_unit_test(test_copy_checks_every_segment_first),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_args_limit),
         cmocka_unit_test(test_read_regular_file),
         cmocka_unit_test(test_read_errors),
         cmocka_unit_test(test_read_size_cap),

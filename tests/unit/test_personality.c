@@ -252,16 +252,20 @@ static void test_stack_layout(void **state)
     char *argv[] = { "prog", "one", NULL };
     char *envp[] = { "A=1", "LONGER=value" };
     struct linux_stack_params p = {
-        .stack_top = 0x400000, .max_bytes = 0x10000, .argc = 2, .argv = argv,
-        .envc = 2, .envp = envp, .phdr = 0x200040, .phent = 56, .phnum = 5,
-        .entry = 0x201000, .hwcap = 0x178bfbff,
+        .stack_top = 0x400000, .stack_bottom = 0x3f0000, .args_max = 0x4000,
+        .stack_size = 0x10000, .argc = 2, .argv = argv,
+        .envc = 2, .envp = envp, .execfn = "/bin/prog", .phdr = 0x200040,
+        .phent = 56, .phnum = 5, .entry = 0x201000, .hwcap = 0x178bfbff,
         .random = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 },
     };
-    gpa_t rsp;
+    struct linux_stack_result out;
 
     (void)state;
     assert_int_equal(guest_mem_init(&gm, 0x400000, &err), 0);
-    assert_int_equal(linux_write_stack(&gm, &p, &rsp, &err), 0);
+    assert_int_equal(linux_write_stack(&gm, &p, &out, &err), 0);
+    gpa_t rsp = out.rsp;
+    assert_int_equal(out.argv, rsp + 8);
+    assert_string_equal((char *)gm.host + out.cmdline, "prog one");
     assert_int_equal(rsp % 16, 0);
     assert_true(rsp < 0x400000 && rsp > 0x400000 - 0x10000);
     const uint64_t *w = guest_mem_ptr(&gm, rsp, 8);
@@ -293,7 +297,9 @@ static void test_stack_layout(void **state)
         case AT_PLATFORM:
             assert_string_equal((char *)gm.host + v, "x86_64");
             break;
-        case AT_EXECFN: assert_int_equal(v, w[1]); break;
+        case AT_EXECFN:
+            assert_string_equal((char *)gm.host + v, "/bin/prog");
+            break;
         default: break;
         }
         if (w[i] < 64)
@@ -310,23 +316,61 @@ static void test_stack_layout(void **state)
     guest_mem_fini(&gm);
 }
 
+/* One limit, counted once as Linux counts it (strings and pointers), and
+ * one message naming both sizes: 300 KiB of arguments do not fit the
+ * 64 KiB a 256 KiB stack allows, and do fit an 8 MiB one. */
+static void test_stack_args_limit(void **state)
+{
+    struct guest_mem gm;
+    struct kerr err = { "" };
+    const size_t len = 300 * 1024;
+    char *big = malloc(len + 1);
+    char *argv[] = { "p", big };
+    struct linux_stack_params p = {
+        .stack_top = 0x1000000, .stack_bottom = 0x1000000 - 0x40000,
+        .args_max = 0x10000, .stack_size = 0x40000, .argc = 2, .argv = argv,
+    };
+    struct linux_stack_result out;
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, 'x', len);
+    big[len] = '\0';
+    assert_int_equal(guest_mem_init(&gm, 0x1000000, &err), 0);
+    assert_int_equal(linux_write_stack(&gm, &p, &out, &err), -1);
+    assert_string_equal(err.msg, "arguments and environment take 307219 bytes "
+                        "(strings and pointers); at most 64 KiB fit with a "
+                        "256 KiB stack (Linux's rule: a quarter of the stack, "
+                        "at least 128 KiB; more with --stack)");
+    p.stack_bottom = 0x1000000 - 0x800000;
+    p.stack_size = 0x800000;
+    p.args_max = 0x200000;
+    assert_int_equal(linux_write_stack(&gm, &p, &out, &err), 0);
+    assert_string_equal((char *)gm.host + out.cmdline + 2, big);
+    p.stack_top = 0x2000000;  /* beyond RAM */
+    assert_int_equal(linux_write_stack(&gm, &p, &out, &err), -1);
+    free(big);
+    guest_mem_fini(&gm);
+}
+
+/* Within the limit, but the stack cannot hold the entry besides. */
 static void test_stack_too_small(void **state)
 {
     struct guest_mem gm;
     struct kerr err = { "" };
     static char big[5000];
     char *argv[] = { big };
-    struct linux_stack_params p = { .stack_top = 0x400000, .max_bytes = 4096,
-                                    .argc = 1, .argv = argv };
-    gpa_t rsp;
+    struct linux_stack_params p = {
+        .stack_top = 0x400000, .stack_bottom = 0x400000 - 0x2000,
+        .args_max = 0x1000 * 2, .stack_size = 0x2000, .argc = 1,
+        .argv = argv };
+    struct linux_stack_result out;
 
     (void)state;
     memset(big, 'x', sizeof big - 1);
     assert_int_equal(guest_mem_init(&gm, 0x400000, &err), 0);
-    assert_int_equal(linux_write_stack(&gm, &p, &rsp, &err), -1);
-    assert_non_null(strstr(err.msg, "do not fit the 4096 bytes"));
-    p.stack_top = 0x800000;   /* beyond RAM */
-    assert_int_equal(linux_write_stack(&gm, &p, &rsp, &err), -1);
+    assert_int_equal(linux_write_stack(&gm, &p, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "do not fit the guest's 8 KiB stack"));
     guest_mem_fini(&gm);
 }
 
@@ -342,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_remap_plan_then_apply),
         cmocka_unit_test(test_many_maps),
         cmocka_unit_test(test_stack_layout),
+        cmocka_unit_test(test_stack_args_limit),
         cmocka_unit_test(test_stack_too_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

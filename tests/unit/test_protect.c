@@ -20,6 +20,7 @@
 struct fixture {
     struct guest_mem gm;
     struct cpu_tables tables;
+    struct guest_layout layout;
     struct paging_config cfg;
     struct memory_map map;
     struct pt_state pt;
@@ -31,7 +32,8 @@ static struct fixture *build(uint64_t ram, bool huge_1g)
     struct kerr err;
 
     assert_non_null(f);
-    f->cfg = (struct paging_config){ .ram_size = ram, .huge_1g = huge_1g,
+    assert_int_equal(paging_layout(ram, 0, &f->layout, &err), 0);
+    f->cfg = (struct paging_config){ .layout = &f->layout, .huge_1g = huge_1g,
                                      .nx = true };
     assert_int_equal(guest_mem_init(&f->gm, ram, &err), 0);
     assert_int_equal(paging_memory_map(&f->cfg, &f->map, &err), 0);

@@ -2,6 +2,9 @@
  * A guest that does what a guest must not, one thing per mode (argv[1]):
  *   uart16   a 2-byte OUT to the UART's data port (the UART is 8-bit)
  *   exit8    a 1-byte write to the 32-bit exit port
+ *   int80    int $0x80 in ring 3, a gate with DPL 0 (docs/abi.md, 8)
+ *   uartin   2- and 4-byte INs from the UART's data and status ports
+ *            (prints what they read: all ones, docs/abi.md)
  *   jump     jumps to the first address past the end of RAM
  *   cr3      --ring0: loads a CR3 that points past the end of RAM
  *   gdt      --ring0: loads a GDT whose base lies past the end of RAM,
@@ -27,6 +30,20 @@ static void outw(uint16_t port, uint16_t v)
     __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
+static uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+    return v;
+}
+
+static uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -35,6 +52,12 @@ int main(int argc, char **argv)
     printf("misbehave: %s\n", mode);
     if (strcmp(mode, "uart16") == 0) {
         outw(KVMELF_PORT_COM1, 0x4141);
+    } else if (strcmp(mode, "int80") == 0) {
+        kvmelf_flush();
+        __asm__ volatile("int $0x80" : : : "memory");
+    } else if (strcmp(mode, "uartin") == 0) {
+        printf("misbehave: inw 0x%x inl 0x%x\n", inw(KVMELF_PORT_COM1),
+               inl(KVMELF_PORT_COM1 + KVMELF_UART_LSR));
     } else if (strcmp(mode, "exit8") == 0) {
         outb(KVMELF_PORT_EXIT, 7);
     } else if (strcmp(mode, "jump") == 0) {
