@@ -99,6 +99,16 @@ KVMELF_CC := tools/kvmelf-cc
 RT_SRCS   := $(wildcard guests/runtime/*.c guests/runtime/*.S)
 RT_OBJS   := $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(RT_SRCS)))
 RT_LIB    := $(BUILD)/guests/libkvmelfrt.a
+# The runtime's only code that may use SSE or x87 registers: the variadic
+# entry points (their prologue saves the XMM argument registers when AL
+# says a double was passed) and the floating-point conversions.  The rest
+# is built with -mgeneral-regs-only, so that a --ring0 guest printing
+# integers and strings runs no SSE instruction: one stops the VM where
+# KVM emulates ring 0 (kvm_pvm).
+RT_FP_SRCS := guests/runtime/printf.c guests/runtime/format_fp.c
+RT_GPR_OBJS := $(patsubst %,$(BUILD)/guest-obj/%.o,\
+               $(basename $(filter-out $(RT_FP_SRCS) %.S,$(RT_SRCS))))
+$(RT_GPR_OBJS): GUEST_CFLAGS += -mgeneral-regs-only
 
 # Every folder under guests/ except runtime/ and examples/ (Linux programs,
 # mk/examples.mk) is one sample guest.
