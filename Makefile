@@ -200,6 +200,11 @@ $(KVMELF): $(MAIN_OBJ) $(LIB_OBJS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) $(CMOCKA_LIBS) -o $@
 
+# The runtime's printf engine, compiled for the host: test_printf compares
+# it with glibc.
+$(BUILD)/tests/test_printf: $(BUILD)/obj/guests/runtime/format.o \
+                            $(BUILD)/obj/guests/runtime/format_fp.o
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/e2e/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) $(CMOCKA_LIBS) -o $@
 
