@@ -245,6 +245,15 @@ $(BUILD)/tests/guests/%.elf: $$(call guest_objs,tests/guests/%) $(RT_LIB) $(GUES
 	        $(filter %.o,$^) $(RT_LIB) -lgcc -o $@; \
 	fi
 
+# tests/guests/printf also built natively, with the host's libc: the e2e
+# test compares the guest's output with this program's.
+PRINTF_NATIVE := $(BUILD)/tests/guests/printf.native
+$(PRINTF_NATIVE): tests/guests/printf/printf.c tests/guests/printf/table.h
+	$(call msg,CC,$@)mkdir -p $(@D) && $(CC) -std=gnu11 -O2 -Wall -Wextra \
+	    -Werror -DPRINTF_NATIVE $< -o $@
+
+tests: $(PRINTF_NATIVE)
+
 # Feature fragments (fuzz, bench, install, lint...): each adds its own
 # targets and may add prerequisites to check.
 include $(sort $(wildcard mk/*.mk))
