@@ -99,6 +99,16 @@ KVMELF_CC := tools/kvmelf-cc
 RT_SRCS   := $(wildcard guests/runtime/*.c guests/runtime/*.S)
 RT_OBJS   := $(patsubst %,$(BUILD)/guest-obj/%.o,$(basename $(RT_SRCS)))
 RT_LIB    := $(BUILD)/guests/libkvmelfrt.a
+# The runtime's only code that may use SSE or x87 registers: the variadic
+# entry points (their prologue saves the XMM argument registers when AL
+# says a double was passed) and the floating-point conversions.  The rest
+# is built with -mgeneral-regs-only, so that a --ring0 guest printing
+# integers and strings runs no SSE instruction: one stops the VM where
+# KVM emulates ring 0 (kvm_pvm).
+RT_FP_SRCS := guests/runtime/printf.c guests/runtime/format_fp.c
+RT_GPR_OBJS := $(patsubst %,$(BUILD)/guest-obj/%.o,\
+               $(basename $(filter-out $(RT_FP_SRCS) %.S,$(RT_SRCS))))
+$(RT_GPR_OBJS): GUEST_CFLAGS += -mgeneral-regs-only
 
 # Every folder under guests/ except runtime/ and examples/ (Linux programs,
 # mk/examples.mk) is one sample guest.
@@ -190,6 +200,11 @@ $(KVMELF): $(MAIN_OBJ) $(LIB_OBJS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) $(CMOCKA_LIBS) -o $@
 
+# The runtime's printf engine, compiled for the host: test_printf compares
+# it with glibc.
+$(BUILD)/tests/test_printf: $(BUILD)/obj/guests/runtime/format.o \
+                            $(BUILD)/obj/guests/runtime/format_fp.o
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/e2e/%.o $(LIB_OBJS) $(TEST_SUPPORT)
 	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) $(CMOCKA_LIBS) -o $@
 
@@ -229,6 +244,15 @@ $(BUILD)/tests/guests/%.elf: $$(call guest_objs,tests/guests/%) $(RT_LIB) $(GUES
 	    $(GUEST_CC) $(GUEST_LDFLAGS) -T $(GUEST_LDS) \
 	        $(filter %.o,$^) $(RT_LIB) -lgcc -o $@; \
 	fi
+
+# tests/guests/printf also built natively, with the host's libc: the e2e
+# test compares the guest's output with this program's.
+PRINTF_NATIVE := $(BUILD)/tests/guests/printf.native
+$(PRINTF_NATIVE): tests/guests/printf/printf.c tests/guests/printf/table.h
+	$(call msg,CC,$@)mkdir -p $(@D) && $(CC) -std=gnu11 -O2 -Wall -Wextra \
+	    -Werror -DPRINTF_NATIVE $< -o $@
+
+tests: $(PRINTF_NATIVE)
 
 # Feature fragments (fuzz, bench, install, lint...): each adds its own
 # targets and may add prerequisites to check.

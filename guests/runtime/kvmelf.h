@@ -25,9 +25,32 @@ const struct kvmelf_boot_info *kvmelf_boot_info(void);
  * the guest ends, even by a crash); input comes from COM1. */
 int putchar(int c);
 int puts(const char *s);                    /* appends '\n' */
-int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int getchar(void);                          /* EOF at end of input */
+
+/* C99 printf, byte for byte as glibc's in the C locale: every conversion
+ * (d i o u x X f F e E g G a A c s p n %), flag, width, precision and
+ * length modifier (hh h l ll j z t L); floating point exactly rounded,
+ * long double included; "(nil)" and "(null)" as glibc prints them.  %lc
+ * and %ls take ASCII only (the C locale): another character makes the
+ * call return -1.  So do more than INT_MAX bytes and a format that ends
+ * inside a conversion.  No positional arguments (%1$d).
+ * snprintf and vsnprintf write at most size - 1 bytes and a NUL (nothing
+ * when size is 0) and return the length the whole output has.
+ * --ring0: a floating-point conversion (its va_arg, its caller's passing
+ * the value) uses SSE registers, which stop the VM where KVM emulates
+ * ring 0 (kvm_pvm); printing integers and strings never does. */
+int printf(const char *restrict fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+int vprintf(const char *restrict fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+int snprintf(char *restrict buf, size_t size, const char *restrict fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt,
+              va_list ap) __attribute__((format(printf, 3, 0)));
+int sprintf(char *restrict buf, const char *restrict fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int vsprintf(char *restrict buf, const char *restrict fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void kvmelf_flush(void);                    /* write buffered stdout now */
 /* Writes len bytes to stdout after what is buffered; large buffers go out
  * in one exit each, straight from the caller's memory. */

@@ -534,3 +534,30 @@ void proc_dump(const char *const *argv, const struct proc_result *r)
             r->out_len, r->out ? r->out : "", r->err_len,
             r->err ? r->err : "");
 }
+
+/* The line of text that starts at line and ends before '\n' or at end. */
+static int line_len(const char *line, const char *end)
+{
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    return (int)((nl ? nl : end) - line);
+}
+
+bool proc_same_output(const char *what_a, const char *a, size_t a_len,
+                      const char *what_b, const char *b, size_t b_len)
+{
+    size_t i = 0, line_start = 0, line_no = 1;
+
+    while (i < a_len && i < b_len && a[i] == b[i]) {
+        if (a[i++] == '\n') {
+            line_start = i;
+            line_no++;
+        }
+    }
+    if (i == a_len && i == b_len)
+        return true;
+    fprintf(stderr, "outputs differ at line %zu, byte %zu (%zu and %zu bytes "
+            "in all):\n  %-8s \"%.*s\"\n  %-8s \"%.*s\"\n", line_no, i, a_len,
+            b_len, what_a, line_len(a + line_start, a + a_len), a + line_start,
+            what_b, line_len(b + line_start, b + b_len), b + line_start);
+    return false;
+}

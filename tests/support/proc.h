@@ -109,6 +109,12 @@ void proc_dump(const char *const *argv, const struct proc_result *r);
         }                                                        \
     } while (0)
 
+/* Compares two outputs byte for byte: true when equal; otherwise prints
+ * on stderr, under the names what_a and what_b, the first line where
+ * they differ (its number and both versions) and returns false. */
+bool proc_same_output(const char *what_a, const char *a, size_t a_len,
+                      const char *what_b, const char *b, size_t b_len);
+
 /* An executable named name in $PATH, or false. */
 bool proc_in_path(const char *name);
 
