@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -46,11 +47,13 @@ enum call {
     /* allowed */
     VCPU_RUN, VCPU_GET_REGS, VM_SET_SLOT, WRITE_STDOUT, WRITE_STDERR,
     TTY_QUERY, READ_STDIN, MMAP_RW, CLOCK, CLOSE_FD,
+    /* glibc's qsort in libdw; ASan's allocator (make sanitize) */
+    SYSINFO, MADVISE_ADVICE,
     /* refused */
     FIRST_REFUSED,
     GETPPID = FIRST_REFUSED, OPENAT, VM_CREATE_VCPU, VCPU_SET_CPUID,
     VCPU_IOCTL_ON_VM_FD, WRITE_OTHER_FD, READ_STDOUT, MMAP_EXEC,
-    MPROTECT_EXEC, SOCKET, KILL, TTY_SET,
+    MPROTECT_EXEC, SOCKET, KILL, TTY_SET, MADVISE_REMOVE,
 };
 
 /* Returns only when the call came back. */
@@ -76,6 +79,21 @@ static long make_call(enum call c)
         return p == MAP_FAILED ? -1 : munmap(p, 4096);
     case CLOCK:          return clock_gettime(CLOCK_MONOTONIC, &ts);
     case CLOSE_FD:       return close(99);
+    case SYSINFO: {
+        struct sysinfo si;
+        return syscall(SYS_sysinfo, &si);
+    }
+    case MADVISE_ADVICE:
+        p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED || madvise(p, 4096, MADV_DONTDUMP) ||
+               madvise(p, 4096, MADV_NOHUGEPAGE) ||
+               madvise(p, 4096, MADV_HUGEPAGE) ||
+               madvise(p, 4096, MADV_DONTNEED) ? -1 : munmap(p, 4096);
+    case MADVISE_REMOVE:
+        p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return p == MAP_FAILED ? -1 : madvise(p, 4096, MADV_REMOVE);
     case GETPPID:        return syscall(SYS_getppid);
     case OPENAT:         return syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
     case VM_CREATE_VCPU: return ioctl(SANDBOX_VM_FD, KVM_CREATE_VCPU, 1);
@@ -171,6 +189,7 @@ static void test_refused_calls_die_of_sigsys(void **state)
         [READ_STDOUT] = "(read)", [MMAP_EXEC] = "(mmap)",
         [MPROTECT_EXEC] = "(mprotect)", [SOCKET] = "(socket)",
         [KILL] = "(kill)", [TTY_SET] = "(ioctl)",
+        [MADVISE_REMOVE] = "(madvise)",
     };
     (void)state;
     if (under_valgrind())
