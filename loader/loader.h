@@ -82,6 +82,10 @@ int loader_plan(const uint8_t *bytes, size_t size,
 int loader_copy(const struct load_plan *plan, const uint8_t *bytes,
                 size_t size, const struct guest_mem *gm, struct kerr *err);
 
+/* Room for a note: one line saying which part of the symbols or DWARF a
+ * lookup skipped, its size and the bound it is over. */
+#define LOADER_NOTE_MAX 192
+
 /* Function and object symbols from SHT_SYMTAB, for crash reports.  Best
  * effort: a missing or malformed table gives an empty one, never an error,
  * and never reads outside bytes[0, size). */
@@ -95,6 +99,7 @@ struct symtab {
     size_t count;
     char *names;
     size_t names_size;
+    char note[LOADER_NOTE_MAX]; /* "" or why the table was skipped */
 };
 void loader_symbols(const uint8_t *bytes, size_t size, struct symtab *tab);
 void symtab_free(struct symtab *tab);
@@ -142,6 +147,10 @@ struct code_location {
     const char *file;       /* basename of the source file, NULL if unknown;
                              * valid until close                        */
     int line;               /* 0 if unknown                             */
+    /* "" or one line saying what was skipped and why, e.g. "source lines
+     * skipped: the line table of unit big.c is 20 MiB, more than the
+     * 16 MiB a crash report decodes" (the printer adds nothing). */
+    char note[LOADER_NOTE_MAX];
 };
 
 /* Fills *loc for addr (all fields zero/NULL when nothing is known; s may

@@ -387,6 +387,9 @@ static void test_adopt(void **state)
     symbolizer_close(s);
 }
 
+#define LOC(f, o, fi, l) (struct code_location){ .function = (f), \
+    .offset = (o), .file = (fi), .line = (l) }
+
 static void test_format(void **state)
 {
     struct symbolizer *s = open_guest();
@@ -402,30 +405,30 @@ static void test_format(void **state)
     assert_string_equal(format_location(&loc, ret, buf, sizeof buf), want);
     symbolizer_close(s);
 
-    loc = (struct code_location){ "main", 0x3a, "crash.c", 42 };
+    loc = LOC("main", 0x3a, "crash.c", 42);
     assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
                         "main+0x3a (crash.c:42)");
     assert_ptr_equal(format_location(&loc, 0, buf, sizeof buf), buf);
-    loc = (struct code_location){ "main", 0x3a, NULL, 0 };
+    loc = LOC("main", 0x3a, NULL, 0);
     assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
                         "main+0x3a");
-    loc = (struct code_location){ "main", 0, "crash.c", 0 };
+    loc = LOC("main", 0, "crash.c", 0);
     assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
                         "main+0x0");
-    loc = (struct code_location){ NULL, 0, "crash.c", 42 };
+    loc = LOC(NULL, 0, "crash.c", 42);
     assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
                         "0x10004a (crash.c:42)");
-    loc = (struct code_location){ NULL, 0, NULL, 0 };
+    loc = LOC(NULL, 0, NULL, 0);
     assert_string_equal(format_location(&loc, 0x10004a, buf, sizeof buf),
                         "0x10004a");
     assert_string_equal(format_location(NULL, 0xffffffffffffffffULL, buf,
                                         sizeof buf), "0xffffffffffffffff");
     /* Names from the file cannot reach a terminal as control characters. */
-    loc = (struct code_location){ "ev\x1b[2Jil\x7f", 1, "a\nb.c", 7 };
+    loc = LOC("ev\x1b[2Jil\x7f", 1, "a\nb.c", 7);
     assert_string_equal(format_location(&loc, 0, buf, sizeof buf),
                         "ev?[2Jil?+0x1 (a?b.c:7)");
     /* Truncation keeps the terminator; len 0 writes nothing. */
-    loc = (struct code_location){ "main", 0x3a, "crash.c", 42 };
+    loc = LOC("main", 0x3a, "crash.c", 42);
     assert_string_equal(format_location(&loc, 0, buf, 5), "main");
     assert_string_equal(format_location(&loc, 0, buf, 12), "main+0x3a (");
     assert_string_equal(format_location(&loc, 0, buf, 1), "");
