@@ -59,6 +59,23 @@ static void note(struct lookup *lk, const char *fmt, ...)
     va_end(ap);
 }
 
+/* "19.1 MiB": a size in a note, rounded (format_size is exact). */
+static const char *size_text(uint64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+    double v = (double)n;
+    int i = -1;
+
+    if (n < 1024 || n % (1u << 20) == 0)
+        return format_size(n, buf, len);
+    while (i < 3 && v >= 1024) {
+        v /= 1024;
+        i++;
+    }
+    snprintf(buf, len, "%.1f %s", v, units[i]);
+    return buf;
+}
+
 /* ---- Sections --------------------------------------------------------- */
 
 static int sec_by_name(const char *name, bool *gnu)
@@ -143,7 +160,7 @@ static struct span section(struct lookup *lk, enum sec i)
         if (want == UINT64_MAX)
             snprintf(have, sizeof have, "an unknown size");
         else
-            format_size(want, have, sizeof have);
+            size_text(want, have, sizeof have);
         if (want > LOADER_MAX_INFLATED_SECTION)
             note(lk, "DWARF skipped: .debug_%s inflates to %s, more than "
                  "the %s a crash report inflates per section", sec_names[i],
@@ -152,7 +169,7 @@ static struct span section(struct lookup *lk, enum sec i)
         else
             note(lk, "DWARF skipped: .debug_%s inflates to %s, more than "
                  "the %s left of the %s a crash report inflates",
-                 sec_names[i], have, format_size(left, max, sizeof max),
+                 sec_names[i], have, size_text(left, max, sizeof max),
                  format_size(LOADER_MAX_INFLATED_TOTAL, total, sizeof total));
         return d->data[i];          /* not tried: the note comes again */
     }
@@ -1019,7 +1036,7 @@ static void size_note(struct lookup *lk, const char *what, const char *name,
 
     note(lk, "source lines skipped: the line table of %s%s is %s, more "
          "than the %s a crash report decodes", what, name,
-         format_size(have, h, sizeof h), format_size(max, m, sizeof m));
+         size_text(have, h, sizeof h), format_size(max, m, sizeof m));
 }
 
 enum lines_result { LINES_NOT_HERE, LINES_FOUND, LINES_TOO_BIG, LINES_BUDGET };
@@ -1073,7 +1090,7 @@ static void budget_note(struct lookup *lk, uint64_t addr)
     note(lk, "source lines skipped: finding 0x%llx in .debug_line (%s) "
          "needs more than the %s of line tables a crash report decodes "
          "per address", (unsigned long long)addr,
-         format_size(section(lk, SEC_LINE).size, have, sizeof have),
+         size_text(section(lk, SEC_LINE).size, have, sizeof have),
          format_size(DW_LINE_SCAN_MAX, max, sizeof max));
 }
 

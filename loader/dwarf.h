@@ -26,25 +26,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The bounds, each with its measurement: docs/security.md has the table.
+/* The bounds, each with its measurement (docs/security.md has the table;
+ * times on this project's 2-core machine, loader/dwarf.c decodes a line
+ * program at about 330 MB/s).  A crash report makes at most 16 lookups
+ * (src/report.c), so a hostile file costs it at most 16 times the time of
+ * one lookup, and no memory per lookup beyond a few KiB of stack.
  *
- * The largest line program of one unit among real programs measured
- * (2026-12): libpython3.11 (gcc 12 -O3 -g, 146 units) 270 KiB, glibc 2.36
- * (libc6-dbg) 52 KiB, sqlite3 amalgamation: see docs/security.md.  16 MiB
- * is 60 times libpython's; decoding it takes about 40 ms. */
+ * The largest line program of one unit among real programs measured:
+ * libpython3.11 (gcc 12 -O3 -g, 146 units) 270 KiB, glibc 2.36 (libc6-dbg)
+ * 52 KiB.  16 MiB is 60 times libpython's; decoding it all takes 50 ms. */
 #define DW_LINE_UNIT_MAX  (16u << 20)
-/* Without .debug_aranges (clang's default) every unit's line program may
- * be read for one address: libpython's 2.4 MiB in all, 64 MiB here. */
-#define DW_LINE_SCAN_MAX  (64u << 20)
-/* .debug_aranges is scanned, not sorted: libpython's is 7 KiB. */
-#define DW_ARANGES_MAX    (16u << 20)
+/* Without .debug_aranges (clang's default), or for an address outside
+ * them, every unit's line program may be read for one address:
+ * libpython's are 2.4 MiB in all; 32 MiB take about 0.1 s. */
+#define DW_LINE_SCAN_MAX  (32u << 20)
+/* .debug_aranges is scanned, not sorted: libpython's is 7 KiB, glibc's
+ * 97 KiB; 4 MiB take about 4 ms. */
+#define DW_ARANGES_MAX    (4u << 20)
 /* Steps of a DIE walk (abbreviation entries and attributes read) for one
- * address: the function-name fallback over libpython's largest unit
- * needs about 0.6 M. */
-#define DW_STEPS_MAX      (16u << 20)
+ * address: naming every function of libpython from DWARF alone needs at
+ * most 16,000; a million take about 10 ms. */
+#define DW_STEPS_MAX      (1u << 20)
 /* Abbreviation codes found in O(1): gcc and clang number a unit's
- * abbreviations from 1, libpython's largest table has about 300; a
- * larger code is looked up by a scan (counted as steps). */
+ * abbreviations from 1 and use a few hundred; a larger code is looked up
+ * by a scan (counted as steps). */
 #define DW_ABBREV_INDEX   1024
 
 #define DW_NOTE_MAX LOADER_NOTE_MAX

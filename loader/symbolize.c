@@ -112,6 +112,14 @@ void symbolizer_close(struct symbolizer *s)
     free(s);
 }
 
+/* Control characters from the file become '?'. */
+static void printable(char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 void symbolize(const struct symbolizer *s, uint64_t addr, bool return_addr,
                struct code_location *loc)
 {
@@ -139,6 +147,7 @@ void symbolize(const struct symbolizer *s, uint64_t addr, bool return_addr,
     loc->line = dw.line;
     snprintf(loc->note, sizeof loc->note, "%s",
              !name && s->tab.note[0] ? s->tab.note : dw.note);
+    printable(loc->note);           /* it may quote a name from the file */
 }
 
 const char *format_location(const struct code_location *loc, uint64_t addr,
@@ -155,9 +164,7 @@ const char *format_location(const struct code_location *loc, uint64_t addr,
         n = snprintf(buf, len, "0x%llx", (unsigned long long)addr);
     if (n >= 0 && (size_t)n < len && loc && loc->file && loc->line > 0)
         snprintf(buf + n, len - (size_t)n, " (%s:%d)", loc->file, loc->line);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    printable(buf);
     return buf;
 }
 

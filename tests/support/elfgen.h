@@ -55,6 +55,26 @@ void elfgen_resize(struct elfgen *g, size_t size);
  * zeroed, entry and returns it (e_phnum is incremented). */
 Elf64_Phdr *elfgen_add_phdr(struct elfgen *g);
 
+/* A freestanding image that crashes, with a DWARF 4 line table: text at
+ * ELFGEN_TEXT_VADDR holds `nops` one-byte NOPs, then `xor %eax,%eax; mov
+ * (%rax),%eax` (a read of address 0: a page fault, status 139), at
+ * ELFGEN_LINES_CRASH(nops).  .debug_line holds one line program for
+ * `file`, one row per byte from the text start for `rows` bytes (rows may
+ * run past the code), the byte at offset k on line ELFGEN_LINE0 + k, so
+ * the program is about `rows` bytes long.  The symbol table has _start
+ * over the code.  With compressed_claim, .debug_line is instead a
+ * SHF_COMPRESSED section whose header claims that size (its data is not
+ * zlib). */
+struct elfgen_lines {
+    const char *file;
+    size_t nops;
+    size_t rows;
+    uint64_t compressed_claim;
+};
+#define ELFGEN_LINE0 100
+#define ELFGEN_LINES_CRASH(nops) (ELFGEN_TEXT_VADDR + (nops) + 2)
+void elfgen_with_lines(struct elfgen *g, const struct elfgen_lines *spec);
+
 struct bad_elf_case {
     const char *name;                    /* short slug, usable as a file name */
     /* Fills a fresh *g (like elfgen_valid(), which it starts from) and
