@@ -459,6 +459,18 @@ const struct bad_elf_case bad_elf_cases[] = {
 };
 const size_t bad_elf_case_count = sizeof bad_elf_cases / sizeof bad_elf_cases[0];
 
+int elfgen_write(const struct elfgen *g, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (!f)
+        return -1;
+    size_t n = fwrite(g->bytes, 1, g->size, f);
+    if (fclose(f) != 0 || n != g->size)
+        return -1;
+    return 0;
+}
+
 /* ---- An image with a line table ---------------------------------------- */
 
 enum { LN_TEXT = 1, LN_LINE = 2, LN_SYMTAB = 3, LN_STRTAB = 4, LN_SHSTRTAB = 5,

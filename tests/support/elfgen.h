@@ -75,6 +75,9 @@ struct elfgen_lines {
 #define ELFGEN_LINES_CRASH(nops) (ELFGEN_TEXT_VADDR + (nops) + 2)
 void elfgen_with_lines(struct elfgen *g, const struct elfgen_lines *spec);
 
+/* Writes g to path; 0, or -1 with errno set. */
+int elfgen_write(const struct elfgen *g, const char *path);
+
 struct bad_elf_case {
     const char *name;                    /* short slug, usable as a file name */
     /* Fills a fresh *g (like elfgen_valid(), which it starts from) and
