@@ -63,8 +63,8 @@ static void note(struct lookup *lk, const char *fmt, ...)
 static const char *size_text(uint64_t n, char *buf, size_t len)
 {
     static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-    double v = (double)n;
-    int i = -1;
+    double v = (double)n / 1024;
+    int i = 0;
 
     if (n < 1024 || n % (1u << 20) == 0)
         return format_size(n, buf, len);
@@ -989,7 +989,7 @@ static bool aranges_unit(struct lookup *lk, uint64_t addr, uint64_t *info_off)
         if (body.bad || (as != 4 && as != 8) || seg != 0)
             continue;
         /* Tuples start at a multiple of their size from the set's start. */
-        size_t used = (size_t)(body.p - set), tuple = 2u * as;
+        size_t used = (size_t)(body.p - set), tuple = (size_t)2 * as;
         skip(&body, (tuple - used % tuple) % tuple);
         while (!body.bad) {
             uint64_t start = fixed(&body, as), size = fixed(&body, as);
