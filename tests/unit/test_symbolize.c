@@ -19,7 +19,9 @@
 #include "tests/support/elfgen.h"
 #include "tests/support/proc.h"
 
+#include <dwarf.h>
 #include <elf.h>
+#include <elfutils/libdw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -823,6 +825,138 @@ static void test_corrupt_dwarf(void **state)
     free(copy);
 }
 
+/* ---- Other DWARF producers, against libdw ---------------------------------- */
+
+/* libdw's file:line for addr, as the symbolizer used to ask it: the unit
+ * from .debug_aranges, else the first unit whose ranges hold addr. */
+static int libdw_line(Dwarf *dw, uint64_t addr, char *file, size_t len)
+{
+    Dwarf_Die cu;
+    Dwarf_CU *unit = NULL;
+    int line = 0;
+    bool found = dwarf_addrdie(dw, addr, &cu) && dwarf_haspc(&cu, addr) > 0;
+
+    while (!found &&
+           dwarf_get_units(dw, unit, &unit, NULL, NULL, &cu, NULL) == 0)
+        found = dwarf_haspc(&cu, addr) > 0;
+    Dwarf_Line *row = found ? dwarf_getsrc_die(&cu, addr) : NULL;
+    const char *path = row ? dwarf_linesrc(row, NULL, NULL) : NULL;
+    file[0] = '\0';
+    if (!path || dwarf_lineno(row, &line) != 0 || line <= 0)
+        return 0;
+    const char *slash = strrchr(path, '/');
+    snprintf(file, len, "%s", slash ? slash + 1 : path);
+    return file[0] ? line : 0;
+}
+
+/* Whether addr is in an executable PT_LOAD of the file (code, not data). */
+static bool in_code(const uint8_t *b, uint64_t addr)
+{
+    Elf64_Ehdr eh = ehdr_of(b);
+
+    for (size_t i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+            addr - ph.p_vaddr < ph.p_memsz)
+            return true;
+    }
+    return false;
+}
+
+/* Every byte of every function in name: the same file:line as libdw, and
+ * from DWARF alone (the symbol table hidden) the symbol's own name. */
+static size_t compare_with_libdw(const char *name)
+{
+    char path[4096], file[256];
+    struct loader_file f;
+    struct symtab tab;
+    struct kerr err;
+    size_t lines = 0;
+
+    snprintf(path, sizeof path, "%s/%s", proc_need_env("KVMELF_TEST_GUESTS"),
+             name);
+    if (loader_read_file(path, &f, &err) != 0)
+        fail_msg("%s: %s (make tests builds it)", path, err.msg);
+    loader_symbols(f.bytes, f.size, &tab);
+    struct symbolizer *s = symbolizer_open(f.bytes, f.size);
+    uint8_t *hidden = malloc(f.size);
+    assert_non_null(hidden);
+    memcpy(hidden, f.bytes, f.size);
+    Elf64_Ehdr eh = ehdr_of(hidden);
+    for (size_t i = 1; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh = shdr_of(hidden, i);
+        if (sh.sh_type == SHT_SYMTAB) {
+            sh.sh_type = SHT_PROGBITS;
+            memcpy(hidden + eh.e_shoff + i * sizeof sh, &sh, sizeof sh);
+        }
+    }
+    struct symbolizer *dwarf_only = symbolizer_open(hidden, f.size);
+    free(hidden);
+    Elf *elf = elf_memory((char *)f.bytes, f.size);
+    Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+    assert_non_null(dw);
+    for (size_t i = 0; i < tab.count; i++) {
+        const struct symbol *sym = &tab.syms[i];
+        bool is_function = sym->size > 0 && in_code(f.bytes, sym->addr);
+        for (uint64_t a = sym->addr; is_function && a < sym->addr + sym->size;
+             a++) {
+            struct code_location loc;
+            int line = libdw_line(dw, a, file, sizeof file);
+            symbolize(s, a, false, &loc);
+            if (line != loc.line || (line && strcmp(file, loc.file) != 0))
+                fail_msg("%s: 0x%llx is %s:%d, libdw says %s:%d", name,
+                         (unsigned long long)a, loc.file ? loc.file : "-",
+                         loc.line, file, line);
+            lines += line > 0;
+            symbolize(dwarf_only, a, false, &loc);
+            if (loc.function && (strcmp(loc.function, tab.names + sym->name) ||
+                                 loc.offset != a - sym->addr))
+                fail_msg("%s: 0x%llx is %s+0x%llx from DWARF, %s+0x%llx from "
+                         "symbols", name, (unsigned long long)a, loc.function,
+                         (unsigned long long)loc.offset,
+                         tab.names + sym->name,
+                         (unsigned long long)(a - sym->addr));
+        }
+    }
+    dwarf_end(dw);
+    elf_end(elf);
+    symbolizer_close(dwarf_only);
+    symbolizer_close(s);
+    symtab_free(&tab);
+    loader_file_free(&f);
+    return lines;
+}
+
+/* symtest as gcc 12 and clang 14 emit it in every DWARF version
+ * (mk/symtest.mk); the clang builds only where clang is installed. */
+static void test_dwarf_producers(void **state)
+{
+    static const char *const gcc[] = {
+        "symtest.elf", "symtest-gcc-dwarf2.elf", "symtest-gcc-dwarf3.elf",
+        "symtest-gcc-dwarf4.elf", "symtest-gcc-zlib.elf",
+    };
+    static const char *const clang[] = {
+        "symtest-clang-dwarf4.elf", "symtest-clang-dwarf5.elf",
+    };
+    char path[4096];
+
+    (void)state;
+    elf_version(EV_CURRENT);
+    for (size_t i = 0; i < ARRAY_SIZE(gcc); i++)
+        assert_true(compare_with_libdw(gcc[i]) > 100);
+    for (size_t i = 0; i < ARRAY_SIZE(clang); i++) {
+        snprintf(path, sizeof path, "%s/%s",
+                 proc_need_env("KVMELF_TEST_GUESTS"), clang[i]);
+        if (access(path, R_OK) != 0) {
+            fprintf(stderr, "SKIPPED: %s (clang is not installed)\n",
+                    clang[i]);
+            continue;
+        }
+        assert_true(compare_with_libdw(clang[i]) > 100);
+    }
+}
+
 /* ---- Bounded line tables -------------------------------------------------- */
 
 /* What a forked child saw: the location and how far its peak RSS rose
@@ -1121,6 +1255,7 @@ int main(void)
         cmocka_unit_test(test_misaligned_section_headers),
         cmocka_unit_test(test_sections_sane),
         cmocka_unit_test(test_compressed_sections_capped),
+        cmocka_unit_test(test_dwarf_producers),
         cmocka_unit_test(test_huge_line_table_skipped),
         cmocka_unit_test(test_big_line_table_decoded),
         cmocka_unit_test(test_line_table_rows),
