@@ -191,9 +191,11 @@ struct cur {
     bool bad;
 };
 
+/* An absent section is a NULL span: no arithmetic on its pointer (found
+ * by fuzz_elf: UBSan's pointer-overflow check). */
 static struct cur cur_at(struct span s, uint64_t off)
 {
-    if (off > s.size)
+    if (!s.p || off > s.size)
         return (struct cur){ NULL, NULL, true };
     return (struct cur){ s.p + off, s.p + s.size, false };
 }
@@ -855,7 +857,8 @@ static bool unit_at(struct lookup *lk, uint64_t off, struct unit *u,
     }
     struct span ab = section(lk, SEC_ABBREV);
     if (body.bad || u->fc.version < 2 || u->fc.version > 5 ||
-        (u->fc.addr_size != 4 && u->fc.addr_size != 8) || abbrev_off > ab.size)
+        (u->fc.addr_size != 4 && u->fc.addr_size != 8) || !ab.p ||
+        abbrev_off > ab.size)
         return false;
     u->dies = body;
     u->abbrev = (struct span){ ab.p + abbrev_off, ab.size - abbrev_off };
