@@ -123,22 +123,27 @@ void dw_close(struct dwarf *d)
 }
 
 /* What inflating the section would allocate (0 when it is stored plain),
- * from the header libelf would trust. */
+ * from the header libelf would trust, copied out of the raw bytes (which
+ * need not be aligned). */
 static uint64_t inflated_size(Elf_Scn *scn, bool gnu)
 {
     GElf_Shdr sh;
-    GElf_Chdr ch;
-    Elf_Data *raw;
+    Elf64_Chdr ch;
     uint64_t n = 0;
+    Elf_Data *raw = elf_rawdata(scn, NULL);
+    size_t len = raw && raw->d_buf ? raw->d_size : 0;
 
     if (!gelf_getshdr(scn, &sh))
         return 0;
-    if (sh.sh_flags & SHF_COMPRESSED)
-        return gelf_getchdr(scn, &ch) ? ch.ch_size : UINT64_MAX;
+    if (sh.sh_flags & SHF_COMPRESSED) {
+        if (len < sizeof ch)
+            return UINT64_MAX;
+        memcpy(&ch, raw->d_buf, sizeof ch);
+        return ch.ch_size;
+    }
     if (!gnu)
         return 0;
-    raw = elf_rawdata(scn, NULL);
-    if (!raw || raw->d_size < 12 || memcmp(raw->d_buf, "ZLIB", 4) != 0)
+    if (len < 12 || memcmp(raw->d_buf, "ZLIB", 4) != 0)
         return UINT64_MAX;
     for (int i = 4; i < 12; i++)
         n = n << 8 | ((const uint8_t *)raw->d_buf)[i];
@@ -1117,14 +1122,16 @@ static bool scan_lines(struct lookup *lk, uint64_t addr, uint64_t left,
     return false;
 }
 
+/* cu is NULL when the steps ran out before the unit DIE was read. */
 static void steps_note(struct lookup *lk, struct unit *u, const struct die *cu,
                        uint64_t addr)
 {
     char where[48];
+    const char *name = NULL;
 
     lk->steps = DW_STEPS_MAX;       /* for reading the unit's name */
-    const char *name = basename_of(form_string(lk, &u->fc, u->str_base,
-                                               &cu->name));
+    if (cu)
+        name = basename_of(form_string(lk, &u->fc, u->str_base, &cu->name));
     if (!name) {
         snprintf(where, sizeof where, "at .debug_info+0x%llx",
                  (unsigned long long)u->off);
@@ -1143,11 +1150,10 @@ static void find_function(struct lookup *lk, uint64_t addr, struct unit *u,
 {
     if (!have_unit && hit)
         have_unit = unit_of_lines(lk, hit->unit, u, cu);
-    if (!have_unit)
-        return;
-    out->function = unit_function(lk, u, cu, addr, &out->function_low);
+    if (have_unit)
+        out->function = unit_function(lk, u, cu, addr, &out->function_low);
     if (!out->function && lk->steps == 0)
-        steps_note(lk, u, cu, addr);
+        steps_note(lk, u, have_unit ? cu : NULL, addr);
 }
 
 void dw_lookup(struct dwarf *d, uint64_t addr, bool want_function,

@@ -45,7 +45,7 @@
 #define DW_ARANGES_MAX    (4u << 20)
 /* Steps of a DIE walk (abbreviation entries and attributes read) for one
  * address: naming every function of libpython from DWARF alone needs at
- * most 16,000; a million take about 10 ms. */
+ * most 16,000; a million take about 5 ms. */
 #define DW_STEPS_MAX      (1u << 20)
 /* Abbreviation codes found in O(1): gcc and clang number a unit's
  * abbreviations from 1 and use a few hundred; a larger code is looked up

@@ -481,12 +481,16 @@ static const char ln_shstrtab[] =
 enum { LN_SH_TEXT = 1, LN_SH_LINE = 7, LN_SH_SYMTAB = 19, LN_SH_STRTAB = 27,
        LN_SH_SHSTRTAB = 35, LN_SH_INFO = 45, LN_SH_ABBREV = 57 };
 /* One abbreviation: a compile unit with a name, its line program and its
- * address range, as libdw needs to find the line table. */
+ * address range, as libdw needs to find the line table; then the extra
+ * attributes and the terminators. */
 static const uint8_t ln_abbrev[] = {
     1, DW_TAG_compile_unit, DW_CHILDREN_no,
     DW_AT_name, DW_FORM_string, DW_AT_stmt_list, DW_FORM_sec_offset,
-    DW_AT_low_pc, DW_FORM_addr, DW_AT_high_pc, DW_FORM_data8, 0, 0, 0,
+    DW_AT_low_pc, DW_FORM_addr, DW_AT_high_pc, DW_FORM_data8,
 };
+/* DW_AT_lo_user (0x2000) as ULEB128, then DW_FORM_flag_present. */
+static const uint8_t ln_extra_attr[] = { 0x80, 0x40, DW_FORM_flag_present };
+
 static const char ln_strtab[] = "\0_start";
 /* xor %eax,%eax; mov (%rax),%eax; hlt */
 static const uint8_t ln_crash[] = { 0x31, 0xc0, 0x8b, 0x00, 0xf4 };
@@ -581,6 +585,20 @@ static struct buf fake_compressed(uint64_t claim)
     return b;
 }
 
+static struct buf ln_abbrevs(const struct elfgen_lines *spec)
+{
+    size_t n = sizeof ln_abbrev + spec->cu_attrs * sizeof ln_extra_attr + 3;
+    struct buf b = { malloc(n), 0 };
+
+    if (!b.p)
+        abort();
+    put(&b, ln_abbrev, sizeof ln_abbrev);
+    for (size_t i = 0; i < spec->cu_attrs; i++)
+        put(&b, ln_extra_attr, sizeof ln_extra_attr);
+    put(&b, "\0\0", 3);                         /* end of specs, of table */
+    return b;
+}
+
 /* The DWARF 4 unit of ln_abbrev over [text, text + rows). */
 static struct buf ln_info(const struct elfgen_lines *spec)
 {
@@ -623,7 +641,9 @@ static void ln_sections(struct elfgen *g, const struct elfgen_lines *spec,
     struct buf info = ln_info(spec);
     size_t info_off = append(g, info.p, info.n);
     free(info.p);
-    size_t abbrev_off = append(g, ln_abbrev, sizeof ln_abbrev);
+    struct buf abbrev = ln_abbrevs(spec);
+    size_t abbrev_off = append(g, abbrev.p, abbrev.n);
+    free(abbrev.p);
     size_t sym = append(g, syms, sizeof syms);
     size_t str = append(g, ln_strtab, sizeof ln_strtab);
     size_t shstr = append(g, ln_shstrtab, sizeof ln_shstrtab);
@@ -633,7 +653,9 @@ static void ln_sections(struct elfgen *g, const struct elfgen_lines *spec,
     sh[LN_LINE] = section(LN_SH_LINE, SHT_PROGBITS,
                           spec->compressed_claim ? SHF_COMPRESSED : 0, 0,
                           line_off, lines.n);
-    sh[LN_SYMTAB] = section(LN_SH_SYMTAB, SHT_SYMTAB, 0, 0, sym, sizeof syms);
+    sh[LN_SYMTAB] = section(LN_SH_SYMTAB, spec->no_symbols ? SHT_PROGBITS
+                                                          : SHT_SYMTAB,
+                            0, 0, sym, sizeof syms);
     sh[LN_SYMTAB].sh_link = LN_STRTAB;
     sh[LN_SYMTAB].sh_info = 1;
     sh[LN_SYMTAB].sh_entsize = sizeof(Elf64_Sym);
@@ -643,7 +665,7 @@ static void ln_sections(struct elfgen *g, const struct elfgen_lines *spec,
                               sizeof ln_shstrtab);
     sh[LN_INFO] = section(LN_SH_INFO, SHT_PROGBITS, 0, 0, info_off, info.n);
     sh[LN_ABBREV] = section(LN_SH_ABBREV, SHT_PROGBITS, 0, 0, abbrev_off,
-                            sizeof ln_abbrev);
+                            abbrev.n);
     size_t off = append(g, sh, sizeof sh);
     Elf64_Ehdr *eh = elfgen_ehdr(g);
     eh->e_shoff = off;

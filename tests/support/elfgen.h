@@ -11,6 +11,7 @@
 #define KVMELF_TESTS_ELFGEN_H
 
 #include <elf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +62,12 @@ Elf64_Phdr *elfgen_add_phdr(struct elfgen *g);
  * ELFGEN_LINES_CRASH(nops).  .debug_line holds one line program for
  * `file`, one row per byte from the text start for `rows` bytes (rows may
  * run past the code), the byte at offset k on line ELFGEN_LINE0 + k, so
- * the program is about `rows` bytes long.  The symbol table has _start
- * over the code.  With compressed_claim, .debug_line is instead a
+ * the program is about `rows` bytes long.  .debug_info has one DWARF 4
+ * compile unit (no children) naming the file, its line program and
+ * [text, text + rows); its abbreviation has cu_attrs more attributes of
+ * no size (DW_FORM_flag_present), which a reader must still go through.
+ * The symbol table has _start over the code, unless no_symbols (then it
+ * is SHT_PROGBITS).  With compressed_claim, .debug_line is instead a
  * SHF_COMPRESSED section whose header claims that size (its data is not
  * zlib). */
 struct elfgen_lines {
@@ -70,6 +75,8 @@ struct elfgen_lines {
     size_t nops;
     size_t rows;
     uint64_t compressed_claim;
+    size_t cu_attrs;
+    bool no_symbols;
 };
 #define ELFGEN_LINE0 100
 #define ELFGEN_LINES_CRASH(nops) (ELFGEN_TEXT_VADDR + (nops) + 2)

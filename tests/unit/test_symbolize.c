@@ -1084,6 +1084,32 @@ static void test_line_table_rows(void **state)
     symbolizer_close(s);
 }
 
+/* A unit DIE whose abbreviation has more attributes than a lookup takes
+ * steps: the line still comes from the line program, the function-name
+ * fallback stops with a note (libdw read all two million). */
+static void test_die_steps_bounded(void **state)
+{
+    struct elfgen g;
+    struct elfgen_lines spec = { .file = "wide.c", .nops = 16, .rows = 100,
+                                 .cu_attrs = 2 * DW_STEPS_MAX,
+                                 .no_symbols = true };
+    struct code_location loc;
+    char want[LOADER_NOTE_MAX];
+
+    (void)state;
+    elfgen_with_lines(&g, &spec);
+    struct symbolizer *s = symbolizer_open(g.bytes, g.size);
+    elfgen_free(&g);
+    symbolize(s, ELFGEN_LINES_CRASH(16), false, &loc);
+    assert_location(&loc, NULL, 0, "wide.c", ELFGEN_LINE0 + 18);
+    snprintf(want, sizeof want, "function name skipped: finding 0x%llx in "
+             "the DIEs of unit at .debug_info+0x0 takes more than the %u "
+             "steps a crash report takes per address",
+             (unsigned long long)ELFGEN_LINES_CRASH(16), DW_STEPS_MAX);
+    assert_string_equal(loc.note, want);
+    symbolizer_close(s);
+}
+
 /* A symbol table of more entries than a report sorts is skipped, with a
  * note where it would have named the function. */
 static void test_huge_symbol_table_skipped(void **state)
@@ -1262,6 +1288,7 @@ int main(void)
         cmocka_unit_test(test_huge_line_table_skipped),
         cmocka_unit_test(test_big_line_table_decoded),
         cmocka_unit_test(test_line_table_rows),
+        cmocka_unit_test(test_die_steps_bounded),
         cmocka_unit_test(test_huge_symbol_table_skipped),
         cmocka_unit_test(test_bad_elf_cases),
         cmocka_unit_test(test_truncations),
