@@ -119,14 +119,16 @@ const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
  *
  * A source-level view of an ELF file for crash reports: function+offset
  * from SHT_SYMTAB (loader_symbols above) and, when the file has DWARF
- * (.debug_info/.debug_line), file:line and DWARF function names via libdw.
+ * (.debug_line, .debug_info), file:line and DWARF function names through
+ * loader/dwarf.c, in bounded time and memory per lookup (loader/dwarf.h).
  * Best effort and safe on hostile files: missing or malformed data gives
- * fewer answers, never an error, a crash or a read outside the file. */
+ * fewer answers, never an error, a crash or a read outside the file; data
+ * over a bound gives fewer answers and a note saying so. */
 
 /* True when bytes hold an ELF64 little-endian section header table that
  * lies inside the file, with a valid e_shstrndx and every section's
- * contents (except SHT_NOBITS) inside the file too, and every compressed
- * section (SHF_COMPRESSED, or GNU "ZLIB") long enough for its header.
+ * contents (except SHT_NOBITS) inside the file too, and every
+ * SHF_COMPRESSED section long enough for its header.
  * Checked before any section header is handed to libelf; a file that fails
  * gets symbols only, no DWARF.  (loader/symbols.c) */
 bool loader_sections_sane(const uint8_t *bytes, size_t size);
