@@ -1004,6 +1004,8 @@ static struct measured measure_lookup(const struct elfgen *g, uint64_t addr)
         snprintf(m.function, sizeof m.function, "%s",
                  m.loc.function ? m.loc.function : "");
         snprintf(m.file, sizeof m.file, "%s", m.loc.file ? m.loc.file : "");
+        m.loc.function = m.loc.file = NULL;     /* not valid in the parent */
+        symbolizer_close(s);                    /* valgrind counts leaks */
         ssize_t n = write(fds[1], &m, sizeof m);
         _exit(n == (ssize_t)sizeof m ? 0 : 1);
     }
