@@ -1161,7 +1161,7 @@ void dw_lookup(struct dwarf *d, uint64_t addr, bool want_function,
 {
     char line_note[DW_NOTE_MAX] = "", fn_note[DW_NOTE_MAX] = "";
     struct lookup lk = { d, DW_STEPS_MAX, line_note };
-    struct unit u;
+    struct unit u = { .off = 0 };      /* steps_note may name it */
     struct die cu;
     struct line_hit hit;
     uint64_t info_off, left = DW_LINE_SCAN_MAX, next;

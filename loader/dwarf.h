@@ -44,8 +44,9 @@
  * 97 KiB; 4 MiB take about 4 ms. */
 #define DW_ARANGES_MAX    (4u << 20)
 /* Steps of a DIE walk (abbreviation entries and attributes read) for one
- * address: naming every function of libpython from DWARF alone needs at
- * most 16,000; a million take about 5 ms. */
+ * address: naming libpython's functions from DWARF alone (the symbol
+ * table hidden; a sample of their bytes) took up to 110,000; a million
+ * take about 5 ms. */
 #define DW_STEPS_MAX      (1u << 20)
 /* Abbreviation codes found in O(1): gcc and clang number a unit's
  * abbreviations from 1 and use a few hundred; a larger code is looked up
