@@ -33,32 +33,35 @@ endif
 # ---- Debian dependencies ---------------------------------------------------
 # Checked through pkg-config (libraries) and the PATH (commands); installed
 # with apt-get when missing and root.  musl builds Linux guests (kvmelf-cc);
-# libseccomp confines the run loop.
+# libseccomp confines the run loop.  libdw is for the tests only: they
+# check kvmelf's own DWARF reader (loader/dwarf.c) against it.
 DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev libseccomp-dev pkg-config \
                 libbz2-dev musl-tools musl-dev
 PKG_MODULES  := libelf libdw cmocka libseccomp
 DEP_COMMANDS := musl-gcc
-# The static monitor needs libdw's compression libraries as archives too;
-# libbz2.a is the one no -dev package above pulls in.
+# libbz2.a: the archive no -dev package above pulls in (libdw's, for a
+# static link of the tests' oracle).
 DEP_ARCHIVES := libbz2.a
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 # Expanded lazily (=), i.e. after the dependency step has run.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES))
 ELF_LIBS   = $(shell pkg-config --libs libdw libelf)
+# What the monitor itself links: libelf (and its zlib) only.
+MONITOR_LIBS = $(shell pkg-config --libs libelf)
 # libseccomp runs at build time only: it compiles the sandbox's allowlist
 # into the BPF program kvmelf loads (vcpu/sandbox_filter_gen.c).
 SECCOMP_LIBS = $(shell pkg-config --libs libseccomp)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 # build/kvmelf is static-pie (ASLR kept): loading and relocating libdw,
 # libelf, libseccomp and their compression libraries took about 1.1 ms of
-# CPU of a 3.7 ms hello (docs/performance.md).
+# CPU of a 3.7 ms hello (docs/performance.md), when kvmelf still used libdw.
 # Tests, fuzzers and the sanitizer build (ASan needs a dynamic libc) link
 # the shared libraries.
 ifeq ($(STATIC),1)
-KVMELF_LINK = -static-pie $(shell pkg-config --static --libs libdw libelf)
+KVMELF_LINK = -static-pie $(shell pkg-config --static --libs libelf)
 else
-KVMELF_LINK = $(ELF_LIBS)
+KVMELF_LINK = $(MONITOR_LIBS)
 endif
 
 # ---- Host (monitor) flags ---------------------------------------------------

@@ -1,5 +1,6 @@
-/* Writes the tests' valid ELF image and every malformed case of
- * tests/support/elfgen.c into DIR, as seeds for fuzz_elf. */
+/* Writes the tests' valid ELF image, every malformed case of
+ * tests/support/elfgen.c and a small image with a line table into DIR, as
+ * seeds for fuzz_elf. */
 #include "tests/support/elfgen.h"
 
 #include <stdio.h>
@@ -27,6 +28,10 @@ int main(int argc, char **argv)
     }
     elfgen_valid(&g);
     int bad = write_file(argv[1], "elfgen-valid", &g);
+    elfgen_free(&g);
+    struct elfgen_lines lines = { .file = "seed.c", .nops = 16, .rows = 64 };
+    elfgen_with_lines(&g, &lines);
+    bad = bad || write_file(argv[1], "elfgen-lines", &g);
     elfgen_free(&g);
     for (size_t i = 0; i < bad_elf_case_count && !bad; i++) {
         struct elfgen c = { 0 };

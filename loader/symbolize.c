@@ -1,40 +1,39 @@
 /*
  * Source-level symbolization for crash reports: function+offset from
  * SHT_SYMTAB (loader/symbols.c), file:line and fallback function names
- * from DWARF through libdw, and a frame-pointer backtrace over guest RAM.
+ * from DWARF (loader/dwarf.c), and a frame-pointer backtrace over guest
+ * RAM.
  *
  * Hostile files: libelf sees the bytes only after loader_sections_sane()
  * has bounds-checked every section header, and only bytes we own (a copy,
  * or the loader's buffer taken over), which end in LOADER_FILE_PADDING
- * zeros so that a string running off the end of a section still stops
- * inside our allocation.  Every libdw failure means "unknown",
- * and every walk over DWARF units or DIEs has a fixed upper bound.
+ * zeros.  libelf is used to find sections and to inflate compressed ones;
+ * the DWARF itself is read by loader/dwarf.c, whose memory does not grow
+ * with the file and whose time per lookup is bounded (libdw decoded a
+ * whole unit's line table into about 100 bytes of memory per byte).
  */
 #include "loader/loader.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
+#include "loader/dwarf.h"
+
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_UNITS    100000     /* compilation units scanned per lookup  */
-#define MAX_DIES     1000000    /* DIEs scanned per unit                 */
-
 struct symbolizer {
     uint8_t *bytes;             /* what libelf reads, size + padding     */
     struct loader_file adopted; /* owns bytes after symbolizer_adopt    */
     struct symtab tab;
     Elf *elf;                   /* NULL when the sections are not sane */
-    Dwarf *dwarf;               /* NULL when there is no usable DWARF  */
+    struct dwarf *dwarf;        /* NULL when there is no usable DWARF  */
 };
 
-/* A supplementary DWARF file (.gnu_debugaltlink, DWARF 5 .debug_sup) is
- * looked up by libdw with open() on a path the ELF chooses, in the middle
- * of a crash report: kvmelf reads no host file for a guest (and the
- * sandbox would refuse it), so such a file gets symbols only. */
+/* A supplementary DWARF file (.gnu_debugaltlink, DWARF 5 .debug_sup) holds
+ * part of the strings and DIEs, on a path the ELF chooses: kvmelf reads
+ * no host file for a guest (and the sandbox would refuse it), so such a
+ * file gets symbols only rather than half its DWARF. */
 static bool wants_other_file(Elf *elf)
 {
     size_t names;
@@ -63,7 +62,7 @@ static struct symbolizer *symbolizer_init(struct symbolizer *s, size_t size)
         elf_version(EV_CURRENT) != EV_NONE)
         s->elf = elf_memory((char *)s->bytes, size);
     if (s->elf && !wants_other_file(s->elf))
-        s->dwarf = dwarf_begin_elf(s->elf, DWARF_C_READ, NULL);
+        s->dwarf = dw_open(s->elf);
     return s;
 }
 
@@ -102,8 +101,7 @@ void symbolizer_close(struct symbolizer *s)
 {
     if (!s)
         return;
-    if (s->dwarf)
-        dwarf_end(s->dwarf);
+    dw_close(s->dwarf);
     if (s->elf)
         elf_end(s->elf);
     symtab_free(&s->tab);
@@ -114,66 +112,12 @@ void symbolizer_close(struct symbolizer *s)
     free(s);
 }
 
-/* The compilation unit whose ranges hold addr: through .debug_aranges
- * when present (and truthful), else by asking every unit. */
-static bool find_unit(Dwarf *dw, Dwarf_Addr addr, Dwarf_Die *cu)
+/* Control characters from the file become '?'. */
+static void printable(char *p)
 {
-    Dwarf_CU *unit = NULL;
-
-    if (dwarf_addrdie(dw, addr, cu) && dwarf_haspc(cu, addr) > 0)
-        return true;
-    for (unsigned n = 0; n < MAX_UNITS &&
-         dwarf_get_units(dw, unit, &unit, NULL, NULL, cu, NULL) == 0; n++)
-        if (dwarf_haspc(cu, addr) > 0)
-            return true;
-    return false;
-}
-
-/* The name of the top-level DW_TAG_subprogram holding addr (following
- * DW_AT_abstract_origin/DW_AT_specification to find it), with *offset =
- * addr - its low pc. */
-static const char *dwarf_function(Dwarf_Die *cu, Dwarf_Addr addr,
-                                  uint64_t *offset)
-{
-    Dwarf_Die die;
-    Dwarf_Attribute attr;
-    Dwarf_Addr low;
-
-    if (dwarf_child(cu, &die) != 0)
-        return NULL;
-    for (unsigned n = 0; n < MAX_DIES; n++) {
-        if (dwarf_tag(&die) == DW_TAG_subprogram &&
-            dwarf_haspc(&die, addr) > 0 && dwarf_lowpc(&die, &low) == 0 &&
-            low <= addr) {
-            const char *name = dwarf_formstring(
-                dwarf_attr_integrate(&die, DW_AT_name, &attr));
-            if (name && *name) {
-                *offset = addr - low;
-                return name;
-            }
-        }
-        if (dwarf_siblingof(&die, &die) != 0)
-            break;
-    }
-    return NULL;
-}
-
-/* file:line of the line table row for addr in unit cu. */
-static void dwarf_line(Dwarf_Die *cu, Dwarf_Addr addr,
-                       struct code_location *loc)
-{
-    Dwarf_Line *row = dwarf_getsrc_die(cu, addr);
-    const char *path = row ? dwarf_linesrc(row, NULL, NULL) : NULL;
-    int line;
-
-    if (!path || dwarf_lineno(row, &line) != 0 || line <= 0)
-        return;
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    if (*base) {
-        loc->file = base;
-        loc->line = line;
-    }
+    for (; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 void symbolize(const struct symbolizer *s, uint64_t addr, bool return_addr,
@@ -181,24 +125,29 @@ void symbolize(const struct symbolizer *s, uint64_t addr, bool return_addr,
 {
     /* A return address follows the call: the call's last byte is addr - 1. */
     uint64_t at = return_addr && addr > 0 ? addr - 1 : addr;
-    Dwarf_Die cu;
+    struct dw_answer dw;
     uint64_t off = 0;
 
     memset(loc, 0, sizeof *loc);
     if (!s)
         return;
     const char *name = symtab_lookup(&s->tab, at, &off);
-    bool have_unit = s->dwarf && find_unit(s->dwarf, at, &cu);
     if (name && !*name)         /* a corrupt string table */
         name = NULL;
-    if (!name && have_unit)
-        name = dwarf_function(&cu, at, &off);
+    dw_lookup(s->dwarf, at, !name, &dw);
+    if (!name && dw.function) {
+        name = dw.function;
+        off = at - dw.function_low;
+    }
     if (name) {
         loc->function = name;
         loc->offset = off + (addr - at);
     }
-    if (have_unit)
-        dwarf_line(&cu, at, loc);
+    loc->file = dw.file;
+    loc->line = dw.line;
+    snprintf(loc->note, sizeof loc->note, "%s",
+             !name && s->tab.note[0] ? s->tab.note : dw.note);
+    printable(loc->note);           /* it may quote a name from the file */
 }
 
 const char *format_location(const struct code_location *loc, uint64_t addr,
@@ -215,9 +164,7 @@ const char *format_location(const struct code_location *loc, uint64_t addr,
         n = snprintf(buf, len, "0x%llx", (unsigned long long)addr);
     if (n >= 0 && (size_t)n < len && loc && loc->file && loc->line > 0)
         snprintf(buf + n, len - (size_t)n, " (%s:%d)", loc->file, loc->line);
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    printable(buf);
     return buf;
 }
 

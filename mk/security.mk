@@ -68,7 +68,7 @@ VALGRIND_PATH   = $(or $(shell command -v $(VALGRIND)),$(VALGRIND))
 VG_KVMELF      := $(BUILD)/valgrind/kvmelf-shared
 
 $(VG_KVMELF): $(MAIN_OBJ) $(LIB_OBJS)
-	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(ELF_LIBS) -o $@
+	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(MONITOR_LIBS) -o $@
 
 $(VG_WRAPPER): $(VG_KVMELF) mk/security.mk
 	$(Q)mkdir -p $(@D) && { \

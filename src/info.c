@@ -212,6 +212,8 @@ static void print_header(FILE *f, const struct info *in)
             (unsigned long long)req->plan->entry);
     if (loc.function || loc.file)
         fprintf(f, " %s", where);
+    if (loc.note[0])
+        fprintf(f, "\nnote: %s", loc.note);
     fprintf(f, "\nGuest RAM: %s; heap %s from 0x%llx to 0x%llx, shared by "
             "brk (grows up) and mmap (grows down)\n",
             format_size(in->boot.ram_size, ram, sizeof ram),

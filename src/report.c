@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <string.h>
 
 /* SDM Vol. 3A, 4.7: page-fault error code bits. */
 #define PF_PRESENT (1u << 0)
@@ -31,16 +32,28 @@ int crash_signal(const struct crash_info *c)
     }
 }
 
-/* "main+0x3a (crash.c:42)"; a return address is looked up as the call
- * before it, so the line is the caller's call, as debuggers show it. */
-static void print_location(FILE *f, uint64_t addr, bool return_addr,
-                           const struct crash_context *ctx)
-{
-    struct code_location loc;
-    char buf[256];
+/* Frames a report symbolizes: with the RIP looked up once, a report makes
+ * at most 16 lookups, each bounded in time and memory (loader/dwarf.h). */
+#define BACKTRACE_MAX 16
 
-    symbolize(ctx->symbolizer, addr, return_addr, &loc);
-    fputs(format_location(&loc, addr, buf, sizeof buf), f);
+/* The notes a report has printed: each distinct one once, after the first
+ * line whose location it explains. */
+struct notes {
+    char seen[BACKTRACE_MAX][LOADER_NOTE_MAX];
+    size_t n;
+};
+
+static void print_note(FILE *f, const struct crash_context *ctx,
+                       struct notes *notes, const char *note)
+{
+    if (!note[0])
+        return;
+    for (size_t i = 0; i < notes->n; i++)
+        if (strcmp(notes->seen[i], note) == 0)
+            return;
+    if (notes->n < BACKTRACE_MAX)
+        snprintf(notes->seen[notes->n++], LOADER_NOTE_MAX, "%s", note);
+    fprintf(f, "%s  note: %s\n", ctx->prefix, note);
 }
 
 /* Why a page fault at cr2 happened, from the memory map the tables were
@@ -136,12 +149,13 @@ static void print_headline(FILE *f, const struct crash_info *c, bool ring0)
     }
 }
 
-#define BACKTRACE_MAX 16
-
 /* Follows saved RBP through guest memory (guests are built with frame
- * pointers); backtrace_fp stops at anything implausible. */
+ * pointers); backtrace_fp stops at anything implausible.  Frame 0 is the
+ * RIP the "at" line has already looked up (*at). */
 static void print_backtrace(FILE *f, const struct run_result *res,
-                            const struct crash_context *ctx)
+                            const struct crash_context *ctx,
+                            const struct code_location *at,
+                            struct notes *notes)
 {
     uint64_t frames[BACKTRACE_MAX];
     size_t n = backtrace_fp(ctx->gm, res->crash.rip, res->regs.rbp,
@@ -152,12 +166,16 @@ static void print_backtrace(FILE *f, const struct run_result *res,
     for (size_t i = 0; i < n; i++) {
         struct code_location loc;
         char buf[256];
-        symbolize(ctx->symbolizer, frames[i], i > 0, &loc);
+        if (i == 0)
+            loc = *at;
+        else
+            symbolize(ctx->symbolizer, frames[i], true, &loc);
         fprintf(f, "%s    #%zu 0x%llx", ctx->prefix, i,
                 (unsigned long long)frames[i]);
         if (loc.function || loc.file)
             fprintf(f, " %s", format_location(&loc, frames[i], buf, sizeof buf));
         fputc('\n', f);
+        print_note(f, ctx, notes, loc.note);
     }
 }
 
@@ -182,18 +200,23 @@ void report_crash(FILE *f, const struct run_result *res,
                   const struct crash_context *ctx)
 {
     const struct crash_info *c = &res->crash;
+    struct code_location at;
+    struct notes notes = { .n = 0 };
+    char buf[256];
 
     fprintf(f, "%sguest crashed: ", ctx->prefix);
     print_headline(f, c, ctx->ring0);
-    fprintf(f, "\n%s  at ", ctx->prefix);
-    print_location(f, c->rip, false, ctx);
-    fprintf(f, ", RIP 0x%llx, RSP 0x%llx\n", (unsigned long long)c->rip,
-            (unsigned long long)c->rsp);
+    /* "main+0x3a (crash.c:42)" */
+    symbolize(ctx->symbolizer, c->rip, false, &at);
+    fprintf(f, "\n%s  at %s, RIP 0x%llx, RSP 0x%llx\n", ctx->prefix,
+            format_location(&at, c->rip, buf, sizeof buf),
+            (unsigned long long)c->rip, (unsigned long long)c->rsp);
+    print_note(f, ctx, &notes, at.note);
     if (c->kind == CRASH_EXCEPTION && c->vector == X86_VEC_PF)
         print_page_fault(f, res, ctx);
     if (!res->have_regs)
         return;
-    print_backtrace(f, res, ctx);
+    print_backtrace(f, res, ctx, &at, &notes);
     print_gprs(f, ctx->prefix, &res->regs);
 }
 

@@ -77,18 +77,19 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(restart_syscall), ANY_ARGS,       "resume after ^Z / fg" },
     { SCMP_SYS(getpid),          ANY_ARGS,       "libc" },
     { SCMP_SYS(gettid),          ANY_ARGS,       "libc" },
-    /* Memory: malloc/free in the crash report (libdw) and teardown. */
+    /* Memory: malloc/free in the crash report (libelf inflating a
+     * section) and teardown. */
     { SCMP_SYS(brk),             ANY_ARGS,       "malloc" },
-    { SCMP_SYS(mmap),            NO_PROT_EXEC,   "malloc, libdw; never code" },
+    { SCMP_SYS(mmap),            NO_PROT_EXEC,   "malloc, libelf; never code" },
     { SCMP_SYS(mprotect),        NO_PROT_EXEC,   "malloc; never code" },
     { SCMP_SYS(munmap),          ANY_ARGS,       "free, teardown" },
     { SCMP_SYS(mremap),          ANY_ARGS,       "realloc of large blocks" },
     { SCMP_SYS(madvise),         MADV_ADVICE,    "drop guest RAM pages; "
                                                  "malloc's own advice" },
     /* glibc's qsort asks for the RAM size (sysconf(_SC_PHYS_PAGES)) before
-     * sorting more than 1 KiB; libdw sorts line tables and aranges.  Found
+     * sorting more than 1 KiB; libdw sorted line tables in reports.  Found
      * by AFL++ (docs/security.md). */
-    { SCMP_SYS(sysinfo),         ANY_ARGS,       "qsort in libdw" },
+    { SCMP_SYS(sysinfo),         ANY_ARGS,       "glibc's qsort" },
     /* The end. */
     { SCMP_SYS(close),           ANY_ARGS,       "teardown" },
     { SCMP_SYS(exit),            ANY_ARGS,       "exit" },

@@ -9,6 +9,8 @@
  *
  * test_source_lines checks the "(FILE.c:LINE)" part of the location, the
  * line found by a CRASH-HERE marker in the guest's source.
+ * test_line_table_* run generated guests (tests/support/elfgen.c) whose
+ * line tables are large: 20,000 rows, and one over the symbolizer's bound.
  *
  * Everything here runs a guest, so it all skips, loudly, without KVM.
  */
@@ -25,8 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader/dwarf.h"
+#include "tests/support/elfgen.h"
 #include "tests/support/kvm.h"
 #include "tests/support/proc.h"
+
+#include <unistd.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 6
@@ -279,11 +285,94 @@ static void test_source_lines(void **state)
                  ARRAY_LEN(lines));
 }
 
+/* ---- Generated line tables ------------------------------------------------ */
+
+static char gen_path[PATH_MAX + 64], gen_dir[PATH_MAX];
+
+static int teardown_generated(void **state)
+{
+    if (gen_path[0])
+        unlink(gen_path);
+    if (gen_dir[0])
+        rmdir(gen_dir);
+    gen_path[0] = gen_dir[0] = '\0';
+    return teardown(state);
+}
+
+/* Writes the elfgen_with_lines guest of spec and runs it. */
+static void run_generated(const struct elfgen_lines *spec)
+{
+    const char *base = getenv("TMPDIR");
+    struct elfgen g;
+
+    if (kvm_missing())
+        skip();
+    snprintf(gen_dir, sizeof gen_dir, "%s/kvmelf-lines-XXXXXX",
+             base && *base ? base : "/tmp");
+    if (!mkdtemp(gen_dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    snprintf(gen_path, sizeof gen_path, "%s/%s.elf", gen_dir, spec->file);
+    elfgen_with_lines(&g, spec);
+    if (elfgen_write(&g, gen_path) != 0)
+        fail_msg("%s: %s", gen_path, strerror(errno));
+    elfgen_free(&g);
+    last_argv[0] = kvmelf_bin;
+    last_argv[1] = "run";
+    last_argv[2] = gen_path;
+    last_argv[3] = NULL;
+    proc_result_free(&last);
+    if (proc_run(last_argv, NULL, &last) < 0)
+        fail_msg("cannot run %s: %s", kvmelf_bin, strerror(errno));
+    CHECK(last.exited && !last.limit_hit, "kvmelf did not exit by itself");
+    CHECK(last.status == 139, "exit status %d, expected 139 (SIGSEGV)",
+          last.status);
+}
+
+/* 20,000 rows, the crash on row 12,002: its file:line, at the top and as
+ * frame #0. */
+static void test_line_table_rows(void **state)
+{
+    struct elfgen_lines spec = { .file = "rows.c", .nops = 12000,
+                                 .rows = 20000 };
+    char want[128];
+
+    (void)state;
+    run_generated(&spec);
+    snprintf(want, sizeof want, "at _start+0x%x (rows.c:%d), RIP 0x%llx",
+             12002, ELFGEN_LINE0 + 12002,
+             (unsigned long long)ELFGEN_LINES_CRASH(12000));
+    CHECK(strstr(last.err, want), "stderr lacks '%s'", want);
+    snprintf(want, sizeof want, "#0 0x%llx _start+0x%x (rows.c:%d)\n",
+             (unsigned long long)ELFGEN_LINES_CRASH(12000), 12002,
+             ELFGEN_LINE0 + 12002);
+    CHECK(strstr(last.err, want), "stderr lacks '%s'", want);
+    CHECK(!strstr(last.err, "note:"), "stderr has a note");
+}
+
+/* A line program 1 MiB over the bound: the report names the function
+ * from the symbol table and says, once, why the line is missing. */
+static void test_line_table_over_bound(void **state)
+{
+    struct elfgen_lines spec = { .file = "huge.c", .nops = 16,
+                                 .rows = DW_LINE_UNIT_MAX + (1u << 20) };
+    char want[PATH_MAX + 320];
+
+    (void)state;
+    run_generated(&spec);
+    CHECK(strstr(last.err, "at _start+0x12, RIP"), "stderr lacks the function");
+    snprintf(want, sizeof want, "kvmelf: %s:   note: source lines skipped: "
+             "the line table of unit huge.c is 17.0 MiB, more than the 16 MiB "
+             "a crash report decodes\n", gen_path);
+    CHECK(strstr(last.err, want), "stderr lacks '%s'", want);
+    CHECK(proc_count(last.err, "note:") == 1, "the note is not there once");
+    CHECK(!strstr(last.err, "(huge.c:"), "stderr has a line of huge.c");
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAY_LEN(cases) + 1];
+    struct CMUnitTest tests[ARRAY_LEN(cases) + 3];
     size_t n = 0;
 
     kvmelf_bin = proc_need_env("KVMELF");
@@ -295,5 +384,9 @@ int main(void)
             .teardown_func = teardown, .initial_state = &cases[i] };
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
         test_source_lines, teardown);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
+        test_line_table_rows, teardown_generated);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
+        test_line_table_over_bound, teardown_generated);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

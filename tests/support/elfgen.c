@@ -2,6 +2,9 @@
 
 #include "kvmelf/abi.h"
 
+#include <dwarf.h>
+
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,3 +495,235 @@ const struct bad_elf_case bad_elf_cases[] = {
     { "ppc64-big-endian", mk_em_ppc64_msb, "big-endian ELF (ELFDATA2MSB)" },
 };
 const size_t bad_elf_case_count = sizeof bad_elf_cases / sizeof bad_elf_cases[0];
+
+int elfgen_write(const struct elfgen *g, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (!f)
+        return -1;
+    size_t n = fwrite(g->bytes, 1, g->size, f);
+    if (fclose(f) != 0 || n != g->size)
+        return -1;
+    return 0;
+}
+
+/* ---- An image with a line table ---------------------------------------- */
+
+enum { LN_TEXT = 1, LN_LINE = 2, LN_SYMTAB = 3, LN_STRTAB = 4, LN_SHSTRTAB = 5,
+       LN_INFO = 6, LN_ABBREV = 7, LN_SECTIONS = 8 };
+static const char ln_shstrtab[] =
+    "\0.text\0.debug_line\0.symtab\0.strtab\0.shstrtab\0.debug_info"
+    "\0.debug_abbrev";
+enum { LN_SH_TEXT = 1, LN_SH_LINE = 7, LN_SH_SYMTAB = 19, LN_SH_STRTAB = 27,
+       LN_SH_SHSTRTAB = 35, LN_SH_INFO = 45, LN_SH_ABBREV = 57 };
+/* One abbreviation: a compile unit with a name, its line program and its
+ * address range, as libdw needs to find the line table; then the extra
+ * attributes and the terminators. */
+static const uint8_t ln_abbrev[] = {
+    1, DW_TAG_compile_unit, DW_CHILDREN_no,
+    DW_AT_name, DW_FORM_string, DW_AT_stmt_list, DW_FORM_sec_offset,
+    DW_AT_low_pc, DW_FORM_addr, DW_AT_high_pc, DW_FORM_data8,
+};
+/* DW_AT_lo_user (0x2000) as ULEB128, then DW_FORM_flag_present. */
+static const uint8_t ln_extra_attr[] = { 0x80, 0x40, DW_FORM_flag_present };
+
+static const char ln_strtab[] = "\0_start";
+/* xor %eax,%eax; mov (%rax),%eax; hlt */
+static const uint8_t ln_crash[] = { 0x31, 0xc0, 0x8b, 0x00, 0xf4 };
+
+/* Line program constants: special opcode 33 is "address + 1, line + 1". */
+enum { LN_LINE_BASE = -5, LN_LINE_RANGE = 14, LN_OPCODE_BASE = 13,
+       LN_ONE_ROW = 33 };
+
+struct buf {
+    uint8_t *p;
+    size_t n;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+static void put_u8(struct buf *b, uint8_t v) { put(b, &v, 1); }
+
+static void put_uleb(struct buf *b, uint64_t v)
+{
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        put_u8(b, (uint8_t)(byte | (v ? 0x80 : 0)));
+    } while (v);
+}
+
+static void put_sleb(struct buf *b, int64_t v)
+{
+    for (;;) {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;        /* arithmetic: gcc and clang shift signed right so */
+        bool done = (v == 0 && !(byte & 0x40)) || (v == -1 && (byte & 0x40));
+        put_u8(b, (uint8_t)(byte | (done ? 0 : 0x80)));
+        if (done)
+            return;
+    }
+}
+
+/* The DWARF 4 line program of elfgen_with_lines, in a heap buffer. */
+static struct buf line_program(const struct elfgen_lines *spec)
+{
+    static const uint8_t std_len[] = { 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1 };
+    static const uint8_t params[] = { 1, 1, 1, (uint8_t)LN_LINE_BASE,
+                                      LN_LINE_RANGE, LN_OPCODE_BASE };
+    struct buf b = { malloc(spec->rows + strlen(spec->file) + 128), 0 };
+    uint32_t zero32 = 0;
+    uint16_t version = 4;
+    uint64_t addr = ELFGEN_TEXT_VADDR;
+
+    if (!b.p)
+        abort();
+    put(&b, &zero32, 4);                        /* unit_length, below */
+    put(&b, &version, 2);
+    put(&b, &zero32, 4);                        /* header_length */
+    put(&b, params, sizeof params);
+    put(&b, std_len, sizeof std_len);
+    put_u8(&b, 0);                              /* no include directories */
+    put(&b, spec->file, strlen(spec->file) + 1);
+    put(&b, "\0\0\0", 4);                      /* dir, time, size; end */
+    uint32_t hlen = (uint32_t)(b.n - 10);
+    memcpy(b.p + 6, &hlen, 4);
+    put(&b, "\0\x09\x02", 3);                  /* DW_LNE_set_address */
+    put(&b, &addr, 8);
+    put_u8(&b, DW_LNS_advance_line);
+    put_sleb(&b, ELFGEN_LINE0 - 1);
+    put_u8(&b, DW_LNS_copy);
+    memset(b.p + b.n, LN_ONE_ROW, spec->rows - 1);
+    b.n += spec->rows - 1;
+    put_u8(&b, DW_LNS_advance_pc);
+    put_uleb(&b, 1);
+    put(&b, "\0\x01\x01", 3);                  /* DW_LNE_end_sequence */
+    uint32_t len = (uint32_t)(b.n - 4);
+    memcpy(b.p, &len, 4);
+    return b;
+}
+
+/* .debug_line as a compressed section claiming claim bytes. */
+static struct buf fake_compressed(uint64_t claim)
+{
+    struct buf b = { calloc(1, sizeof(Elf64_Chdr) + 16), 0 };
+    Elf64_Chdr ch = { .ch_type = ELFCOMPRESS_ZLIB, .ch_size = claim,
+                      .ch_addralign = 1 };
+
+    if (!b.p)
+        abort();
+    put(&b, &ch, sizeof ch);
+    b.n += 16;
+    return b;
+}
+
+static struct buf ln_abbrevs(const struct elfgen_lines *spec)
+{
+    size_t n = sizeof ln_abbrev + spec->cu_attrs * sizeof ln_extra_attr + 3;
+    struct buf b = { malloc(n), 0 };
+
+    if (!b.p)
+        abort();
+    put(&b, ln_abbrev, sizeof ln_abbrev);
+    for (size_t i = 0; i < spec->cu_attrs; i++)
+        put(&b, ln_extra_attr, sizeof ln_extra_attr);
+    put(&b, "\0\0", 3);                         /* end of specs, of table */
+    return b;
+}
+
+/* The DWARF 4 unit of ln_abbrev over [text, text + rows). */
+static struct buf ln_info(const struct elfgen_lines *spec)
+{
+    struct buf b = { calloc(1, strlen(spec->file) + 64), 0 };
+    uint32_t zero32 = 0;
+    uint16_t version = 4;
+    uint64_t low = ELFGEN_TEXT_VADDR, len = spec->rows;
+
+    if (!b.p)
+        abort();
+    put(&b, &zero32, 4);                        /* unit_length, below */
+    put(&b, &version, 2);
+    put(&b, &zero32, 4);                        /* abbreviations at 0 */
+    put_u8(&b, 8);
+    put_u8(&b, 1);
+    put(&b, spec->file, strlen(spec->file) + 1);
+    put(&b, &zero32, 4);                        /* .debug_line + 0 */
+    put(&b, &low, 8);
+    put(&b, &len, 8);
+    uint32_t n = (uint32_t)(b.n - 4);
+    memcpy(b.p, &n, 4);
+    return b;
+}
+
+static void ln_sections(struct elfgen *g, const struct elfgen_lines *spec,
+                        size_t code_len)
+{
+    Elf64_Shdr sh[LN_SECTIONS] = { { 0 } };
+    Elf64_Sym syms[2] = {
+        { 0 },
+        { .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+          .st_shndx = LN_TEXT, .st_value = ELFGEN_TEXT_VADDR,
+          .st_size = code_len },
+    };
+    struct buf lines = spec->compressed_claim
+                       ? fake_compressed(spec->compressed_claim)
+                       : line_program(spec);
+    size_t line_off = append(g, lines.p, lines.n);
+    free(lines.p);
+    struct buf info = ln_info(spec);
+    size_t info_off = append(g, info.p, info.n);
+    free(info.p);
+    struct buf abbrev = ln_abbrevs(spec);
+    size_t abbrev_off = append(g, abbrev.p, abbrev.n);
+    free(abbrev.p);
+    size_t sym = append(g, syms, sizeof syms);
+    size_t str = append(g, ln_strtab, sizeof ln_strtab);
+    size_t shstr = append(g, ln_shstrtab, sizeof ln_shstrtab);
+
+    sh[LN_TEXT] = section(LN_SH_TEXT, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR,
+                          ELFGEN_TEXT_VADDR, ELFGEN_TEXT_OFFSET, code_len);
+    sh[LN_LINE] = section(LN_SH_LINE, SHT_PROGBITS,
+                          spec->compressed_claim ? SHF_COMPRESSED : 0, 0,
+                          line_off, lines.n);
+    sh[LN_SYMTAB] = section(LN_SH_SYMTAB, spec->no_symbols ? SHT_PROGBITS
+                                                          : SHT_SYMTAB,
+                            0, 0, sym, sizeof syms);
+    sh[LN_SYMTAB].sh_link = LN_STRTAB;
+    sh[LN_SYMTAB].sh_info = 1;
+    sh[LN_SYMTAB].sh_entsize = sizeof(Elf64_Sym);
+    sh[LN_STRTAB] = section(LN_SH_STRTAB, SHT_STRTAB, 0, 0, str,
+                            sizeof ln_strtab);
+    sh[LN_SHSTRTAB] = section(LN_SH_SHSTRTAB, SHT_STRTAB, 0, 0, shstr,
+                              sizeof ln_shstrtab);
+    sh[LN_INFO] = section(LN_SH_INFO, SHT_PROGBITS, 0, 0, info_off, info.n);
+    sh[LN_ABBREV] = section(LN_SH_ABBREV, SHT_PROGBITS, 0, 0, abbrev_off,
+                            abbrev.n);
+    size_t off = append(g, sh, sizeof sh);
+    Elf64_Ehdr *eh = elfgen_ehdr(g);
+    eh->e_shoff = off;
+    eh->e_shentsize = sizeof(Elf64_Shdr);
+    eh->e_shnum = LN_SECTIONS;
+    eh->e_shstrndx = LN_SHSTRTAB;
+}
+
+void elfgen_with_lines(struct elfgen *g, const struct elfgen_lines *spec)
+{
+    size_t code_len = spec->nops + sizeof ln_crash;
+
+    g->bytes = NULL;
+    g->size = 0;
+    elfgen_resize(g, ELFGEN_TEXT_OFFSET + code_len);
+    set_ehdr(g);
+    elfgen_ehdr(g)->e_phnum = 1;
+    set_load(g, 0, ELFGEN_TEXT_VADDR, ELFGEN_TEXT_OFFSET, code_len, code_len,
+             PF_R | PF_X);
+    memset(g->bytes + ELFGEN_TEXT_OFFSET, 0x90, spec->nops);
+    memcpy(g->bytes + ELFGEN_TEXT_OFFSET + spec->nops, ln_crash,
+           sizeof ln_crash);
+    ln_sections(g, spec, code_len);
+}

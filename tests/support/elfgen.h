@@ -12,6 +12,7 @@
 #define KVMELF_TESTS_ELFGEN_H
 
 #include <elf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,35 @@ void elfgen_resize(struct elfgen *g, size_t size);
 /* Moves the program header table to the end of the file with one more,
  * zeroed, entry and returns it (e_phnum is incremented). */
 Elf64_Phdr *elfgen_add_phdr(struct elfgen *g);
+
+/* A freestanding image that crashes, with a DWARF 4 line table: text at
+ * ELFGEN_TEXT_VADDR holds `nops` one-byte NOPs, then `xor %eax,%eax; mov
+ * (%rax),%eax` (a read of address 0: a page fault, status 139), at
+ * ELFGEN_LINES_CRASH(nops).  .debug_line holds one line program for
+ * `file`, one row per byte from the text start for `rows` bytes (rows may
+ * run past the code), the byte at offset k on line ELFGEN_LINE0 + k, so
+ * the program is about `rows` bytes long.  .debug_info has one DWARF 4
+ * compile unit (no children) naming the file, its line program and
+ * [text, text + rows); its abbreviation has cu_attrs more attributes of
+ * no size (DW_FORM_flag_present), which a reader must still go through.
+ * The symbol table has _start over the code, unless no_symbols (then it
+ * is SHT_PROGBITS).  With compressed_claim, .debug_line is instead a
+ * SHF_COMPRESSED section whose header claims that size (its data is not
+ * zlib). */
+struct elfgen_lines {
+    const char *file;
+    size_t nops;
+    size_t rows;
+    uint64_t compressed_claim;
+    size_t cu_attrs;
+    bool no_symbols;
+};
+#define ELFGEN_LINE0 100
+#define ELFGEN_LINES_CRASH(nops) (ELFGEN_TEXT_VADDR + (nops) + 2)
+void elfgen_with_lines(struct elfgen *g, const struct elfgen_lines *spec);
+
+/* Writes g to path; 0, or -1 with errno set. */
+int elfgen_write(const struct elfgen *g, const char *path);
 
 struct bad_elf_case {
     const char *name;                    /* short slug, usable as a file name */
