@@ -34,7 +34,7 @@ endif
 # Checked through pkg-config (libraries) and the PATH (commands); installed
 # with apt-get when missing and root.  musl builds Linux guests (kvmelf-cc);
 # libseccomp confines the run loop.  libdw is for the tests only: they
-# check kvmelf's own DWARF reader (loader/dwarf.c) against it.
+# check kvmelf's own DWARF reader (symbolize/dwarf.c) against it.
 DEB_PACKAGES := libelf-dev libdw-dev libcmocka-dev libseccomp-dev pkg-config \
                 libbz2-dev musl-tools musl-dev
 PKG_MODULES  := libelf libdw cmocka libseccomp
@@ -50,7 +50,7 @@ ELF_LIBS   = $(shell pkg-config --libs libdw libelf)
 # What the monitor itself links: libelf (and its zlib) only.
 MONITOR_LIBS = $(shell pkg-config --libs libelf)
 # libseccomp runs at build time only: it compiles the sandbox's allowlist
-# into the BPF program kvmelf loads (vcpu/sandbox_filter_gen.c).
+# into the BPF program kvmelf loads (sandbox/filter_gen.c).
 SECCOMP_LIBS = $(shell pkg-config --libs libseccomp)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 # build/kvmelf is static-pie (ASLR kept): loading and relocating libdw,
@@ -90,10 +90,13 @@ GUEST_LDS    := $(BUILD)/linker/kvmelf.ld
 
 # ---- Sources ----------------------------------------------------------------
 # The filter generator is a build tool, not part of the monitor.
-FILTER_GEN_SRC := vcpu/sandbox_filter_gen.c
+# The monitor's modules, in the order data flows through them; a folder
+# includes headers only of folders before it (docs/architecture.md).
+MODULES   := common console loader symbolize paging boot linux vcpu sandbox
+FILTER_GEN_SRC := sandbox/filter_gen.c
 LIB_SRCS  := $(filter-out $(FILTER_GEN_SRC),\
-             $(wildcard common/*.c loader/*.c paging/*.c personality/*.c vcpu/*.c))
-LIB_ASM   := $(wildcard paging/*.S)
+             $(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_ASM   := $(foreach m,$(MODULES),$(wildcard $(m)/*.S))
 LIB_OBJS  := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(LIB_SRCS) $(LIB_ASM)))
 MAIN_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/*.c))
 KVMELF    := $(BUILD)/kvmelf
@@ -137,7 +140,7 @@ run: all
 	$(KVMELF) run $(BUILD)/guests/hello.elf
 
 # Integration tests find the monitor and guests through the environment.
-check: all tests
+check: all tests check-layers
 	$(Q)set -e; for t in $(UNIT_TESTS) $(E2E_TESTS); do \
 	    echo "== $$t"; \
 	    KVMELF=$(KVMELF) KVMELF_GUESTS=$(BUILD)/guests \
@@ -146,6 +149,11 @@ check: all tests
 
 sanitize:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
+
+# No folder includes a header of a folder after it in MODULES.
+.PHONY: check-layers
+check-layers:
+	$(Q)sh tools/check-layers.sh "$(MODULES) src"
 
 clean:
 	rm -rf build
@@ -189,13 +197,13 @@ GEN_DIR       := $(BUILD)/gen
 FILTER_HEADER := $(GEN_DIR)/sandbox_filter.h
 FILTER_GEN    := $(BUILD)/tools/sandbox-filter-gen
 
-$(FILTER_GEN): $(BUILD)/obj/vcpu/sandbox_filter_gen.o
+$(FILTER_GEN): $(BUILD)/obj/sandbox/filter_gen.o
 	$(call msg,LD,$@)mkdir -p $(@D) && $(CC) $(HOST_LDFLAGS) $^ $(SECCOMP_LIBS) -o $@
 
 $(FILTER_HEADER): $(FILTER_GEN)
 	$(call msg,GEN,$@)mkdir -p $(@D) && $(FILTER_GEN) $@
 
-$(BUILD)/obj/vcpu/sandbox.o: $(FILTER_HEADER)
+$(BUILD)/obj/sandbox/sandbox.o: $(FILTER_HEADER)
 
 $(KVMELF): $(MAIN_OBJ) $(LIB_OBJS)
 	$(call msg,LD,$@)$(CC) $(HOST_LDFLAGS) $^ $(KVMELF_LINK) -o $@

@@ -12,6 +12,7 @@
  */
 #include "common/common.h"
 #include "loader/loader.h"
+#include "symbolize/symbolize.h"
 #include "paging/paging.h"
 
 #include <kvmelf/abi.h>

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: the exit handler.  Whatever a guest (or a confused
  * KVM) leaves in the shared kvm_run page, exit_dispatch() must give a
- * defined outcome - resume (0), run ended with a valid result (1), or a
- * monitor error with a one-line message (-1) - and never read or write
+ * defined outcome - resume, run ended with a valid result, or a monitor
+ * error with a one-line message - and never read or write
  * outside the run page or guest RAM.  The run page sits between
  * inaccessible guard pages, so a stray access faults.
  *
@@ -15,12 +15,13 @@
  * input after the data area is an exception stub's report instead -
  * RIP and RSP as KVM_GET_REGS would give them, then bytes for the guest's
  * ring-0 stack page below KVMELF_KSTACK_TOP, where a trap frame lives.
- * Bit 2 picks system-call mode: the vCPU is a Linux process's
- * (fake_vm_linux: real page tables, registers in kvm_run), the data area
- * is also the start of its data page (paths, iovecs, timespecs), and each
- * record is a call number and six arguments reported by the entry page,
- * until one ends the process or fails.
+ * Bit 2 picks system-call mode: no vCPU at all, linux_syscall() itself
+ * over a fake guest (tests/support/fake_guest: real page tables), the data
+ * area the start of its data page (paths, iovecs, timespecs), and each
+ * record a call number and six arguments, until one ends the process or
+ * fails.  (The port's decode and resume are test_exit.c's.)
  */
+#include "tests/support/fake_guest.h"
 #include "tests/support/fake_vm.h"
 
 #include <fcntl.h>
@@ -67,13 +68,11 @@ static void fuzz_trap(struct vm *vm, const uint8_t *data, size_t size)
     CHECK(stack != NULL);
     memset(stack, 0, FUZZ_TRAP_STACK_BYTES);
     memcpy(stack, data, size);
-    int r = trap_report(vm, &regs, &res);
-    CHECK(r == 0 || r == 1);
-    if (r == 1)
+    enum exit_result r = trap_report(vm, &regs, &res);
+    CHECK(r == EXIT_RESUME || r == EXIT_ENDED);
+    if (r == EXIT_ENDED)
         CHECK(res.outcome == RUN_EXITED || res.outcome == RUN_CRASHED);
 }
-
-static int dispatch_checked(struct vm *vm);
 
 #define FUZZ_SYSCALL_RECORD (7 * sizeof(uint64_t))
 /* The table has fewer numbers; the rest are unsupported alike. */
@@ -91,18 +90,33 @@ static bool sleeps(uint32_t nr, const uint64_t args[6])
            (nr == FUTEX && (cmd == WAIT || cmd == WAIT_BITSET));
 }
 
-static void fuzz_syscalls(struct vm *vm, const uint8_t *area,
+static void check_call(enum linux_result r, const struct linux_call *c,
+                       const struct kerr *err)
+{
+    CHECK(r == LINUX_RESUME || r == LINUX_EXIT || r == LINUX_SIGNAL ||
+          r == LINUX_ERROR);
+    if (r == LINUX_ERROR) {
+        size_t len = strnlen(err->msg, sizeof err->msg);
+        CHECK(len > 0 && len < sizeof err->msg && !strchr(err->msg, '\n'));
+    }
+    if (r == LINUX_EXIT)
+        CHECK(c->status >= 0 && c->status <= 255);
+    if (r == LINUX_SIGNAL)
+        CHECK(c->signal > 0 && c->signal < 65);
+}
+
+static void fuzz_syscalls(int out_fd, const uint8_t *area,
                           const uint8_t *data, size_t size)
 {
-    struct kerr err;
+    struct fake_guest *fg = fake_guest_new(out_fd);
+    uint8_t *page = guest_mem_ptr(&fg->gm, FAKE_VM_USER_DATA, FUZZ_DATA_BYTES);
 
-    CHECK(fake_vm_linux(vm, &err) == 0);
-    uint8_t *page = guest_mem_ptr(vm->gm, FAKE_VM_USER_DATA, FUZZ_DATA_BYTES);
     CHECK(page != NULL);
     memcpy(page, area, FUZZ_DATA_BYTES);
     for (; size >= FUZZ_SYSCALL_RECORD; data += FUZZ_SYSCALL_RECORD,
                                         size -= FUZZ_SYSCALL_RECORD) {
         uint64_t w[7];
+        struct linux_call call;
         memcpy(w, data, sizeof w);
         uint32_t nr = (uint32_t)(w[0] % FUZZ_SYSCALL_NRS);
         if (sleeps(nr, w + 1))
@@ -111,24 +125,24 @@ static void fuzz_syscalls(struct vm *vm, const uint8_t *area,
          * (below), stderr carries the fuzzer's reports. */
         if ((nr == SYS_write || nr == SYS_writev) && w[1] == STDERR_FILENO)
             w[1] = STDOUT_FILENO;
-        fake_vm_syscall(vm, nr, w + 1);
-        if (dispatch_checked(vm) != 0)
+        memset(&fg->err, 0, sizeof fg->err);
+        enum linux_result r = fake_guest_call(fg, nr, w + 1, &call);
+        check_call(r, &call, &fg->err);
+        CHECK(fg->console.len <= sizeof fg->console.data);
+        if (r != LINUX_RESUME)
             break;
-        /* Resumed as SYSRET would: at RCX, with the result in RAX. */
-        CHECK(vm->run->s.regs.regs.rip == FAKE_VM_TEXT);
-        CHECK(vm->out.len <= sizeof vm->out.data);
     }
 }
 
-static void check_result(int r, const struct run_result *res,
+static void check_result(enum exit_result r, const struct run_result *res,
                          const struct kerr *err)
 {
-    CHECK(r >= -1 && r <= 1);
-    if (r < 0) {
+    CHECK(r == EXIT_RESUME || r == EXIT_ENDED || r == EXIT_ERROR);
+    if (r == EXIT_ERROR) {
         size_t len = strnlen(err->msg, sizeof err->msg);
         CHECK(len > 0 && len < sizeof err->msg && !strchr(err->msg, '\n'));
     }
-    if (r == 1) {
+    if (r == EXIT_ENDED) {
         CHECK(res->outcome == RUN_EXITED || res->outcome == RUN_CRASHED ||
               res->outcome == RUN_GUEST_SIGNAL);
         CHECK(res->status >= 0 && res->status <= 255);
@@ -137,11 +151,11 @@ static void check_result(int r, const struct run_result *res,
 }
 
 /* One exit through the handler; its outcome must be a defined one. */
-static int dispatch_checked(struct vm *vm)
+static enum exit_result dispatch_checked(struct vm *vm)
 {
     struct run_result res = { 0 };
     struct kerr err = { 0 };
-    int r = exit_dispatch(vm, &res, &err);
+    enum exit_result r = exit_dispatch(vm, &res, &err);
 
     check_result(r, &res, &err);
     return r;
@@ -171,16 +185,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (syscall_mode) {
-        fuzz_syscalls(vm, area, data, size);
+        fuzz_syscalls(null_fd, area, data, size);
         return 0;
     }
 
     for (; size >= FUZZ_RECORD_BYTES; data += FUZZ_RECORD_BYTES,
                                       size -= FUZZ_RECORD_BYTES) {
         memcpy(run_page + FUZZ_RECORD_OFFSET, data, FUZZ_RECORD_BYTES);
-        if (dispatch_checked(vm) != 0)
+        if (dispatch_checked(vm) != EXIT_RESUME)
             break;
     }
-    CHECK(vm->out.len <= sizeof vm->out.data);
+    CHECK(vm->console.len <= sizeof vm->console.data);
     return 0;
 }

@@ -41,10 +41,11 @@ $(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_STAMP)
 $(FUZZ_BUILD)/obj/%.o: %.S | $(FUZZ_STAMP)
 	$(call msg,FUZZAS,$<)mkdir -p $(@D) && $(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BUILD)/obj/vcpu/sandbox.o: $(FILTER_HEADER)
+$(FUZZ_BUILD)/obj/sandbox/sandbox.o: $(FILTER_HEADER)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS) \
-                      $(FUZZ_BUILD)/obj/tests/support/fake_vm.o
+                      $(FUZZ_BUILD)/obj/tests/support/fake_vm.o \
+                      $(FUZZ_BUILD)/obj/tests/support/fake_guest.o
 	$(call msg,FUZZLD,$@)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(ELF_LIBS) -o $@
 
 # Seeds for the ELF target: every sample and test guest, and every malformed

@@ -97,7 +97,7 @@ check-valgrind: all tests $(VG_WRAPPER)
 # cppcheck: variableScope is a style the code does not follow on purpose
 # (buffers for messages sit at the top of the function that formats them);
 # missingIncludeSystem: the system headers are not cppcheck's to parse.
-LINT_SRCS      := $(wildcard common/*.c loader/*.c paging/*.c personality/*.c vcpu/*.c src/*.c)
+LINT_SRCS      := $(LIB_SRCS) $(FILTER_GEN_SRC) $(wildcard src/*.c)
 CPPCHECK_FLAGS := -q --std=c11 --enable=warning,style,performance,portability \
                   --inline-suppr --error-exitcode=1 -D_GNU_SOURCE -I. -Iinclude -I$(GEN_DIR) \
                   --suppress=variableScope --suppress=missingIncludeSystem

@@ -310,3 +310,22 @@ int paging_protect(const struct guest_mem *gm, struct pt_state *pt,
         return -1;           /* not reached: the dry run saw every failure */
     return c.stale;
 }
+
+void *paging_user_ptr(const struct guest_mem *gm, gpa_t cr3, uint64_t addr,
+                  uint64_t len, bool write)
+{
+    uint8_t *p = guest_mem_ptr(gm, addr, len);
+    unsigned need = PAGE_PRESENT | PAGE_USER | (write ? PAGE_WRITE : 0);
+
+    if (!p)
+        return NULL;
+    /* Each page the range touches, large pages in one step. */
+    for (uint64_t a = addr; a < addr + len;) {
+        struct translation t;
+        if (paging_walk(gm, cr3, a, &t) < 0 ||
+            (t.attrs & need) != need || t.phys != a)
+            return NULL;
+        a = (a & ~(t.page_size - 1)) + t.page_size;
+    }
+    return p;
+}

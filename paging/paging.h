@@ -1,122 +1,24 @@
 /*
- * paging: everything the monitor writes into its reserved first MiB of
- * guest RAM before the vCPU starts: identity-mapped 4-level page tables,
- * the GDT (from one segment table that vcpu/ also turns into KVM segment
- * registers), the TSS with its I/O permission bitmap, the IDT, the ring-0
- * exception stubs and the boot info with the argument strings.
+ * paging: the guest's layout and its page tables.  paging_layout() derives
+ * window, heap, guard page and stack from the RAM and stack sizes, once;
+ * paging_memory_map() turns a program's segments into the memory map;
+ * the identity-mapped 4-level tables are built from it, walked like the
+ * CPU walks them, and edited for mprotect (paging_protect).
  *
  * Plain memory writes into a struct guest_mem: no KVM calls, no printing,
- * so the unit tests build the image and walk it like the CPU would.
+ * so the unit tests build the tables and walk them like the CPU would.
+ * The descriptor tables, stubs and boot info are boot/'s.
  */
 #ifndef KVMELF_PAGING_H
 #define KVMELF_PAGING_H
 
 #include "common/common.h"
+#include "common/x86.h"
 
 #include <kvmelf/abi.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- Architectural bits (Intel SDM Vol. 3A, 2.5 and 4.5; AMD APM 2) ---- */
-#define X86_CR0_PE          (1ULL << 0)   /* protection enable        */
-#define X86_CR0_MP          (1ULL << 1)   /* monitor coprocessor      */
-#define X86_CR0_ET          (1ULL << 4)   /* extension type (fixed 1) */
-#define X86_CR0_NE          (1ULL << 5)   /* native FPU errors        */
-#define X86_CR0_WP          (1ULL << 16)  /* ring 0 obeys read-only   */
-#define X86_CR0_PG          (1ULL << 31)  /* paging                   */
-
-#define X86_CR4_PAE         (1ULL << 5)
-#define X86_CR4_OSFXSR      (1ULL << 9)   /* FXSAVE + SSE enabled     */
-#define X86_CR4_OSXMMEXCPT  (1ULL << 10)  /* SSE exceptions as #XM    */
-#define X86_CR4_OSXSAVE     (1ULL << 18)  /* XSAVE/XGETBV + AVX state */
-
-#define X86_EFER_SCE        (1ULL << 0)   /* SYSCALL                  */
-#define X86_EFER_LME        (1ULL << 8)   /* long mode enable         */
-#define X86_EFER_LMA        (1ULL << 10)  /* long mode active         */
-#define X86_EFER_NXE        (1ULL << 11)  /* no-execute bit in PTEs   */
-
-#define X86_RFLAGS_FIXED    (1ULL << 1)   /* reserved, always 1       */
-#define X86_RFLAGS_IF       (1ULL << 9)
-
-#define X86_PTE_P           (1ULL << 0)
-#define X86_PTE_RW          (1ULL << 1)
-#define X86_PTE_US          (1ULL << 2)
-#define X86_PTE_A           (1ULL << 5)
-#define X86_PTE_D           (1ULL << 6)
-#define X86_PTE_PS          (1ULL << 7)   /* 2 MiB / 1 GiB leaf       */
-#define X86_PTE_NX          (1ULL << 63)
-#define X86_PTE_ADDR_MASK   0x000ffffffffff000ULL
-
-#define X86_PAGE_4K         (1ULL << 12)
-#define X86_PAGE_2M         (1ULL << 21)
-#define X86_PAGE_1G         (1ULL << 30)
-
-/* 48-bit linear addresses: bits 63..47 all equal (SDM Vol. 1, 3.3.7.1). */
-#define X86_CANONICAL_SHIFT 47
-static inline bool x86_canonical(uint64_t va)
-{
-    uint64_t top = va >> X86_CANONICAL_SHIFT;
-    return top == 0 || top == (UINT64_MAX >> X86_CANONICAL_SHIFT);
-}
-
-/* Exception vectors kvmelf names (SDM Vol. 3A, table 6-1); which of them
- * push an error code is KVMELF_ERRCODE_VECTORS in abi.h. */
-#define X86_VEC_DE   0
-#define X86_VEC_DB   1
-#define X86_VEC_NMI  2
-#define X86_VEC_BP   3
-#define X86_VEC_UD   6
-#define X86_VEC_DF   8
-#define X86_VEC_GP   13
-#define X86_VEC_PF   14
-#define X86_VEC_MF   16
-#define X86_VEC_AC   17
-#define X86_VEC_MC   18
-#define X86_VEC_XM   19
-bool x86_vector_has_error_code(unsigned vector);
-const char *x86_vector_name(unsigned vector);
-
-/* ---- Segments: one table, two outputs ------------------------------------ */
-enum segment_id { SEG_KERNEL_CODE, SEG_KERNEL_DATA, SEG_USER_DATA,
-                  SEG_USER_CODE, SEG_TSS, SEG_COUNT };
-
-/* Fields as the SDM names them (Vol. 3A, 3.4.5); the GDT bytes
- * (paging_build) and KVM's struct kvm_segment (vcpu/) are both derived
- * from this, so they cannot disagree. */
-struct x86_segment {
-    uint64_t base;
-    uint32_t limit;      /* in bytes - 1 (before granularity scaling) */
-    uint16_t selector;
-    uint8_t type;        /* S=1: code/data type; S=0: system type    */
-    uint8_t s, dpl, present, avl, l, db, g;
-};
-
-/* The monitor's segment for id (TSS base/limit already filled in). */
-const struct x86_segment *paging_segment(enum segment_id id);
-
-/* The 8-byte GDT descriptor for a code/data segment (SDM 3.4.5), and the
- * 16-byte one for a 64-bit TSS (SDM 8.2.3). */
-uint64_t x86_segment_descriptor(const struct x86_segment *seg);
-void x86_tss_descriptor(const struct x86_segment *seg, uint64_t out[2]);
-
-/* 64-bit TSS (SDM 8.7): packed, followed by the I/O permission bitmap. */
-struct __attribute__((packed)) x86_tss64 {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-};
-#define X86_IO_BITMAP_BYTES (65536 / 8)
-/* TSS + bitmap + the all-ones byte the CPU may read past the bitmap. */
-#define KVMELF_TSS_LIMIT (sizeof(struct x86_tss64) + X86_IO_BITMAP_BYTES)
-/* IST slots (1-based as the IDT gate names them). */
-#define KVMELF_IST_DF  1
-#define KVMELF_IST_NMI 2
-#define KVMELF_IST_MC  3
 
 /* ---- Page attributes and the memory map ----------------------------------- */
 enum page_attr {
@@ -248,38 +150,13 @@ struct pt_state {
 int paging_protect(const struct guest_mem *gm, struct pt_state *pt,
                    gpa_t start, uint64_t len, unsigned attrs);
 
-/* ---- The whole monitor area ------------------------------------------------------ */
-struct cpu_tables {
-    gpa_t cr3;
-    gpa_t gdt_base;  uint16_t gdt_limit;
-    gpa_t idt_base;  uint16_t idt_limit;
-    uint64_t page_table_bytes;
-};
-
-/* Writes page tables for map (from paging_memory_map(cfg)), GDT, TSS
- * (RSP0, IST stacks, I/O bitmap letting every port but KVMELF_PORT_TRAP
- * through), IDT and stubs. */
-int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
-                 const struct memory_map *map, struct cpu_tables *out,
-                 struct kerr *err);
-
-/* The SYSCALL entry paging_setup() writes at KVMELF_SYSCALL_ENTRY_ADDR
- * (the LSTAR value) reports through KVMELF_PORT_SYSCALL; this is the RIP
- * the monitor sees at that report (paging/syscall_entry.S). */
-gpa_t paging_syscall_report_rip(void);
-
-/* Writes struct kvmelf_boot_info into its page.  argv and the command
- * line are already in guest RAM (the process entry on the stack,
- * personality/stack.c): the boot info points at them. */
-struct boot_params {
-    const struct guest_layout *layout;   /* heap set */
-    uint64_t argc;
-    gpa_t argv;          /* guest address of char *argv[argc + 1] */
-    gpa_t cmdline;       /* guest address of argv joined by spaces */
-    bool ring0;
-    bool stdout_tty;     /* KVMELF_BOOT_STDOUT_TTY: guest line-buffers */
-};
-int paging_write_boot_info(const struct guest_mem *gm,
-                           const struct boot_params *bp, struct kerr *err);
+/* Host pointer to the guest's [addr, addr + len) when every page of it is
+ * in guest RAM and mapped for ring 3 (and writable, with write) by the
+ * page tables at cr3, identity-mapped, as the CPU would check the guest's
+ * own access; NULL otherwise.  len 0 gives a non-NULL pointer for any addr
+ * in RAM.  What the Linux personality and the bulk-write port use, so the
+ * monitor never touches its own area for the guest. */
+void *paging_user_ptr(const struct guest_mem *gm, gpa_t cr3, uint64_t addr,
+                      uint64_t len, bool write);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "loader/loader.h"
 #include "paging/paging.h"
+#include "symbolize/symbolize.h"
 #include "vcpu/vcpu.h"
 
 #include <signal.h>
@@ -57,9 +58,18 @@ int options_top_level(int argc, char **argv);
  * in PATH, as env(1) finds a program: sets o->file. */
 int options_resolve_file(struct options *o, struct kerr *err);
 
-/* src/main.c: "kvmelf: [what: ]msg" on stderr (or collected after a run),
- * the one format every error uses; returns status. */
+/* ---- Messages (src/messages.c) ----------------------------------------- */
+
+/* "kvmelf: [what: ]msg" on msgs(), the one format every error uses;
+ * returns status. */
 int cli_fail(int status, const char *what, const char *msg);
+/* Where kvmelf's messages go: stderr, or after messages_collect() memory,
+ * written at the end by messages_write() as one stop-bounded write (a run
+ * with --timeout, or one a signal stopped or will stop, must end within
+ * its grace even when stderr is a pipe nobody reads). */
+FILE *msgs(void);
+void messages_collect(void);
+void messages_write(void);
 /* After writing to stdout: 0, 141 when its reader is gone (as a native
  * program killed by SIGPIPE), 125 on another error. */
 int cli_stdout_status(void);

@@ -84,7 +84,7 @@ static int read_boot_info(struct info *in, struct kerr *err)
     const struct info_request *req = in->req;
     struct boot_params bp = { .layout = req->paging->layout };
 
-    if (paging_write_boot_info(&in->tables.gm, &bp, err) < 0)
+    if (boot_write_info(&in->tables.gm, &bp, err) < 0)
         return -1;
     const void *p = guest_mem_ptr(&in->tables.gm, KVMELF_BOOT_INFO_ADDR,
                                   sizeof in->boot);

@@ -2,10 +2,13 @@
  * order, and is the only place that prints errors and picks the exit
  * status. */
 #include "cli.h"
+#include "boot/boot.h"
 #include "common/stop.h"
+#include "linux/linux.h"
 #include "loader/loader.h"
 #include "paging/paging.h"
-#include "personality/personality.h"
+#include "sandbox/sandbox.h"
+#include "symbolize/symbolize.h"
 #include "vcpu/vcpu.h"
 
 #include <elf.h>
@@ -18,70 +21,6 @@
 #include <sys/random.h>
 
 #define DEFAULT_KVM_DEVICE "/dev/kvm"
-
-/* kvmelf's messages go to stderr, except after a run: see
- * messages_collect(). */
-static FILE *collected;
-static char *collected_text;
-static size_t collected_len;
-
-static FILE *msgs(void)
-{
-    return collected ? collected : stderr;
-}
-
-/* Prints "kvmelf: [what: ]msg" - the one format every error uses. */
-int cli_fail(int status, const char *what, const char *msg)
-{
-    if (what)
-        fprintf(msgs(), "kvmelf: %s: %s\n", what, msg);
-    else
-        fprintf(msgs(), "kvmelf: %s\n", msg);
-    return status;
-}
-
-/* What kvmelf says after a run (the final line, a crash report, --regs,
- * --stats) is collected and written at the end as one stop-bounded write
- * (common/stop.h): a run with --timeout, or one a signal stopped or will
- * stop, must end within its grace even when stderr is a pipe nobody reads
- * (2>&1 into a stuck reader).  Without memory for it, messages go to
- * stderr as before. */
-static void messages_collect(void)
-{
-    if (!collected)
-        collected = open_memstream(&collected_text, &collected_len);
-}
-
-/* A closed stderr loses the text, never the status (SIGPIPE is ignored). */
-static void messages_write(void)
-{
-    struct stop_attempt attempt;
-
-    if (!collected)
-        return;
-    int closed = fclose(collected);
-    collected = NULL;
-    stop_attempt_begin(&attempt);
-    for (size_t done = 0; closed == 0 && done < collected_len &&
-                          !stop_attempt_over(&attempt);) {
-        ssize_t n = write(STDERR_FILENO, collected_text + done,
-                          collected_len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    free(collected_text);
-    collected_text = NULL;
-}
-
-int cli_stdout_status(void)
-{
-    if (fflush(stdout) == 0 && !ferror(stdout))
-        return 0;
-    return errno == EPIPE ? STATUS_SIGNAL_BASE + SIGPIPE : STATUS_CANNOT_RUN;
-}
 
 struct session {
     const struct options *opts;
@@ -96,6 +35,7 @@ struct session {
     struct run_stats *stats;        /* NULL without --stats */
     struct guest_layout layout;     /* from RAM and stack size, once */
     struct linux_stack_result entry;   /* the process entry on the stack */
+    struct linux_process *process;  /* its system calls' state */
     bool sandbox_probe;             /* KVMELF_TEST_SANDBOX_PROBE=1 */
 };
 
@@ -173,7 +113,7 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
     s->paging.huge_1g = vm_caps(s->vm)->huge_1g;
     s->paging.nx = vm_caps(s->vm)->nx;
     if (guest_mem_init(&s->gm, s->opts->mem, err) < 0 ||
-        paging_setup(&s->gm, &s->paging, &s->map, tables, err) < 0)
+        boot_setup(&s->gm, &s->paging, &s->map, tables, err) < 0)
         return -1;
     stats_mark(s->stats, STAT_TABLES);
     if (loader_copy(&s->plan, s->file.bytes, s->file.size, &s->gm, err) < 0 ||
@@ -184,7 +124,7 @@ static int image_stage(struct session *s, struct cpu_tables *tables,
         .argv = s->entry.argv, .cmdline = s->entry.cmdline,
         .ring0 = s->opts->ring0, .stdout_tty = isatty(STDOUT_FILENO) == 1,
     };
-    if (paging_write_boot_info(&s->gm, &bp, err) < 0)
+    if (boot_write_info(&s->gm, &bp, err) < 0)
         return -1;
     /* The guest has its copy; crash reports keep the file's bytes (taken
      * over, not copied: a large ELF is read once and copied once). */
@@ -238,6 +178,24 @@ static int outcome_status(const struct session *s, const struct run_result *r)
     return STATUS_CANNOT_RUN;
 }
 
+/* The Linux process the guest's system calls act on, as exec leaves it. */
+static int process_stage(struct session *s, const struct cpu_tables *tables,
+                         struct kerr *err)
+{
+    const struct linux_config cfg = {
+        .heap_start = s->layout.heap_start, .heap_end = s->layout.guard,
+        .stack_size = s->layout.stack_size,
+        .stack_bottom = s->layout.stack_bottom,
+        .allow_wx = s->opts->allow_wx,
+        .pt = { .cr3 = tables->cr3,
+                .next_table = KVMELF_PT_ADDR + tables->page_table_bytes,
+                .nx = vm_caps(s->vm)->nx },
+    };
+
+    s->process = linux_process_new(&cfg);
+    return s->process ? 0 : kerr_set(err, "out of memory");
+}
+
 static int run_session(struct session *s)
 {
     const struct options *o = s->opts;
@@ -266,8 +224,12 @@ static int run_session(struct session *s)
         vm_setup_vcpu(s->vm, &tables, &entry, &err) < 0)
         return cli_fail(STATUS_NO_KVM, o->file, err.msg);
     stats_mark(s->stats, STAT_VCPU);
+    if (process_stage(s, &tables, &err) < 0)
+        return cli_fail(STATUS_CANNOT_RUN, o->file, err.msg);
     vm_end_setup(s->vm);
-    if (!o->no_sandbox && vm_confine(s->vm, &err) < 0)
+    if (!o->no_sandbox &&
+        (vm_move_fds(s->vm, SANDBOX_VM_FD, SANDBOX_VCPU_FD, &err) < 0 ||
+         sandbox_confine(&err) < 0))
         return cli_fail(STATUS_NO_KVM, o->file, err.msg);   /* host: no seccomp */
     if (s->sandbox_probe)
         sandbox_probe();
@@ -277,12 +239,7 @@ static int run_session(struct session *s)
                               .want_sregs = o->regs,
                               .max_output = o->max_output,
                               .warn = warn_line, .warn_ctx = s,
-                              .linux_cfg = {
-                                  .heap_start = s->layout.heap_start,
-                                  .heap_end = s->layout.guard,
-                                  .stack_size = s->layout.stack_size,
-                                  .stack_bottom = s->layout.stack_bottom,
-                                  .allow_wx = o->allow_wx } };
+                              .process = s->process };
     int r = vm_run(s->vm, &ro, &res, &err);
     messages_collect();
     if (r < 0)
@@ -297,6 +254,7 @@ static int run_session(struct session *s)
 
 static void session_free(struct session *s)
 {
+    linux_process_free(s->process);
     vm_close(s->vm);
     guest_mem_fini(&s->gm);
     symbolizer_close(s->symbolizer);

@@ -33,13 +33,13 @@ int crash_signal(const struct crash_info *c)
 }
 
 /* Frames a report symbolizes: with the RIP looked up once, a report makes
- * at most 16 lookups, each bounded in time and memory (loader/dwarf.h). */
+ * at most 16 lookups, each bounded in time and memory (symbolize/dwarf.h). */
 #define BACKTRACE_MAX 16
 
 /* The notes a report has printed: each distinct one once, after the first
  * line whose location it explains. */
 struct notes {
-    char seen[BACKTRACE_MAX][LOADER_NOTE_MAX];
+    char seen[BACKTRACE_MAX][SYMBOLIZE_NOTE_MAX];
     size_t n;
 };
 
@@ -52,7 +52,7 @@ static void print_note(FILE *f, const struct crash_context *ctx,
         if (strcmp(notes->seen[i], note) == 0)
             return;
     if (notes->n < BACKTRACE_MAX)
-        snprintf(notes->seen[notes->n++], LOADER_NOTE_MAX, "%s", note);
+        snprintf(notes->seen[notes->n++], SYMBOLIZE_NOTE_MAX, "%s", note);
     fprintf(f, "%s  note: %s\n", ctx->prefix, note);
 }
 

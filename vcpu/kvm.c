@@ -60,10 +60,13 @@ static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c,
     return NULL;
 }
 
-static uint32_t host_cpuid(uint32_t leaf, int reg)
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+static uint32_t host_cpuid(uint32_t leaf, enum cpuid_reg reg)
 {
     unsigned r[4] = { 0 };
-    __get_cpuid_count(leaf, 0, &r[0], &r[1], &r[2], &r[3]);
+    __get_cpuid_count(leaf, 0, &r[CPUID_EAX], &r[CPUID_EBX], &r[CPUID_ECX],
+                      &r[CPUID_EDX]);
     return r[reg];
 }
 
@@ -213,16 +216,16 @@ static void edit_cpuid(struct vm *vm)
         return;
     /* The AVX family runs natively in ring 3 once XCR0 enables YMM state;
      * announce the members the host CPU really has. */
-    uint32_t host1 = host_cpuid(1, 2);
+    uint32_t host1 = host_cpuid(1, CPUID_ECX);
     l1->ecx |= CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX;
     l1->ecx |= host1 & (CPUID1_ECX_FMA | CPUID1_ECX_F16C);
     if (l7)
-        l7->ebx |= host_cpuid(7, 1) & CPUID7_EBX_AVX2;
+        l7->ebx |= host_cpuid(7, CPUID_EBX) & CPUID7_EBX_AVX2;
 }
 
 static void to_kvm_segment(struct kvm_segment *out, enum segment_id id)
 {
-    const struct x86_segment *s = paging_segment(id);
+    const struct x86_segment *s = boot_segment(id);
 
     *out = (struct kvm_segment){
         .base = s->base,
@@ -385,8 +388,6 @@ int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
     };
     if (KVM_IOCTL(fd, KVM_SET_REGS, &regs, err) < 0)
         return -1;
-    devices_init(vm);
-    syscall_init(vm, tables);
     /* With KVM_CAP_SYNC_REGS every exit leaves the registers in kvm_run,
      * which saves a system call two ioctls (GET_REGS, GET_SREGS). */
     const int want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
@@ -411,6 +412,41 @@ void vm_close(struct vm *vm)
     if (vm->kvm_fd >= 0)
         close(vm->kvm_fd);
     free(vm->cpuid);
-    mm_fini(&vm->sys.mm);
     free(vm);
+}
+
+void vm_end_setup(struct vm *vm)
+{
+    /* The system fd is only for setup.  The VM fd stays: the Linux
+     * personality's mprotect re-adds the RAM slot through it. */
+    if (vm->kvm_fd >= 0)
+        close(vm->kvm_fd);
+    vm->kvm_fd = -1;
+}
+
+/* Moves *fd to want, which must be free; a foreign file there is left
+ * alone. */
+static int move_fd(int *fd, int want, struct kerr *err)
+{
+    if (*fd == want)
+        return 0;
+    int moved = fcntl(*fd, F_DUPFD_CLOEXEC, want);
+    if (moved != want) {
+        if (moved >= 0)
+            close(moved);
+        return kerr_set(err, "sandbox: cannot move fd %d to %d, which the "
+                        "seccomp filter expects (a kvmelf bug; --no-sandbox "
+                        "runs without the filter)", *fd, want);
+    }
+    close(*fd);
+    *fd = moved;
+    return 0;
+}
+
+int vm_move_fds(struct vm *vm, int vm_fd, int vcpu_fd, struct kerr *err)
+{
+    if (move_fd(&vm->vm_fd, vm_fd, err) < 0 ||
+        move_fd(&vm->vcpu_fd, vcpu_fd, err) < 0)
+        return -1;
+    return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static void set_crash(struct run_result *res, enum crash_kind kind,
                       uint64_t rip, uint64_t detail)
@@ -86,8 +87,9 @@ static int get_sregs(struct vm *vm, struct run_result *res, struct kerr *err)
     return 0;
 }
 
-/* Exits other than port I/O.  Returns 0 to go on, 1 when ended, -1. */
-static int other_exit(struct vm *vm, struct run_result *res, struct kerr *err)
+/* Exits other than port I/O. */
+static enum exit_result other_exit(struct vm *vm, struct run_result *res,
+                                   struct kerr *err)
 {
     struct kvm_run *run = vm->run;
 
@@ -95,26 +97,35 @@ static int other_exit(struct vm *vm, struct run_result *res, struct kerr *err)
     case KVM_EXIT_HLT:
         res->outcome = RUN_EXITED;
         res->status = 0;
-        return 1;
+        return EXIT_ENDED;
     case KVM_EXIT_SHUTDOWN:
         set_crash(res, CRASH_TRIPLE_FAULT, 0, 0);
-        return 1;
+        return EXIT_ENDED;
     case KVM_EXIT_FAIL_ENTRY:
         set_crash(res, CRASH_FAIL_ENTRY, 0,
                   run->fail_entry.hardware_entry_failure_reason);
-        return 1;
+        return EXIT_ENDED;
     case KVM_EXIT_INTERNAL_ERROR:
         set_crash(res, CRASH_EMULATION, 0, run->internal.suberror);
-        return 1;
+        return EXIT_ENDED;
     case KVM_EXIT_MMIO:
         set_crash(res, CRASH_MMIO, 0, run->mmio.phys_addr);
         snprintf(res->crash.what, sizeof res->crash.what, "%u-byte %s",
                  run->mmio.len, run->mmio.is_write ? "write" : "read");
-        return 1;
+        return EXIT_ENDED;
     case KVM_EXIT_INTR:
-        return 0;
-    default:
-        return kerr_set(err, "unexpected KVM exit reason %u", run->exit_reason);
+        return EXIT_RESUME;
+    default: {
+        /* Say where, as Solo5's hvt does: a reason this monitor never
+         * asked for means a KVM it does not know. */
+        struct kerr regs_err;
+        if (get_regs(vm, res, &regs_err) == 0)
+            kerr_set(err, "unexpected KVM exit reason %u at RIP 0x%llx",
+                     run->exit_reason, (unsigned long long)res->regs.rip);
+        else
+            kerr_set(err, "unexpected KVM exit reason %u", run->exit_reason);
+        return EXIT_ERROR;
+    }
     }
 }
 
@@ -125,7 +136,8 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-int exit_dispatch(struct vm *vm, struct run_result *res, struct kerr *err)
+enum exit_result exit_dispatch(struct vm *vm, struct run_result *res,
+                               struct kerr *err)
 {
     return vm->run->exit_reason == KVM_EXIT_IO ? io_exit(vm, res, err)
                                                : other_exit(vm, res, err);
@@ -152,10 +164,16 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
                                   (unsigned long long)res->regs.rip);
             return kerr_errno(err, e, "KVM_RUN failed");
         }
-        r = exit_dispatch(vm, res, err);
-        if (r != 0)
-            return r;
-        if (vm->out.closed || vm->out.capped)
+        switch (exit_dispatch(vm, res, err)) {
+        case EXIT_RESUME:
+        case EXIT_UNCLAIMED:         /* not returned here; as resume */
+            break;
+        case EXIT_ENDED:
+            return 1;
+        case EXIT_ERROR:
+            return -1;
+        }
+        if (vm->console.closed || vm->console.capped)
             return 1;
     }
 }
@@ -171,10 +189,10 @@ static void finish(struct vm *vm, const struct run_options *opts,
         res->outcome = sig == SIGALRM && opts->timeout_sec > 0
                        ? RUN_TIMED_OUT : RUN_SIGNALED;
         res->signal = sig;
-    } else if (vm->out.capped) {
+    } else if (vm->console.capped) {
         res->outcome = RUN_OUTPUT_LIMIT;
     }
-    if (vm->out.closed)
+    if (vm->console.closed)
         res->outcome = RUN_STDOUT_CLOSED;
 }
 
@@ -182,9 +200,8 @@ int vm_run(struct vm *vm, const struct run_options *opts,
            struct run_result *res, struct kerr *err)
 {
     memset(res, 0, sizeof *res);
-    vm->opts = opts;
+    devices_init(vm, opts, STDOUT_FILENO);
     vm->exits = 0;
-    syscall_configure(vm, &opts->linux_cfg);
     vm->stopped = false;
     vm->run->immediate_exit = 0;
     /* Idempotent: the CLI installs the handlers before setup, so a ^C
@@ -213,7 +230,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     struct kerr flush_err;
     int f = out_flush_guest_buffer(vm, &flush_err);
     if (f == 0)
-        f = out_flush(vm, &flush_err);
+        f = console_flush(&vm->console, &flush_err);
     finish(vm, opts, res);
     res->exits = vm->exits;
     res->first_run_ns = vm->first_run_ns;

@@ -1,4 +1,4 @@
-/* Reports from the ring-0 exception stubs (paging/stub.S). */
+/* Reports from the ring-0 exception stubs (boot/stub.S). */
 #include "internal.h"
 
 #include <stdio.h>
@@ -80,10 +80,9 @@ static bool privileged_insn(const uint8_t *p, size_t n)
 
 /* A ring-3 #GP on HLT ends the guest as HLT does in ring 0; CLI/STI are
  * skipped (interrupts are never delivered anyway); another privileged
- * instruction gets a report saying the guest needs --ring0.  Returns 0 to
- * resume the guest, 1 when the run ended. */
-static int user_gp(struct vm *vm, struct kvmelf_trap_frame *f,
-                   struct run_result *res)
+ * instruction gets a report saying the guest needs --ring0. */
+static enum exit_result user_gp(struct vm *vm, struct kvmelf_trap_frame *f,
+                                struct run_result *res)
 {
     size_t n = f->rip < vm->gm->size ? vm->gm->size - f->rip : 0;
     const uint8_t *insn = guest_mem_ptr(vm->gm, f->rip, 1);
@@ -92,16 +91,16 @@ static int user_gp(struct vm *vm, struct kvmelf_trap_frame *f,
         n = INSN_MAX;
     if (!insn || f->error_code != 0 || !privileged_insn(insn, n)) {
         crash(res, CRASH_EXCEPTION, f);
-        return 1;
+        return EXIT_ENDED;
     }
     if (*insn == OPCODE_HLT) {
         res->outcome = RUN_EXITED;
         res->status = 0;
-        return 1;
+        return EXIT_ENDED;
     }
     if (*insn == OPCODE_CLI || *insn == OPCODE_STI) {
         f->rip += 1;
-        return 0;
+        return EXIT_RESUME;
     }
     crash(res, CRASH_PRIVILEGED, f);
     char *w = res->crash.what;
@@ -109,20 +108,25 @@ static int user_gp(struct vm *vm, struct kvmelf_trap_frame *f,
     int len = snprintf(w, room, "instruction bytes");
     for (size_t i = 0; i < n && i < 6 && len > 0 && (size_t)len < room; i++)
         len += snprintf(w + len, room - (size_t)len, " %02x", insn[i]);
-    return 1;
+    return EXIT_ENDED;
 }
 
-int trap_exit(struct vm *vm, struct run_result *res, struct kerr *err)
+enum exit_result trap_exit(struct vm *vm, const struct port_io *io,
+                           uint8_t *data, struct run_result *res,
+                           struct kerr *err)
 {
     struct kvm_regs regs;
 
+    (void)io;
+    (void)data;
+
     if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &regs, err) < 0)
-        return -1;
+        return EXIT_ERROR;
     return trap_report(vm, &regs, res);
 }
 
-int trap_report(struct vm *vm, const struct kvm_regs *regs,
-                struct run_result *res)
+enum exit_result trap_report(struct vm *vm, const struct kvm_regs *regs,
+                             struct run_result *res)
 {
     /* Ring 3 cannot reach this port (TSS I/O bitmap), so the writer is
      * ring-0 code: the stubs, or a --ring0 guest imitating them.  The
@@ -137,20 +141,20 @@ int trap_report(struct vm *vm, const struct kvm_regs *regs,
         res->crash.rsp = regs->rsp;
         res->have_regs = true;
         regs_from_kvm(&res->regs, regs);
-        return 1;
+        return EXIT_ENDED;
     }
     /* A copy: a --ring0 guest's RSP need not be aligned (found by
      * fuzz/fuzz_exit.c). */
     memcpy(&f, at, sizeof f);
     if (f.vector == X86_VEC_GP && (f.cs & RPL_MASK) == RPL_MASK) {
-        if (user_gp(vm, &f, res) == 0) {
+        if (user_gp(vm, &f, res) == EXIT_RESUME) {
             memcpy(at, &f, sizeof f);    /* past the skipped instruction */
-            return 0;
+            return EXIT_RESUME;
         }
     } else {
         crash(res, CRASH_EXCEPTION, &f);
     }
     res->have_regs = true;
     regs_at_fault(&res->regs, regs, &f);
-    return 1;
+    return EXIT_ENDED;
 }

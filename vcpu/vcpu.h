@@ -1,8 +1,10 @@
 /*
  * vcpu: the only module that talks to /dev/kvm.  It creates the VM, gives
  * it the guest RAM, creates and sets up the one vCPU for long mode, runs it
- * and handles every exit: the port devices (16550 COM1, debug console,
- * exit ports), the exception stubs' reports, HLT, faults of the VM itself.
+ * and handles every exit: the port devices from one table (16550 COM1,
+ * debug console, bulk write, exit ports), the exception stubs' reports,
+ * HLT, faults of the VM itself, and system calls, which it decodes and
+ * hands to linux/ (syscall_port.c).
  *
  * Errors come back as struct kerr; nothing here prints or exits.  Warnings
  * during a run go through run_options.warn, which the CLI owns.
@@ -11,6 +13,7 @@
 #define KVMELF_VCPU_H
 
 #include "common/common.h"
+#include "boot/boot.h"
 #include "paging/paging.h"
 
 #include <stdbool.h>
@@ -62,18 +65,12 @@ struct vcpu_entry {
 };
 
 /* Creates the vCPU and loads the entry state: long mode over the tables
- * paging_setup() wrote, CPUID/XCR0/FPU per vm_caps, registers per entry. */
+ * boot_setup() wrote, CPUID/XCR0/FPU per vm_caps, registers per entry. */
 int vm_setup_vcpu(struct vm *vm, const struct cpu_tables *tables,
                   const struct vcpu_entry *entry, struct kerr *err);
 
 /* ---- Running ------------------------------------------------------------ */
-/* The Linux personality (system calls through SYSCALL; docs/abi.md). */
-struct linux_config {
-    uint64_t heap_start, heap_end;  /* brk up from start, mmap down from end */
-    uint64_t stack_bottom;          /* the stack: [stack_bottom, RAM end) */
-    uint64_t stack_size;            /* RLIMIT_STACK */
-    bool allow_wx;                  /* mmap/mprotect may ask for W+X */
-};
+struct linux_process;
 
 struct run_options {
     double timeout_sec;  /* 0: none */
@@ -83,7 +80,9 @@ struct run_options {
     /* Called for warnings during the run (after stdout is flushed). */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
-    struct linux_config linux_cfg;
+    /* The Linux process whose system calls the guest makes (linux/;
+     * the caller owns it). */
+    struct linux_process *process;
 };
 
 enum run_outcome {
@@ -160,20 +159,13 @@ int vm_run(struct vm *vm, const struct run_options *opts,
 
 void vm_close(struct vm *vm);
 
-/* ---- Confinement (vcpu/sandbox.c) ---------------------------------------
- * process_harden() at startup: no core dumps (RLIMIT_CORE 0, not
- * dumpable), and every inherited fd above 2 closed.
+/* ---- Confinement ------------------------------------------------------------
  * vm_end_setup() after vm_setup_vcpu(): closes the /dev/kvm fd, so the VM
  * and vCPU fds are the only ones of ours open while the guest runs.
- * vm_confine() then, once the ELF file is freed, moves those two to the
- * numbers the filter expects and installs the seccomp filter that allows
- * only what vm_run(), the crash report and teardown need (the allowlist in
- * sandbox_filter_gen.c, docs/security.md).  A refused call prints one line
- * naming it and the process dies of SIGSYS.  Cannot be undone. */
-int process_harden(struct kerr *err);
+ * vm_move_fds() then moves those two to the numbers a ready-made seccomp
+ * filter names (sandbox/); it refuses, changing nothing, when anything
+ * else is open there. */
 void vm_end_setup(struct vm *vm);
-int vm_confine(struct vm *vm, struct kerr *err);
-/* Test hook (KVMELF_TEST_SANDBOX_PROBE): makes one call no allowlist has. */
-void sandbox_probe(void);
+int vm_move_fds(struct vm *vm, int vm_fd, int vcpu_fd, struct kerr *err);
 
 #endif

@@ -67,7 +67,11 @@
 #define KVMELF_PORT_EXIT        0x500  /* 32-bit write: exit with value & 255 */
 #define KVMELF_PORT_QEMU_EXIT   0xF4   /* isa-debug-exit: status v << 1 | 1  */
 #define KVMELF_PORT_TRAP        0x510  /* monitor only: exception stubs     */
+#define KVMELF_PORT_TRAP_LAST   0x513  /* ... the range ring 3 may not use  */
 #define KVMELF_PORT_SYSCALL     0x520  /* the SYSCALL entry page reports here */
+/* At that report RAX holds the call number moved up by this many bits,
+ * and AX the low 16 bits of RDX (the entry needs DX for the port). */
+#define KVMELF_SYSCALL_NR_SHIFT 16
 /* 32-bit write of the guest address of a struct kvmelf_write_desc: the
  * buffer it names goes to stdout in one exit (docs/abi.md, "Bulk write"). */
 #define KVMELF_PORT_WRITE       0x504

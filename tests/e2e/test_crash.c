@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader/dwarf.h"
+#include "symbolize/dwarf.h"
 #include "tests/support/elfgen.h"
 #include "tests/support/kvm.h"
 #include "tests/support/proc.h"

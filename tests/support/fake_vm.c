@@ -9,6 +9,7 @@
 static struct vm the_vm;
 static uint8_t *run_page;
 static struct guest_mem ram;
+static struct linux_process *process;
 
 static void allocate(void)
 {
@@ -30,7 +31,8 @@ struct vm *fake_vm(const struct run_options *opts, int out_fd)
 {
     if (!run_page)
         allocate();
-    mm_fini(&the_vm.sys.mm);        /* the last Linux process's mappings */
+    linux_process_free(process);    /* the last Linux process */
+    process = NULL;
     memset(&the_vm, 0, sizeof the_vm);
     memset(run_page, 0, FAKE_VM_RUN_SIZE);
     memset(ram.host, 0, 0x10000);   /* what the tests write */
@@ -38,42 +40,25 @@ struct vm *fake_vm(const struct run_options *opts, int out_fd)
     the_vm.run = (struct kvm_run *)run_page;
     the_vm.run_size = FAKE_VM_RUN_SIZE;
     the_vm.gm = &ram;
-    the_vm.opts = opts;
-    devices_init(&the_vm);
-    the_vm.out.fd = out_fd;
-    the_vm.uart.input_eof = true;
+    devices_init(&the_vm, opts, out_fd);
+    the_vm.console.input_eof = true;     /* stdin is not the test's */
     return &the_vm;
 }
 
-int fake_vm_linux(struct vm *vm, struct kerr *err)
+int fake_vm_linux(struct vm *vm, struct run_options *opts, struct kerr *err)
 {
-    static const struct segment_perm segs[] = {
-        { FAKE_VM_TEXT, FAKE_VM_TEXT + FAKE_VM_PAGE, PAGE_EXEC, 0 },
-        { FAKE_VM_USER_DATA, FAKE_VM_USER_DATA + FAKE_VM_PAGE, PAGE_WRITE, 1 },
-    };
-    static struct guest_layout layout;
-    const struct paging_config cfg = {
-        .layout = &layout, .nx = true, .segs = segs,
-        .nsegs = sizeof segs / sizeof segs[0],
-    };
-    struct memory_map map;
     struct cpu_tables tables;
+    struct linux_config cfg;
 
-    if (paging_layout(FAKE_VM_RAM, 0, &layout, err) < 0)
+    if (fake_guest_image(&ram, &tables, &cfg, err) < 0)
         return -1;
-    paging_layout_set_heap(&layout, FAKE_VM_USER_DATA + FAKE_VM_PAGE);
-    const struct linux_config linux_cfg = {
-        .heap_start = layout.heap_start, .heap_end = layout.guard,
-        .stack_bottom = layout.stack_bottom, .stack_size = layout.stack_size,
-    };
-    memset(ram.host, 0, FAKE_VM_RAM);   /* the last process's tables too */
-    if (paging_memory_map(&cfg, &map, err) < 0 ||
-        paging_setup(&ram, &cfg, &map, &tables, err) < 0)
-        return -1;
+    linux_process_free(process);
+    process = linux_process_new(&cfg);
+    if (!process)
+        return kerr_set(err, "out of memory");
+    opts->process = process;
     vm->caps.nx = true;
     vm->cr3 = tables.cr3;
-    syscall_init(vm, &tables);
-    syscall_configure(vm, &linux_cfg);
     vm->sys.sync_regs = true;
     vm->run->s.regs.sregs.cr3 = tables.cr3;
     vm->run->s.regs.sregs.cs.selector = KVMELF_SEL_USER_CS;
@@ -85,9 +70,9 @@ void fake_vm_syscall(struct vm *vm, uint32_t nr, const uint64_t args[6])
     struct kvm_regs *r = &vm->run->s.regs.regs;
 
     memset(r, 0, sizeof *r);
-    /* As the entry page leaves them (paging/syscall_entry.S). */
-    r->rip = paging_syscall_report_rip();
-    r->rax = ((uint64_t)nr << 16) | (args[2] & 0xffff);
+    /* As the entry page leaves them (boot/syscall_entry.S). */
+    r->rip = boot_syscall_report_rip();
+    r->rax = ((uint64_t)nr << KVMELF_SYSCALL_NR_SHIFT) | (args[2] & 0xffff);
     r->rdx = (args[2] & ~0xffffULL) | KVMELF_PORT_SYSCALL;
     r->rdi = args[0];
     r->rsi = args[1];

@@ -9,25 +9,21 @@
 #ifndef KVMELF_TESTS_FAKE_VM_H
 #define KVMELF_TESTS_FAKE_VM_H
 
+#include "tests/support/fake_guest.h"
 #include "vcpu/internal.h"
 
 #define FAKE_VM_RUN_SIZE  (3 * 4096)  /* KVM_GET_VCPU_MMAP_SIZE here */
 #define FAKE_VM_DATA      4096        /* where KVM puts port data     */
-#define FAKE_VM_RAM       (2u << 20)
-#define FAKE_VM_PAGE      4096u
-/* fake_vm_linux()'s program: one text page, one data page, heap above. */
-#define FAKE_VM_TEXT      0x100000u
-#define FAKE_VM_USER_DATA 0x101000u
 
 /* Returns the vm, reset to a fresh state; aborts if memory is short.
  * The run page and guest RAM are allocated once and reused. */
 struct vm *fake_vm(const struct run_options *opts, int out_fd);
 
 /* Makes vm a Linux process's vCPU: the ABI's page tables in guest RAM for
- * the text and data pages above, registers in kvm_run as with
- * KVM_CAP_SYNC_REGS, and the system-call state vm_run() would configure.
+ * fake_guest.h's program, registers in kvm_run as with KVM_CAP_SYNC_REGS,
+ * and a fresh process in opts->process (freed by the next fake_vm()).
  * Guest RAM is cleared first.  -1 with err only if paging fails. */
-int fake_vm_linux(struct vm *vm, struct kerr *err);
+int fake_vm_linux(struct vm *vm, struct run_options *opts, struct kerr *err);
 
 /* Sets up vm->run as the entry page's report of system call nr with args
  * (RDI, RSI, RDX, R10, R8, R9), called from FAKE_VM_TEXT. */

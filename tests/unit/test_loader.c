@@ -11,6 +11,7 @@
 
 #include "kvmelf/abi.h"
 #include "loader/loader.h"
+#include "symbolize/symbolize.h"
 #include "paging/paging.h"
 #include "tests/support/elfgen.h"
 
@@ -277,7 +278,7 @@ static void test_unaligned(void **state)
         fail_msg("rejected: %s", err.msg);
     assert_int_equal(plan.nsegs, 3);
     assert_int_equal(plan.segs[2].memsz, ELFGEN_DATA_MEMSZ);
-    loader_symbols(copy + 1, g.size, &tab);
+    symtab_load(copy + 1, g.size, &tab);
     assert_int_equal(tab.count, 3);
     symtab_free(&tab);
     free(copy);
@@ -338,7 +339,7 @@ static void test_bad_cases_symbols(void **state)
         uint64_t off;
 
         bad_elf_cases[i].make(&g);
-        loader_symbols(g.bytes, g.size, &tab);
+        symtab_load(g.bytes, g.size, &tab);
         (void)symtab_lookup(&tab, ELFGEN_TEXT_VADDR, &off);
         symtab_free(&tab);
         elfgen_free(&g);
@@ -571,7 +572,7 @@ static void test_symbols(void **state)
 
     (void)state;
     elfgen_valid(&g);
-    loader_symbols(g.bytes, g.size, &tab);
+    symtab_load(g.bytes, g.size, &tab);
     assert_int_equal(tab.count, 3);
     expect_symbol(&tab, ELFGEN_TEXT_VADDR, "_start", 0);
     expect_symbol(&tab, ELFGEN_TEXT_VADDR + 2, "_start", 2);
@@ -636,7 +637,7 @@ static void test_symbols_corrupt(void **state)
 
         elfgen_valid(&g);
         corrupt[i](&g);
-        loader_symbols(g.bytes, g.size, &tab);
+        symtab_load(g.bytes, g.size, &tab);
         if (tab.count != 0)
             fail_msg("corruption %zu: %zu symbols", i, tab.count);
         assert_null(symtab_lookup(&tab, ELFGEN_TEXT_VADDR, &off));
@@ -657,7 +658,7 @@ static void test_symbol_name_out_of_range(void **state)
     Elf64_Shdr *sym = symtab_shdr(&g);
     Elf64_Sym *start = (Elf64_Sym *)(void *)(g.bytes + sym->sh_offset) + 3;
     start->st_name = 0x10000;
-    loader_symbols(g.bytes, g.size, &tab);
+    symtab_load(g.bytes, g.size, &tab);
     assert_int_equal(tab.count, 2);
     assert_null(symtab_lookup(&tab, ELFGEN_TEXT_VADDR, &off));
     expect_symbol(&tab, ELFGEN_RODATA_VADDR, "message", 0);

@@ -1,5 +1,6 @@
 /* paging: build the monitor's area into plain memory and check it the way
  * the CPU will read it. */
+#include "boot/boot.h"
 #include "paging/paging.h"
 
 #include <setjmp.h>
@@ -35,7 +36,7 @@ static int build(struct fixture *f, struct kerr *err)
 {
     if (paging_memory_map(&f->cfg, &f->map, err) < 0)
         return -1;
-    return paging_setup(&f->gm, &f->cfg, &f->map, &f->tables, err);
+    return boot_setup(&f->gm, &f->cfg, &f->map, &f->tables, err);
 }
 
 static struct fixture *setup_ram(uint64_t ram, bool huge_1g)
@@ -331,7 +332,7 @@ static void test_idt_gates_and_stubs(void **state)
 }
 
 /* The boot info tells the guest the layout and points at the process
- * entry's argv and command line (written by personality/stack.c). */
+ * entry's argv and command line (written by linux/stack.c). */
 static void test_boot_info(void **state)
 {
     (void)state;
@@ -341,7 +342,7 @@ static void test_boot_info(void **state)
                               .argv = 0x3ffe00, .cmdline = 0x3fff00 };
     struct kerr err;
 
-    assert_int_equal(paging_write_boot_info(&f->gm, &bp, &err), 0);
+    assert_int_equal(boot_write_info(&f->gm, &bp, &err), 0);
     const struct kvmelf_boot_info *bi =
         guest_mem_ptr(&f->gm, KVMELF_BOOT_INFO_ADDR, sizeof *bi);
     assert_int_equal(bi->magic, KVMELF_BOOT_MAGIC);
@@ -368,13 +369,13 @@ static void test_boot_info_flags(void **state)
                               .ring0 = true, .stdout_tty = true };
     struct kerr err;
 
-    assert_int_equal(paging_write_boot_info(&f->gm, &bp, &err), 0);
+    assert_int_equal(boot_write_info(&f->gm, &bp, &err), 0);
     const struct kvmelf_boot_info *bi =
         guest_mem_ptr(&f->gm, KVMELF_BOOT_INFO_ADDR, sizeof *bi);
     assert_int_equal(bi->flags, KVMELF_BOOT_RING0 | KVMELF_BOOT_STDOUT_TTY |
                                 KVMELF_BOOT_WRITE_PORT);
     bp.ring0 = false;
-    assert_int_equal(paging_write_boot_info(&f->gm, &bp, &err), 0);
+    assert_int_equal(boot_write_info(&f->gm, &bp, &err), 0);
     assert_int_equal(bi->flags, KVMELF_BOOT_STDOUT_TTY | KVMELF_BOOT_WRITE_PORT);
     teardown_ram(f);
 }

@@ -1,6 +1,7 @@
 /* paging_protect (mprotect's page-table edit): rights change exactly on
  * the pages asked for, large pages split only where a range covers part of
  * one, and the result is checked by walking the tables like the CPU. */
+#include "boot/boot.h"
 #include "paging/paging.h"
 
 #include <setjmp.h>
@@ -37,7 +38,7 @@ static struct fixture *build(uint64_t ram, bool huge_1g)
                                      .nx = true };
     assert_int_equal(guest_mem_init(&f->gm, ram, &err), 0);
     assert_int_equal(paging_memory_map(&f->cfg, &f->map, &err), 0);
-    assert_int_equal(paging_setup(&f->gm, &f->cfg, &f->map, &f->tables, &err), 0);
+    assert_int_equal(boot_setup(&f->gm, &f->cfg, &f->map, &f->tables, &err), 0);
     f->pt = (struct pt_state){ .cr3 = f->tables.cr3, .nx = true,
                                .next_table = KVMELF_PT_ADDR +
                                              f->tables.page_table_bytes };

@@ -1,12 +1,13 @@
 /*
  * The sandbox's seccomp filter, without KVM: each case forks a child that
- * confines itself with vm_confine() (stand-in fds on /dev/null where the
- * VM and vCPU fds would be), makes one system call and reports by its exit
- * status.  An allowed call must come back (with whatever error /dev/null
+ * confines itself as kvmelf does (vm_move_fds, then sandbox_confine;
+ * stand-in fds on /dev/null where the VM and vCPU fds would be), makes one
+ * system call and reports by its exit status.  An allowed call must come back (with whatever error /dev/null
  * gives), a refused one must kill the child with SIGSYS after one line
  * naming it.  This is the filter kvmelf runs under, compiled at build time
- * by vcpu/sandbox_filter_gen.c.
+ * by sandbox/filter_gen.c.
  */
+#include "sandbox/sandbox.h"
 #include "vcpu/internal.h"
 
 #include <errno.h>
@@ -34,7 +35,7 @@
 #include <cmocka.h>
 
 #define CHILD_OK         0
-#define CHILD_NO_CONFINE 3     /* vm_confine() failed */
+#define CHILD_NO_CONFINE 3     /* confine() failed */
 
 /* A confined child ends with the bare system call: _exit() in a sanitizer
  * build first runs LeakSanitizer, whose sigaltstack/clone/ptrace the
@@ -55,6 +56,14 @@ enum call {
     VCPU_IOCTL_ON_VM_FD, WRITE_OTHER_FD, READ_STDOUT, MMAP_EXEC,
     MPROTECT_EXEC, SOCKET, KILL, TTY_SET, MADVISE_REMOVE,
 };
+
+/* What kvmelf does once setup is over (src/main.c). */
+static int confine(struct vm *vm, struct kerr *err)
+{
+    if (vm_move_fds(vm, SANDBOX_VM_FD, SANDBOX_VCPU_FD, err) < 0)
+        return -1;
+    return sandbox_confine(err);
+}
 
 /* Returns only when the call came back. */
 static long make_call(enum call c)
@@ -139,7 +148,7 @@ static int confined_call(enum call c, int vm_fd, int vcpu_fd, char *errbuf,
         null_at(vcpu_fd);
         struct vm vm = { .kvm_fd = -1, .vm_fd = vm_fd, .vcpu_fd = vcpu_fd };
         struct kerr err;
-        if (vm_confine(&vm, &err) < 0) {
+        if (confine(&vm, &err) < 0) {
             (void)!write(STDERR_FILENO, err.msg, strlen(err.msg));
             child_exit(CHILD_NO_CONFINE);
         }
@@ -221,7 +230,7 @@ static void test_fds_moved_to_the_filters_numbers(void **state)
         null_at(7);
         null_at(9);
         struct vm vm = { .kvm_fd = -1, .vm_fd = 7, .vcpu_fd = 9 };
-        if (vm_confine(&vm, &err) < 0)
+        if (confine(&vm, &err) < 0)
             child_exit(1);
         if (vm.vm_fd != SANDBOX_VM_FD || vm.vcpu_fd != SANDBOX_VCPU_FD)
             child_exit(2);
@@ -255,7 +264,7 @@ static void test_taken_fd_number_is_an_error(void **state)
         null_at(6);
         struct vm vm = { .kvm_fd = -1, .vm_fd = 5, .vcpu_fd = 6 };
         struct kerr kerr;
-        if (vm_confine(&vm, &kerr) == 0)
+        if (confine(&vm, &kerr) == 0)
             _exit(1);
         if (!strstr(kerr.msg, "cannot move fd 5 to 3") || vm.vm_fd != 5 ||
             fcntl(SANDBOX_VM_FD, F_GETFD) < 0)

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "loader/dwarf.h"
-#include "loader/loader.h"
+#include "symbolize/dwarf.h"
+#include "symbolize/symbolize.h"
 #include "tests/support/elfgen.h"
 #include "tests/support/proc.h"
 
@@ -84,7 +84,7 @@ static int setup_group(void **state)
                 " (run from the repository root)\n");
         return -1;
     }
-    loader_symbols(guest.bytes, guest.size, &guest_syms);
+    symtab_load(guest.bytes, guest.size, &guest_syms);
     return 0;
 }
 
@@ -611,7 +611,7 @@ static bool sane_after(void (*edit)(Elf64_Shdr *), size_t i)
     elfgen_valid(&g);
     if (edit)
         edit(elfgen_shdr(&g, (unsigned)i));
-    bool sane = loader_sections_sane(g.bytes, g.size);
+    bool sane = elf_sections_sane(g.bytes, g.size);
     elfgen_free(&g);
     return sane;
 }
@@ -644,7 +644,7 @@ static bool sane_compressed(uint64_t ch_size, bool gnu)
                           .ch_addralign = 1 };
         memcpy(g.bytes + sh->sh_offset, &ch, sizeof ch);
     }
-    bool sane = loader_sections_sane(g.bytes, g.size);
+    bool sane = elf_sections_sane(g.bytes, g.size);
     elfgen_free(&g);
     return sane;
 }
@@ -664,14 +664,14 @@ static void test_compressed_sections_capped(void **state)
     Elf64_Shdr *sh = elfgen_shdr(&g, 1);
     sh->sh_flags |= SHF_COMPRESSED;
     sh->sh_size = sizeof(Elf64_Chdr) - 1;     /* header cut short */
-    assert_false(loader_sections_sane(g.bytes, g.size));
+    assert_false(elf_sections_sane(g.bytes, g.size));
     elfgen_free(&g);
 
     struct code_location loc;
     const struct { uint64_t claim; const char *note; } cases[] = {
         { 1ULL << 40, "DWARF skipped: .debug_line inflates to 1 TiB, more "
                       "than the 32 MiB a crash report inflates per section" },
-        { LOADER_MAX_INFLATED_SECTION + 1, "inflates to 32.0 MiB, more than "
+        { SYMBOLIZE_MAX_INFLATED_SECTION + 1, "inflates to 32.0 MiB, more than "
                                            "the 32 MiB" },
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -679,7 +679,7 @@ static void test_compressed_sections_capped(void **state)
                                      .rows = 100,
                                      .compressed_claim = cases[i].claim };
         elfgen_with_lines(&g, &spec);
-        assert_true(loader_sections_sane(g.bytes, g.size));
+        assert_true(elf_sections_sane(g.bytes, g.size));
         struct symbolizer *s = symbolizer_open(g.bytes, g.size);
         elfgen_free(&g);
         symbolize(s, ELFGEN_LINES_CRASH(16), false, &loc);
@@ -694,21 +694,21 @@ static void test_sections_sane(void **state)
     struct elfgen g = { 0 };
 
     (void)state;
-    assert_true(loader_sections_sane(guest.bytes, guest.size));
-    assert_false(loader_sections_sane(guest.bytes, guest.size - 1));
-    assert_false(loader_sections_sane(NULL, 0));
+    assert_true(elf_sections_sane(guest.bytes, guest.size));
+    assert_false(elf_sections_sane(guest.bytes, guest.size - 1));
+    assert_false(elf_sections_sane(NULL, 0));
     assert_true(sane_after(NULL, 0));
     assert_false(sane_after(e_past_eof, ELFGEN_SYMTAB_INDEX));
     assert_false(sane_after(e_size_wraps, 1));
     assert_true(sane_after(e_nobits, ELFGEN_SYMTAB_INDEX));
     elfgen_valid(&g);
     elfgen_ehdr(&g)->e_shstrndx = elfgen_ehdr(&g)->e_shnum;
-    assert_false(loader_sections_sane(g.bytes, g.size));
+    assert_false(elf_sections_sane(g.bytes, g.size));
     elfgen_ehdr(&g)->e_shstrndx = 0;
-    assert_false(loader_sections_sane(g.bytes, g.size));
+    assert_false(elf_sections_sane(g.bytes, g.size));
     elfgen_ehdr(&g)->e_shstrndx = 1;
     elfgen_ehdr(&g)->e_shoff = g.size - 64;
-    assert_false(loader_sections_sane(g.bytes, g.size));
+    assert_false(elf_sections_sane(g.bytes, g.size));
     elfgen_free(&g);
 }
 
@@ -881,7 +881,7 @@ static size_t compare_with_libdw(const char *name)
              name);
     if (loader_read_file(path, &f, &err) != 0)
         fail_msg("%s: %s (make tests builds it)", path, err.msg);
-    loader_symbols(f.bytes, f.size, &tab);
+    symtab_load(f.bytes, f.size, &tab);
     struct symbolizer *s = symbolizer_open(f.bytes, f.size);
     uint8_t *hidden = malloc(f.size);
     assert_non_null(hidden);
@@ -1096,7 +1096,7 @@ static void test_die_steps_bounded(void **state)
                                  .cu_attrs = 2 * DW_STEPS_MAX,
                                  .no_symbols = true };
     struct code_location loc;
-    char want[LOADER_NOTE_MAX];
+    char want[SYMBOLIZE_NOTE_MAX];
 
     (void)state;
     elfgen_with_lines(&g, &spec);
@@ -1117,9 +1117,9 @@ static void test_die_steps_bounded(void **state)
 static void test_huge_symbol_table_skipped(void **state)
 {
     struct elfgen g;
-    size_t bytes = ((size_t)LOADER_MAX_SYMBOLS + 1) * sizeof(Elf64_Sym);
+    size_t bytes = ((size_t)SYMTAB_MAX_SYMBOLS + 1) * sizeof(Elf64_Sym);
     struct code_location loc;
-    char want[LOADER_NOTE_MAX];
+    char want[SYMBOLIZE_NOTE_MAX];
 
     (void)state;
     elfgen_valid(&g);
@@ -1133,8 +1133,8 @@ static void test_huge_symbol_table_skipped(void **state)
     symbolize(s, ELFGEN_TEXT_VADDR + 2, false, &loc);
     assert_null(loc.function);
     snprintf(want, sizeof want, "symbols skipped: .symtab has %u entries, "
-             "more than the %u a crash report sorts", LOADER_MAX_SYMBOLS + 1,
-             LOADER_MAX_SYMBOLS);
+             "more than the %u a crash report sorts", SYMTAB_MAX_SYMBOLS + 1,
+             SYMTAB_MAX_SYMBOLS);
     assert_string_equal(loc.note, want);
     symbolizer_close(s);
 }

@@ -1,11 +1,14 @@
 /*
- * The Linux personality's system calls without KVM: a fake vCPU with the
- * ABI's real page tables (fake_vm_linux) reports each call as the entry
- * page would, and the test reads the result where the guest would (RAX,
- * RIP, its memory).  The e2e tests run the same calls from real musl
- * programs under KVM; these run everywhere, CI without /dev/kvm included.
+ * The Linux personality's system calls without KVM or a vCPU: each call
+ * goes to linux_syscall() as vcpu/ would make it, over guest RAM with the
+ * ABI's real page tables (tests/support/fake_guest), and the test reads
+ * the result where the guest would (the return value, its memory).  The
+ * vCPU's half (registers in, SYSRET-like resume) is test_exit.c's; the
+ * e2e tests run the same calls from real musl programs under KVM; these
+ * run everywhere, CI without /dev/kvm included.
  */
-#include "tests/support/fake_vm.h"
+#include "tests/support/fake_guest.h"
+#include "linux/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,69 +28,48 @@
 #define MONITOR    0x1000ULL             /* GDT page: ring 0 only */
 #define DATA       ((uint64_t)FAKE_VM_USER_DATA)
 
-/* fake_fixture_setup, then the vCPU becomes a Linux process's. */
-static int setup_linux(void **state)
-{
-    if (fake_fixture_setup(state) < 0)
-        return -1;
-    struct fake_fixture *f = *state;
-    return fake_vm_linux(f->vm, &f->err);
-}
+#define linux_test(test) fake_guest_test(test)
 
-#define linux_test(test) \
-    cmocka_unit_test_setup_teardown(test, setup_linux, fake_fixture_teardown)
-
-/* Makes the call; returns what the guest finds in RAX after it resumed. */
-static long call6(struct fake_fixture *f, uint32_t nr, uint64_t a0, uint64_t a1,
+/* Makes the call; returns what the guest finds in RAX. */
+static long call6(struct fake_guest *f, uint32_t nr, uint64_t a0, uint64_t a1,
                   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
     const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
-    fake_vm_syscall(f->vm, nr, args);
-    memset(&f->res, 0, sizeof f->res);
-    int r = exit_dispatch(f->vm, &f->res, &f->err);
-    if (r != 0)
-        fail_msg("call %u: dispatch %d (%s)", nr, r, f->err.msg);
-    const struct kvm_regs *regs = &f->vm->run->s.regs.regs;
-    assert_int_equal(regs->rip, FAKE_VM_TEXT);        /* resumed at RCX */
-    assert_true(f->vm->run->kvm_dirty_regs & KVM_SYNC_X86_REGS);
-    return (long)regs->rax;
+    struct linux_call c;
+    enum linux_result r = fake_guest_call(f, nr, args, &c);
+
+    if (r != LINUX_RESUME)
+        fail_msg("call %u: result %d (%s)", nr, r, f->err.msg);
+    return c.ret;
 }
 
 #define call(f, nr, ...) call_(f, nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
 #define call_(f, nr, a, b, c, d, e, g, ...) call6(f, nr, a, b, c, d, e, g)
 
-static void *guest(struct fake_fixture *f, uint64_t addr, size_t len)
+static void *guest(struct fake_guest *f, uint64_t addr, size_t len)
 {
-    void *p = guest_mem_ptr(f->vm->gm, addr, len);
+    void *p = guest_mem_ptr(&f->gm, addr, len);
     assert_non_null(p);
     return p;
 }
 
-/* The guest's fd 1 is the host's fd 1: the pipe stands in for it while
- * the call runs (cmocka prints nothing in between). */
+/* The guest's fd 1 is the console's stdout, here the test's pipe. */
 static void test_write_reaches_stdout(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
     char got[16] = { 0 };
 
     memcpy(guest(f, DATA, 6), "hello\n", 6);
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
-    assert_true(saved >= 0 && dup2(f->pipe[1], STDOUT_FILENO) == STDOUT_FILENO);
-    f->vm->out.fd = STDOUT_FILENO;
     long r = call(f, SYS_write, 1, DATA, 6);
-    int flushed = out_flush(f->vm, &f->err);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
     assert_int_equal(r, 6);
-    assert_int_equal(flushed, 0);
+    assert_int_equal(console_flush(&f->console, &f->err), 0);
     assert_int_equal(read(f->pipe[0], got, sizeof got), 6);
     assert_string_equal(got, "hello\n");
 }
 
 static void test_bad_pointers_are_efault(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
 
     assert_int_equal(call(f, SYS_write, 1, FAR_AWAY, 5), -EFAULT);
     assert_int_equal(call(f, SYS_write, 1, MONITOR, 5), -EFAULT);
@@ -102,7 +84,7 @@ static void test_bad_pointers_are_efault(void **state)
  * read-only text page, where Linux would give EFAULT too. */
 static void test_each_pointer_checked(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
     const uint64_t text = FAKE_VM_TEXT;     /* user, read-only */
     uint64_t *iov = guest(f, DATA, 2 * sizeof *iov);
     const struct {
@@ -145,7 +127,7 @@ static void test_each_pointer_checked(void **state)
 
 static void test_uname_writes_guest_memory(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
     struct utsname u;
 
     assert_int_equal(call(f, SYS_uname, DATA), 0);
@@ -156,7 +138,7 @@ static void test_uname_writes_guest_memory(void **state)
 
 static void test_unsupported_named_once(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
 
     assert_int_equal(call(f, SYS_fork, 0), -ENOSYS);
     assert_int_equal(call(f, SYS_fork, 0), -ENOSYS);
@@ -177,21 +159,22 @@ static void test_unsupported_named_once(void **state)
 
 static void test_brk_and_mmap_give_user_memory(void **state)
 {
-    struct fake_fixture *f = *state;
-    const struct vm *vm = f->vm;
+    struct fake_guest *f = *state;
+    const struct guest_mem *gm = &f->gm;
+    const gpa_t cr3 = f->tables.cr3;
 
     uint64_t brk0 = (uint64_t)call(f, SYS_brk, 0);
     assert_int_equal(brk0, DATA + FAKE_VM_PAGE);
     assert_int_equal(call(f, SYS_brk, brk0 + 3 * FAKE_VM_PAGE),
                      brk0 + 3 * FAKE_VM_PAGE);
-    assert_non_null(vm_user_ptr(vm->gm, vm->cr3, brk0, 3 * FAKE_VM_PAGE,
+    assert_non_null(paging_user_ptr(gm, cr3, brk0, 3 * FAKE_VM_PAGE,
                                 true));
 
     uint64_t m = (uint64_t)call(f, SYS_mmap, 0, 2 * FAKE_VM_PAGE,
                                 PROT_READ | PROT_WRITE,
                                 MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
     assert_true(m > brk0 && m + 2 * FAKE_VM_PAGE <= FAKE_VM_RAM);
-    assert_non_null(vm_user_ptr(vm->gm, vm->cr3, m, 2 * FAKE_VM_PAGE, true));
+    assert_non_null(paging_user_ptr(gm, cr3, m, 2 * FAKE_VM_PAGE, true));
     /* More than RAM: ENOMEM, nothing half done. */
     assert_int_equal(call(f, SYS_mmap, 0, 1ULL << 30, PROT_READ,
                           MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0),
@@ -200,7 +183,7 @@ static void test_brk_and_mmap_give_user_memory(void **state)
 
 static void test_rt_sigprocmask_as_linux(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
 
     memset(guest(f, DATA, 8), 0, 8);
     assert_int_equal(call(f, SYS_rt_sigprocmask, 7, DATA, 0, 8), -EINVAL);
@@ -213,16 +196,33 @@ static void test_rt_sigprocmask_as_linux(void **state)
 
 static void test_exit_group_ends_the_run(void **state)
 {
-    struct fake_fixture *f = *state;
+    struct fake_guest *f = *state;
     const uint64_t args[6] = { 300 };
+    struct linux_call c;
 
-    fake_vm_syscall(f->vm, SYS_exit_group, args);
-    assert_int_equal(exit_dispatch(f->vm, &f->res, &f->err), 1);
-    assert_int_equal(f->res.outcome, RUN_EXITED);
-    assert_int_equal(f->res.status, 300 & 0xff);
-    /* Left for the final registers, applied by vm_run at the end. */
-    assert_int_equal(f->vm->run->s.regs.regs.rip, FAKE_VM_TEXT);
-    assert_true(f->vm->run->kvm_dirty_regs & KVM_SYNC_X86_REGS);
+    assert_int_equal(fake_guest_call(f, SYS_exit_group, args, &c), LINUX_EXIT);
+    assert_int_equal(c.status, 300 & 0xff);
+}
+
+/* What vcpu/ must do after the call: flush stale translations, and take
+ * the new FS base into the guest's segment. */
+static void test_call_says_what_changed(void **state)
+{
+    struct fake_guest *f = *state;
+    struct linux_call c;
+    const uint64_t set_fs[6] = { 0x1002, 0x7000 };
+
+    assert_int_equal(fake_guest_call(f, SYS_arch_prctl, set_fs, &c),
+                     LINUX_RESUME);
+    assert_true(c.bases_changed);
+    assert_int_equal(f->g.fs_base, 0x7000);
+    uint64_t m = (uint64_t)call(f, SYS_mmap, 0, FAKE_VM_PAGE,
+                                PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+    const uint64_t ro[6] = { m, FAKE_VM_PAGE, PROT_READ };
+    assert_int_equal(fake_guest_call(f, SYS_mprotect, ro, &c), LINUX_RESUME);
+    assert_int_equal(c.ret, 0);
+    assert_true(c.tlb_stale);             /* a present page lost W */
 }
 
 int main(void)
@@ -236,6 +236,7 @@ int main(void)
         linux_test(test_brk_and_mmap_give_user_memory),
         linux_test(test_rt_sigprocmask_as_linux),
         linux_test(test_exit_group_ends_the_run),
+        linux_test(test_call_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
  *
  * `out` needs the port in DX, whose low 16 bits are the call's third
  * argument: they travel in AX, with the call number (EAX, which is all
- * Linux looks at) moved up by 16 bits.  At the report:
+ * Linux looks at) moved up by KVMELF_SYSCALL_NR_SHIFT (16) bits.  At the
+ * report:
  *     number = (uint32_t)(RAX >> 16),  RDX = RDX[63:16] : AX.
  */
 #include <kvmelf/abi.h>
@@ -18,7 +19,7 @@
     .globl kvmelf_syscall_image_end
     .globl kvmelf_syscall_report_end
 kvmelf_syscall_image:
-    shlq $16, %rax
+    shlq $KVMELF_SYSCALL_NR_SHIFT, %rax
     movw %dx, %ax
     movw $KVMELF_PORT_SYSCALL, %dx
     outl %eax, %dx

@@ -1,20 +1,20 @@
 /*
  * Source-level symbolization for crash reports: function+offset from
- * SHT_SYMTAB (loader/symbols.c), file:line and fallback function names
- * from DWARF (loader/dwarf.c), and a frame-pointer backtrace over guest
+ * SHT_SYMTAB (symbolize/symbols.c), file:line and fallback function names
+ * from DWARF (symbolize/dwarf.c), and a frame-pointer backtrace over guest
  * RAM.
  *
- * Hostile files: libelf sees the bytes only after loader_sections_sane()
+ * Hostile files: libelf sees the bytes only after elf_sections_sane()
  * has bounds-checked every section header, and only bytes we own (a copy,
  * or the loader's buffer taken over), which end in LOADER_FILE_PADDING
  * zeros.  libelf is used to find sections and to inflate compressed ones;
- * the DWARF itself is read by loader/dwarf.c, whose memory does not grow
+ * the DWARF itself is read by symbolize/dwarf.c, whose memory does not grow
  * with the file and whose time per lookup is bounded (libdw decoded a
  * whole unit's line table into about 100 bytes of memory per byte).
  */
-#include "loader/loader.h"
+#include "symbolize/symbolize.h"
 
-#include "loader/dwarf.h"
+#include "symbolize/dwarf.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -57,8 +57,8 @@ static bool wants_other_file(Elf *elf)
 /* s->bytes holds size bytes and LOADER_FILE_PADDING zeros. */
 static struct symbolizer *symbolizer_init(struct symbolizer *s, size_t size)
 {
-    loader_symbols(s->bytes, size, &s->tab);
-    if (loader_sections_sane(s->bytes, size) &&
+    symtab_load(s->bytes, size, &s->tab);
+    if (elf_sections_sane(s->bytes, size) &&
         elf_version(EV_CURRENT) != EV_NONE)
         s->elf = elf_memory((char *)s->bytes, size);
     if (s->elf && !wants_other_file(s->elf))

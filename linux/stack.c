@@ -1,6 +1,6 @@
 /* The initial process stack as Linux builds it for a static program
  * (System V x86-64 psABI, 3.4.1 "Initial Stack and Register State"). */
-#include "personality.h"
+#include "internal.h"
 
 #include <elf.h>
 #include <string.h>

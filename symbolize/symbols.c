@@ -4,7 +4,7 @@
  * bounds-checked here, and the tables are read with memcpy (no alignment
  * assumptions, no libelf), so a malformed file yields an empty table.
  */
-#include "loader/loader.h"
+#include "symbolize/symbolize.h"
 
 #include <elf.h>
 #include <stdio.h>
@@ -120,17 +120,17 @@ static void collect(const struct sym_source *src, struct symtab *tab)
     qsort(tab->syms, tab->count, sizeof *tab->syms, by_addr);
 }
 
-void loader_symbols(const uint8_t *bytes, size_t size, struct symtab *tab)
+void symtab_load(const uint8_t *bytes, size_t size, struct symtab *tab)
 {
     struct sym_source src;
 
     memset(tab, 0, sizeof *tab);
     if (!bytes || !find_symtab(bytes, size, &src))
         return;
-    if (src.count > LOADER_MAX_SYMBOLS) {
+    if (src.count > SYMTAB_MAX_SYMBOLS) {
         snprintf(tab->note, sizeof tab->note, "symbols skipped: .symtab has "
                  "%zu entries, more than the %u a crash report sorts",
-                 src.count, LOADER_MAX_SYMBOLS);
+                 src.count, SYMTAB_MAX_SYMBOLS);
         return;
     }
     collect(&src, tab);
@@ -185,12 +185,12 @@ const char *symtab_lookup(const struct symtab *tab, uint64_t addr,
     return tab->names + hit->name;
 }
 
-/* For libelf users (loader/symbolize.c): the checks above, over the
+/* For libelf users (symbolize/symbolize.c): the checks above, over the
  * whole section header table. */
 /* A compressed section (SHF_COMPRESSED, or any section that starts as
  * the GNU .zdebug form does) must hold its header: libelf reads the size
  * to allocate from it.  The sizes themselves are capped where the DWARF
- * reader inflates (loader/dwarf.c). */
+ * reader inflates (symbolize/dwarf.c). */
 static bool compressed_header_fits(const Elf64_Shdr *sh)
 {
     if (sh->sh_flags & SHF_COMPRESSED)
@@ -198,7 +198,7 @@ static bool compressed_header_fits(const Elf64_Shdr *sh)
     return true;
 }
 
-bool loader_sections_sane(const uint8_t *bytes, size_t size)
+bool elf_sections_sane(const uint8_t *bytes, size_t size)
 {
     Elf64_Ehdr eh;
     Elf64_Shdr sh;

@@ -4,7 +4,7 @@
  * bytes stay for crash reports) and every file but the VM's and the vCPU's
  * is closed.  From then on the process can only do
  * what running the guest, reporting on it and tearing down need.  The
- * allowlist is in sandbox_filter_gen.c, which libseccomp compiles into the
+ * allowlist is in filter_gen.c, which libseccomp compiles into the
  * BPF program included here when kvmelf is built; docs/security.md copies
  * it.
  *
@@ -15,8 +15,8 @@
  * a silent death.  The handler uses only write(2) and the calls the filter
  * allows, and names the call from the personality's static table.
  */
-#include "internal.h"
-#include "syscall.h"
+#include "sandbox/sandbox.h"
+#include "linux/linux.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +42,7 @@
  * allocated in a signal handler). */
 static const char *syscall_name(int nr)
 {
-    if (nr < 0 || (size_t)nr >= sys_table_size)
-        return NULL;
-    return sys_table[nr].name;
+    return nr < 0 ? NULL : linux_syscall_name((unsigned)nr);
 }
 
 static size_t put_str(char *buf, size_t pos, size_t cap, const char *s)
@@ -138,36 +136,7 @@ int process_harden(struct kerr *err)
     return 0;
 }
 
-void vm_end_setup(struct vm *vm)
-{
-    /* The system fd is only for setup.  The VM fd stays: the Linux
-     * personality re-adds the RAM slot through it (vm_ioctls[]). */
-    if (vm->kvm_fd >= 0)
-        close(vm->kvm_fd);
-    vm->kvm_fd = -1;
-}
-
-/* The filter names the VM and vCPU fds by number.  After process_harden()
- * and vm_end_setup() the lowest free fds are the ones the filter expects;
- * anything else open there is a bug, never something to close. */
-static int move_fd(int *fd, int want, struct kerr *err)
-{
-    if (*fd == want)
-        return 0;
-    int moved = fcntl(*fd, F_DUPFD_CLOEXEC, want);
-    if (moved != want) {
-        if (moved >= 0)
-            close(moved);
-        return kerr_set(err, "sandbox: cannot move fd %d to %d, which the "
-                        "seccomp filter expects (a kvmelf bug; --no-sandbox "
-                        "runs without the filter)", *fd, want);
-    }
-    close(*fd);
-    *fd = moved;
-    return 0;
-}
-
-int vm_confine(struct vm *vm, struct kerr *err)
+int sandbox_confine(struct kerr *err)
 {
     struct sock_fprog prog = {
         .len = (unsigned short)ARRAY_SIZE(sandbox_filter),
@@ -176,9 +145,6 @@ int vm_confine(struct vm *vm, struct kerr *err)
     struct sigaction sa = { .sa_sigaction = on_sigsys,
                             .sa_flags = SA_SIGINFO };
 
-    if (move_fd(&vm->vm_fd, SANDBOX_VM_FD, err) < 0 ||
-        move_fd(&vm->vcpu_fd, SANDBOX_VCPU_FD, err) < 0)
-        return -1;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSYS, &sa, NULL) < 0)
         return kerr_errno(err, errno, "sandbox: cannot handle SIGSYS");

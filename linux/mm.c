@@ -1,7 +1,7 @@
 /* The guest's address space behind brk/mmap/munmap/mremap: the break grows
  * up from the start of the heap, mappings are handed out downward from its
  * end, and the two never cross. */
-#include "personality.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,13 +1,13 @@
 /*
- * The bounded DWARF reader of loader/dwarf.h.  Every read goes through a
+ * The bounded DWARF reader of symbolize/dwarf.h.  Every read goes through a
  * cursor that stops at the end of its section (a short read sets bad and
  * yields zeros), so no table length, count or offset in the file is
  * trusted; every loop is bounded by bytes consumed, by DW_* or by steps.
  */
-#include "loader/dwarf.h"
+#include "symbolize/dwarf.h"
 
 #include "common/common.h"
-#include "loader/loader.h"
+#include "symbolize/symbolize.h"
 
 #include <dwarf.h>
 #include <gelf.h>
@@ -160,22 +160,22 @@ static struct span section(struct lookup *lk, enum sec i)
     if (d->tried[i] || !d->scn[i])
         return d->data[i];
     uint64_t want = inflated_size(d->scn[i], d->gnu_compressed[i]);
-    uint64_t left = LOADER_MAX_INFLATED_TOTAL - d->inflated;
-    if (want > LOADER_MAX_INFLATED_SECTION || want > left) {
+    uint64_t left = SYMBOLIZE_MAX_INFLATED_TOTAL - d->inflated;
+    if (want > SYMBOLIZE_MAX_INFLATED_SECTION || want > left) {
         if (want == UINT64_MAX)
             snprintf(have, sizeof have, "an unknown size");
         else
             size_text(want, have, sizeof have);
-        if (want > LOADER_MAX_INFLATED_SECTION)
+        if (want > SYMBOLIZE_MAX_INFLATED_SECTION)
             note(lk, "DWARF skipped: .debug_%s inflates to %s, more than "
                  "the %s a crash report inflates per section", sec_names[i],
-                 have, format_size(LOADER_MAX_INFLATED_SECTION, max,
+                 have, format_size(SYMBOLIZE_MAX_INFLATED_SECTION, max,
                                    sizeof max));
         else
             note(lk, "DWARF skipped: .debug_%s inflates to %s, more than "
                  "the %s left of the %s a crash report inflates",
                  sec_names[i], have, size_text(left, max, sizeof max),
-                 format_size(LOADER_MAX_INFLATED_TOTAL, total, sizeof total));
+                 format_size(SYMBOLIZE_MAX_INFLATED_TOTAL, total, sizeof total));
         return d->data[i];          /* not tried: the note comes again */
     }
     d->tried[i] = true;

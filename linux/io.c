@@ -1,12 +1,11 @@
 /* File-descriptor calls: the guest has fds 0, 1 and 2 (the monitor's
  * stdin, stdout and stderr) and no file system. */
-#include "syscall.h"
+#include "internal.h"
 #include "common/stop.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -19,7 +18,6 @@
 /* struct termios as the kernel copies it (asm-generic/termbits.h):
  * four flag words, c_line, c_cc[19]. */
 #define KERNEL_TERMIOS_SIZE 36
-#define STDIN_POLL_MS 50
 
 struct guest_iovec {
     uint64_t base, len;
@@ -35,49 +33,15 @@ static uint64_t rw_count(uint64_t len)
     return len < MAX_RW_COUNT ? len : MAX_RW_COUNT;
 }
 
-/* Up to len bytes of stdin into p: what the UART already buffered, else
- * the host's stdin, waiting for input in slices so that a stop (timeout,
- * SIGINT) still ends the run.  Shows pending output first (a prompt). */
+/* Up to len bytes of stdin into p, through the console (which the UART
+ * shares): what it buffered, else the host's stdin, waiting with wait. */
 static long stdin_read(struct sys_ctx *c, uint8_t *p, size_t len, bool wait)
 {
-    struct uart *u = &c->vm->uart;
+    long got;
 
-    if (len == 0)
-        return 0;
-    if (u->in_pos < u->in_len) {
-        size_t n = u->in_len - u->in_pos < len ? u->in_len - u->in_pos : len;
-        memcpy(p, u->in + u->in_pos, n);
-        u->in_pos += n;
-        return (long)n;
-    }
-    if (u->input_eof)
-        return 0;
-    if (out_flush(c->vm, c->err) < 0) {
-        c->outcome = -1;
-        return 0;
-    }
-    for (;;) {
-        struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-        if (stop_requested())
-            return -EINTR;
-        int r = poll(&pfd, 1, wait ? STDIN_POLL_MS : 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0 && wait)
-            continue;
-        if (r == 0)
-            return -EAGAIN;
-        if (r < 0 || (pfd.revents & POLLNVAL))
-            break;
-        ssize_t n = read(STDIN_FILENO, p, len);
-        if (n > 0)
-            return n;
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        break;               /* end of input, or an error: EOF for good */
-    }
-    u->input_eof = true;
-    return 0;
+    if (console_read(c->g->console, p, len, wait, &got, c->err) < 0)
+        return sys_fail(c);
+    return got;
 }
 
 long sys_read(struct sys_ctx *c, const uint64_t a[6])
@@ -105,8 +69,8 @@ long sys_write(struct sys_ctx *c, const uint64_t a[6])
     const uint8_t *p = sys_user_ptr(c, a[1], len, false);
     if (!p)
         return -EFAULT;
-    if (out_write(c->vm, (int)a[0], p, len, c->err) < 0)
-        c->outcome = -1;
+    if (console_write(c->g->console, (int)a[0], p, len, c->err) < 0)
+        sys_fail(c);
     return (long)len;
 }
 
@@ -150,8 +114,9 @@ long sys_writev(struct sys_ctx *c, const uint64_t a[6])
     uint64_t left = rw_count((uint64_t)total);
     for (uint64_t i = 0; i < a[2] && left; i++) {
         uint64_t n = lens[i] < left ? lens[i] : left;
-        if (n && out_write(c->vm, (int)a[0], bufs[i], n, c->err) < 0) {
-            c->outcome = -1;
+        if (n && console_write(c->g->console, (int)a[0], bufs[i], n,
+                               c->err) < 0) {
+            sys_fail(c);
             break;
         }
         left -= n;
@@ -171,7 +136,7 @@ long sys_readv(struct sys_ctx *c, const uint64_t a[6])
     if (total < 0)
         return total;
     /* Wait for the first bytes only; later buffers take what is there. */
-    for (uint64_t i = 0; i < a[2] && c->outcome == 0; i++) {
+    for (uint64_t i = 0; i < a[2] && c->result == LINUX_RESUME; i++) {
         uint64_t len = rw_count(lens[i]);
         if (len == 0)
             continue;

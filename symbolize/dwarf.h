@@ -1,12 +1,12 @@
 /*
  * A bounded DWARF reader for crash reports (private to loader/; used by
- * loader/symbolize.c).  It answers one question - which source line and
+ * symbolize/symbolize.c).  It answers one question - which source line and
  * which DWARF function hold an address - straight from the section bytes,
  * without building any table: a line program is decoded as a stream, a
  * DIE tree is walked in place.  So its memory does not grow with the
  * file: besides its own few hundred bytes it holds only the sections it
  * had to inflate (SHF_COMPRESSED or .zdebug), each capped and all of them
- * together capped (LOADER_MAX_INFLATED_*).  Its time per lookup is capped
+ * together capped (SYMBOLIZE_MAX_INFLATED_*).  Its time per lookup is capped
  * by the DW_* bounds below.  A bound that stops a lookup leaves a
  * one-line note naming the part skipped, its size and the bound.
  *
@@ -19,7 +19,7 @@
 #ifndef KVMELF_LOADER_DWARF_H
 #define KVMELF_LOADER_DWARF_H
 
-#include "loader/loader.h"
+#include "symbolize/symbolize.h"
 
 #include <libelf.h>
 #include <stdbool.h>
@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 /* The bounds, each with its measurement (docs/security.md has the table;
- * times on this project's 2-core machine, loader/dwarf.c decodes a line
+ * times on this project's 2-core machine, symbolize/dwarf.c decodes a line
  * program at about 330 MB/s).  A crash report makes at most 16 lookups
  * (src/report.c), so a hostile file costs it at most 16 times the time of
  * one lookup, and no memory per lookup beyond a few KiB of stack.
@@ -53,11 +53,11 @@
  * by a scan (counted as steps). */
 #define DW_ABBREV_INDEX   1024
 
-#define DW_NOTE_MAX LOADER_NOTE_MAX
+#define DW_NOTE_MAX SYMBOLIZE_NOTE_MAX
 
 struct dwarf;
 
-/* Over an Elf whose section headers loader_sections_sane() accepted; the
+/* Over an Elf whose section headers elf_sections_sane() accepted; the
  * caller keeps elf open until dw_close.  NULL when the file has no
  * .debug_line and no .debug_info, or out of memory. */
 struct dwarf *dw_open(Elf *elf);

@@ -1,8 +1,8 @@
 /* struct kvmelf_boot_info (docs/abi.md). */
-#include "paging.h"
+#include "boot/boot.h"
 
-int paging_write_boot_info(const struct guest_mem *gm,
-                           const struct boot_params *bp, struct kerr *err)
+int boot_write_info(const struct guest_mem *gm, const struct boot_params *bp,
+                    struct kerr *err)
 {
     const struct guest_layout *l = bp->layout;
     struct kvmelf_boot_info *info =

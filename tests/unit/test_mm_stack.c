@@ -1,5 +1,6 @@
-/* personality: the brk/mmap bookkeeping and the initial process stack. */
-#include "personality/personality.h"
+/* linux/: the brk/mmap bookkeeping (mm.c) and the initial process stack
+ * (stack.c), pure functions over guest memory. */
+#include "linux/internal.h"
 
 #include <elf.h>
 #include <errno.h>

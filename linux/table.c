@@ -5,7 +5,7 @@
  * NULL handler means -ENOSYS plus that warning, once per number.
  * docs/writing-guests.md lists what each supported call does.
  */
-#include "syscall.h"
+#include "internal.h"
 
 const struct sys_entry sys_table[] = {
     [0] = { "read", sys_read },

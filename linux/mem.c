@@ -1,6 +1,6 @@
 /* Memory calls: brk and anonymous mappings inside the heap (the
- * bookkeeping is personality/mm.c), page rights through the page tables. */
-#include "syscall.h"
+ * bookkeeping is mm.c), page rights through the page tables. */
+#include "internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -28,7 +28,7 @@ static void discard(struct sys_ctx *c, uint64_t start, uint64_t end)
 {
     if (end <= start)
         return;
-    uint8_t *p = guest_mem_ptr(c->vm->gm, start, end - start);
+    uint8_t *p = guest_mem_ptr(c->g->gm, start, end - start);
     if (p && madvise(p, end - start, MADV_DONTNEED) < 0)
         memset(p, 0, end - start);
 }
@@ -48,7 +48,7 @@ static long check_prot(struct sys_ctx *c, uint64_t prot)
     if (prot & ~(uint64_t)PROT_ALL)
         return -EINVAL;
     if ((prot & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC) &&
-        !c->vm->sys.cfg.allow_wx)
+        !c->proc->cfg.allow_wx)
         return -EACCES;
     return 0;
 }
@@ -58,10 +58,10 @@ static long check_prot(struct sys_ctx *c, uint64_t prot)
 static long set_rights(struct sys_ctx *c, uint64_t start, uint64_t end,
                        unsigned attrs)
 {
-    int n = paging_protect(c->vm->gm, &c->vm->sys.pt, start, end - start,
+    int n = paging_protect(c->g->gm, &c->proc->pt, start, end - start,
                            attrs);
     if (n > 0)
-        c->tlb_dirty = true;
+        c->call->tlb_stale = true;
     return n < 0 ? -ENOMEM : 0;
 }
 
@@ -72,7 +72,7 @@ static long set_rights(struct sys_ctx *c, uint64_t start, uint64_t end,
  * tables cannot be changed the heap stays present: only slower. */
 static void adopt_heap(struct sys_ctx *c)
 {
-    struct sys_state *s = &c->vm->sys;
+    struct linux_process *s = c->proc;
 
     if (s->heap_adopted)
         return;
@@ -84,7 +84,7 @@ static void adopt_heap(struct sys_ctx *c)
 
 long sys_brk(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct linux_mm *mm = &c->vm->sys.mm;
+    struct linux_mm *mm = &c->proc->mm;
     struct mm_range fresh, freed, unused;
     uint64_t old = mm->brk;
 
@@ -104,7 +104,7 @@ long sys_brk(struct sys_ctx *c, const uint64_t a[6])
 
 long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct linux_mm *mm = &c->vm->sys.mm;
+    struct linux_mm *mm = &c->proc->mm;
     uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3];
     uint64_t type = flags & LX_MAP_TYPE;
     long r = check_prot(c, prot);
@@ -137,7 +137,7 @@ long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
 
 long sys_munmap(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct linux_mm *mm = &c->vm->sys.mm;
+    struct linux_mm *mm = &c->proc->mm;
     long r = mm_unmap(mm, a[0], a[1]);
 
     if (r < 0)
@@ -154,14 +154,14 @@ static unsigned rights_at(struct sys_ctx *c, uint64_t addr)
 {
     struct translation t;
 
-    if (paging_walk(c->vm->gm, c->sregs->cr3, addr, &t) < 0)
+    if (paging_walk(c->g->gm, c->g->cr3, addr, &t) < 0)
         return 0;
     return t.attrs & (PAGE_PRESENT | PAGE_USER | PAGE_WRITE | PAGE_EXEC);
 }
 
 long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct linux_mm *mm = &c->vm->sys.mm;
+    struct linux_mm *mm = &c->proc->mm;
     struct mm_remap p;
 
     if (a[3] & ~(uint64_t)MREMAP_MAYMOVE)
@@ -183,8 +183,8 @@ long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
         return (long)old;
     }
     discard(c, p.new_addr, p.new_addr + nlen);
-    memcpy(guest_mem_ptr(c->vm->gm, p.new_addr, nlen),
-           guest_mem_ptr(c->vm->gm, old, olen), olen < nlen ? olen : nlen);
+    memcpy(guest_mem_ptr(c->g->gm, p.new_addr, nlen),
+           guest_mem_ptr(c->g->gm, old, olen), olen < nlen ? olen : nlen);
     discard(c, old, old + olen);
     return (long)p.new_addr;
 }
@@ -193,11 +193,11 @@ long sys_mremap(struct sys_ctx *c, const uint64_t a[6])
  * the stack; never the monitor's area or the guard page. */
 static bool protectable(struct sys_ctx *c, uint64_t start, uint64_t end)
 {
-    const struct linux_config *cfg = &c->vm->sys.cfg;
+    const struct linux_config *cfg = &c->proc->cfg;
 
     if (start >= KVMELF_RESERVED_END && end <= cfg->heap_end)
         return true;
-    return start >= cfg->stack_bottom && end <= c->vm->gm->size;
+    return start >= cfg->stack_bottom && end <= c->g->gm->size;
 }
 
 long sys_mprotect(struct sys_ctx *c, const uint64_t a[6])
@@ -221,7 +221,7 @@ long sys_mprotect(struct sys_ctx *c, const uint64_t a[6])
 
 long sys_madvise(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct linux_mm *mm = &c->vm->sys.mm;
+    struct linux_mm *mm = &c->proc->mm;
     uint64_t start = a[0], end;
 
     bool known = a[2] <= LX_MADV_LAST_BASIC ||

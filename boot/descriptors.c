@@ -1,5 +1,5 @@
 /* GDT, TSS and IDT contents (SDM Vol. 3A, chapters 3, 6 and 8). */
-#include "paging.h"
+#include "boot/boot.h"
 
 #include <string.h>
 
@@ -28,7 +28,7 @@ static const struct x86_segment segments[SEG_COUNT] = {
         .dpl = 0, .present = 1 },
 };
 
-const struct x86_segment *paging_segment(enum segment_id id)
+const struct x86_segment *boot_segment(enum segment_id id)
 {
     return id < SEG_COUNT ? &segments[id] : NULL;
 }
@@ -56,25 +56,6 @@ void x86_tss_descriptor(const struct x86_segment *seg, uint64_t out[2])
 {
     out[0] = x86_segment_descriptor(seg);
     out[1] = seg->base >> 32;
-}
-
-bool x86_vector_has_error_code(unsigned vector)
-{
-    return vector < 32 && (((uint32_t)KVMELF_ERRCODE_VECTORS >> vector) & 1);
-}
-
-const char *x86_vector_name(unsigned vector)
-{
-    static const char *const names[] = {
-        "divide error", "debug", "NMI", "breakpoint", "overflow",
-        "bound range exceeded", "invalid opcode", "device not available",
-        "double fault", "coprocessor segment overrun", "invalid TSS",
-        "segment not present", "stack-segment fault", "general protection",
-        "page fault", "reserved vector 15", "x87 floating-point error",
-        "alignment check", "machine check", "SIMD floating-point exception",
-        "virtualization exception", "control protection",
-    };
-    return vector < ARRAY_SIZE(names) ? names[vector] : "interrupt";
 }
 
 static void write_gdt(uint8_t *gdt)
@@ -109,7 +90,7 @@ static void write_tss(uint8_t *tss_page)
      * monitor's devices, except the stubs' report port, so the guest cannot
      * forge an exception report. */
     memset(bitmap, 0, X86_IO_BITMAP_BYTES);
-    for (unsigned p = KVMELF_PORT_TRAP; p < KVMELF_PORT_TRAP + 4; p++)
+    for (unsigned p = KVMELF_PORT_TRAP; p <= KVMELF_PORT_TRAP_LAST; p++)
         bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
     bitmap[X86_IO_BITMAP_BYTES] = 0xff;
 }
@@ -131,7 +112,7 @@ static void write_idt(uint8_t *idt)
         /* int3 and into must work from ring 3 (#BP/#OF as a native
          * program gets them); other gates are ring-0 only, so "int n"
          * from the guest is a #GP, not a fake exception. */
-        unsigned dpl = (v == X86_VEC_BP || v == 4) ? 3 : 0;
+        unsigned dpl = (v == X86_VEC_BP || v == X86_VEC_OF) ? 3 : 0;
         uint64_t lo = (target & 0xffff) |
                       ((uint64_t)KVMELF_SEL_KERNEL_CS << 16) |
                       ((uint64_t)gate_ist(v) << 32) |
@@ -154,13 +135,13 @@ static size_t image_span(const uint8_t *start, const uint8_t *end)
     return (size_t)((uintptr_t)end - (uintptr_t)start);
 }
 
-gpa_t paging_syscall_report_rip(void)
+gpa_t boot_syscall_report_rip(void)
 {
     return KVMELF_SYSCALL_ENTRY_ADDR +
            image_span(kvmelf_syscall_image, kvmelf_syscall_report_end);
 }
 
-int paging_setup(const struct guest_mem *gm, const struct paging_config *cfg,
+int boot_setup(const struct guest_mem *gm, const struct paging_config *cfg,
                  const struct memory_map *map, struct cpu_tables *out,
                  struct kerr *err)
 {
