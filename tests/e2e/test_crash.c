@@ -14,12 +14,6 @@
  *
  * Everything here runs a guest, so it all skips, loudly, without KVM.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -28,22 +22,16 @@
 #include <string.h>
 
 #include "symbolize/dwarf.h"
+#include "tests/support/e2e.h"
 #include "tests/support/elfgen.h"
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
 
-#include <unistd.h>
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 6
 #define THIS_FILE "tests/e2e/test_crash.c"
-
-static const char *kvmelf_bin, *tguests_dir;
 
 struct crash_case {
     const char *name;
     const char *args[MAX_ARGS];   /* after "run"; "T:x" is x in
-                                     $KVMELF_TEST_GUESTS */
+                                     $KVMELF_TEST_GUESTS (the guest) */
     int status;                   /* < 128: must exit cleanly, no stderr */
     const char *out;              /* exact stdout */
     const char *err_has[8];       /* substrings of stderr */
@@ -112,92 +100,51 @@ static struct crash_case cases[] = {
 
 /* ---- Running one case ------------------------------------------------- */
 
-static struct proc_result last;
-static const char *last_argv[MAX_ARGS + 3];
-
-static int teardown(void **state)
+/* Runs `kvmelf run ARGS`: the guest ("T:x") is the last argument that
+ * names one; returns its path. */
+static const char *run_case(const struct crash_case *c)
 {
-    (void)state;
-    proc_result_free(&last);
-    return 0;
-}
+    const char *args[MAX_ARGS + 2] = { "run" };
+    const char *guest = "";
 
-/* stdout and stderr in full: print_error() would cut them at 1 KiB. */
-static void dump_last(void)
-{
-    fputs("command:", stderr);
-    for (size_t i = 0; last_argv[i]; i++)
-        fprintf(stderr, " %s", last_argv[i]);
-    fprintf(stderr, "\nstatus %d\n--- stdout:\n%s--- stderr:\n%s---\n",
-            last.status, last.out, last.err);
-}
-
-#define CHECK(cond, ...) \
-    do { if (!(cond)) { dump_last(); fail_msg(__VA_ARGS__); } } while (0)
-
-/* Runs `kvmelf run ARGS`; *guest is the expanded "T:" path. */
-static void run_case(const struct crash_case *c, char paths[][PATH_MAX],
-                     const char **guest)
-{
-    size_t n = 0;
-
-    if (kvm_missing())
-        skip();
-    last_argv[n++] = kvmelf_bin;
-    last_argv[n++] = "run";
+    e2e_need_kvm();
     for (size_t i = 0; i < MAX_ARGS && c->args[i]; i++) {
-        const char *a = c->args[i];
-        if (strncmp(a, "T:", 2) == 0) {
-            snprintf(paths[i], PATH_MAX, "%s/%s", tguests_dir, a + 2);
-            a = *guest = paths[i];
-        }
-        last_argv[n++] = a;
+        args[i + 1] = c->args[i];
+        if (e2e_path(c->args[i]) != c->args[i])
+            guest = e2e_path(c->args[i]);
     }
-    last_argv[n] = NULL;
-    proc_result_free(&last);
-    if (proc_run(last_argv, NULL, &last) < 0)
-        fail_msg("cannot run %s: %s", kvmelf_bin, strerror(errno));
-    CHECK(last.exited && !last.limit_hit, "kvmelf did not exit by itself "
-          "(signal %d, killed at limit %d)", last.term_signal, last.limit_hit);
+    e2e_run(args, NULL);
+    return guest;
 }
 
 /* Some hosts (kvm_pvm) emulate ring-0 code, and KVM's emulator has no
  * INT3/INT n in long mode: that is the host's limit, not the guest's. */
 static void skip_if_host_cannot_emulate(const struct crash_case *c)
 {
-    if (c->status != 132 && last.status == 132 &&
-        strstr(last.err, "KVM could not emulate")) {
-        fprintf(stderr, "SKIPPED: %s: this host's KVM cannot emulate the "
-                "guest's ring-0 code: %.*s\n", c->name,
-                (int)strcspn(last.err, "\n"), last.err);
-        skip();
-    }
+    const struct proc_result *r = e2e_last();
+
+    if (c->status != 132 && r->status == 132 &&
+        strstr(r->err, "KVM could not emulate"))
+        e2e_skip("%s: this host's KVM cannot emulate the guest's ring-0 "
+                 "code: %.*s", c->name, (int)strcspn(r->err, "\n"), r->err);
 }
 
 static void check_crash_case(void **state)
 {
     const struct crash_case *c = *state;
-    char paths[MAX_ARGS][PATH_MAX], head[PATH_MAX + 64];
-    const char *guest = "";
+    const char *guest = run_case(c);
 
-    run_case(c, paths, &guest);
     skip_if_host_cannot_emulate(c);
-    CHECK(last.status == c->status, "exit status %d, expected %d",
-          last.status, c->status);
-    CHECK(strcmp(last.out, c->out) == 0, "stdout differs; expected:\n%s",
-          c->out);
-    snprintf(head, sizeof head, "kvmelf: %s: guest crashed: ", guest);
+    e2e_check_status(c->status);
+    e2e_check_out(c->out);
     if (c->status < 128)
-        CHECK(last.err_len == 0, "stderr is not empty");
+        e2e_check_err("");
     else
-        CHECK(strncmp(last.err, head, strlen(head)) == 0,
-              "stderr does not start with '%s'", head);
-    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
-        CHECK(strstr(last.err, c->err_has[i]), "stderr lacks '%s'",
-              c->err_has[i]);
+        e2e_check_err_starts(e2e_guest_line(guest, "guest crashed: "));
+    for (size_t i = 0; i < E2E_LEN(c->err_has) && c->err_has[i]; i++)
+        e2e_check_err_has(c->err_has[i]);
     if (c->err_lacks)
-        CHECK(!strstr(last.err, c->err_lacks), "stderr has '%s'",
-              c->err_lacks);
+        e2e_check_err_lacks(c->err_lacks);
 }
 
 /* ---- Source lines ------------------------------------------------------ */
@@ -242,7 +189,7 @@ static int marker_line(const char *rel, const char *marker)
 
 static const struct crash_case *find_case(const char *name)
 {
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+    for (size_t i = 0; i < E2E_LEN(cases); i++)
         if (strcmp(cases[i].name, name) == 0)
             return &cases[i];
     fail_msg("no case '%s'", name);
@@ -261,71 +208,46 @@ static void test_source_lines(void **state)
           "/* CRASH-HERE monitor */" },
         { "gpfault", "tests/guests/gpfault/gpfault.c", "/* CRASH-HERE */" },
     };
-    char paths[MAX_ARGS][PATH_MAX], want[128];
-    const char *guest = "";
+    char want[128];
     size_t missing = 0;
     (void)state;
 
-    for (size_t i = 0; i < ARRAY_LEN(lines); i++) {
+    for (size_t i = 0; i < E2E_LEN(lines); i++) {
         const struct crash_case *c = find_case(lines[i].name);
         const char *base = strrchr(lines[i].src, '/') + 1;
         snprintf(want, sizeof want, "(%s:%d)", base,
                  marker_line(lines[i].src, lines[i].marker));
-        run_case(c, paths, &guest);
-        CHECK(last.status == c->status, "%s: exit status %d, expected %d",
-              c->name, last.status, c->status);
-        if (!strstr(last.err, want)) {
-            dump_last();
+        run_case(c);
+        E2E_CHECK(e2e_last()->status == c->status, "%s: exit status %d, "
+                  "expected %d", c->name, e2e_last()->status, c->status);
+        if (!strstr(e2e_last()->err, want)) {
+            e2e_dump();
             print_error("%s: stderr lacks '%s'\n", c->name, want);
             missing++;
         }
     }
     if (missing)
         fail_msg("%zu of %zu crash reports lack their source line", missing,
-                 ARRAY_LEN(lines));
+                 E2E_LEN(lines));
 }
 
 /* ---- Generated line tables ------------------------------------------------ */
 
-static char gen_path[PATH_MAX + 64], gen_dir[PATH_MAX];
-
-static int teardown_generated(void **state)
+/* Writes the elfgen_with_lines guest of spec and runs it; its path. */
+static const char *run_generated(const struct elfgen_lines *spec)
 {
-    if (gen_path[0])
-        unlink(gen_path);
-    if (gen_dir[0])
-        rmdir(gen_dir);
-    gen_path[0] = gen_dir[0] = '\0';
-    return teardown(state);
-}
-
-/* Writes the elfgen_with_lines guest of spec and runs it. */
-static void run_generated(const struct elfgen_lines *spec)
-{
-    const char *base = getenv("TMPDIR");
     struct elfgen g;
+    char name[PATH_MAX];
 
-    if (kvm_missing())
-        skip();
-    snprintf(gen_dir, sizeof gen_dir, "%s/kvmelf-lines-XXXXXX",
-             base && *base ? base : "/tmp");
-    if (!mkdtemp(gen_dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-    snprintf(gen_path, sizeof gen_path, "%s/%s.elf", gen_dir, spec->file);
+    e2e_need_kvm();
+    const char *dir = e2e_tmpdir("lines");
+    snprintf(name, sizeof name, "%s.elf", spec->file);
     elfgen_with_lines(&g, spec);
-    if (elfgen_write(&g, gen_path) != 0)
-        fail_msg("%s: %s", gen_path, strerror(errno));
+    const char *path = e2e_write_tmp(dir, name, g.bytes, g.size);
     elfgen_free(&g);
-    last_argv[0] = kvmelf_bin;
-    last_argv[1] = "run";
-    last_argv[2] = gen_path;
-    last_argv[3] = NULL;
-    proc_result_free(&last);
-    if (proc_run(last_argv, NULL, &last) < 0)
-        fail_msg("cannot run %s: %s", kvmelf_bin, strerror(errno));
-    CHECK(last.exited && !last.limit_hit, "kvmelf did not exit by itself");
-    CHECK(last.status == 139, "exit status %d, expected 139 (SIGSEGV)",
-          last.status);
+    e2e_run((const char *[]){ "run", path, NULL }, NULL);
+    e2e_check_status(139);          /* SIGSEGV */
+    return path;
 }
 
 /* 20,000 rows, the crash on row 12,002: its file:line, at the top and as
@@ -341,12 +263,12 @@ static void test_line_table_rows(void **state)
     snprintf(want, sizeof want, "at _start+0x%x (rows.c:%d), RIP 0x%llx",
              12002, ELFGEN_LINE0 + 12002,
              (unsigned long long)ELFGEN_LINES_CRASH(12000));
-    CHECK(strstr(last.err, want), "stderr lacks '%s'", want);
+    e2e_check_err_has(want);
     snprintf(want, sizeof want, "#0 0x%llx _start+0x%x (rows.c:%d)\n",
              (unsigned long long)ELFGEN_LINES_CRASH(12000), 12002,
              ELFGEN_LINE0 + 12002);
-    CHECK(strstr(last.err, want), "stderr lacks '%s'", want);
-    CHECK(!strstr(last.err, "note:"), "stderr has a note");
+    e2e_check_err_has(want);
+    e2e_check_err_lacks("note:");
 }
 
 /* A line program 1 MiB over the bound: the report names the function
@@ -355,38 +277,28 @@ static void test_line_table_over_bound(void **state)
 {
     struct elfgen_lines spec = { .file = "huge.c", .nops = 16,
                                  .rows = DW_LINE_UNIT_MAX + (1u << 20) };
-    char want[PATH_MAX + 320];
 
     (void)state;
-    run_generated(&spec);
-    CHECK(strstr(last.err, "at _start+0x12, RIP"), "stderr lacks the function");
-    snprintf(want, sizeof want, "kvmelf: %s:   note: source lines skipped: "
-             "the line table of unit huge.c is 17.0 MiB, more than the 16 MiB "
-             "a crash report decodes\n", gen_path);
-    CHECK(strstr(last.err, want), "stderr lacks '%s'", want);
-    CHECK(proc_count(last.err, "note:") == 1, "the note is not there once");
-    CHECK(!strstr(last.err, "(huge.c:"), "stderr has a line of huge.c");
+    const char *path = run_generated(&spec);
+    e2e_check_err_has("at _start+0x12, RIP");
+    e2e_check_err_has(e2e_guest_line(path, "  note: source lines skipped: "
+                                     "the line table of unit huge.c is 17.0 "
+                                     "MiB, more than the 16 MiB a crash "
+                                     "report decodes\n"));
+    e2e_check_err_once("note:");
+    e2e_check_err_lacks("(huge.c:");
 }
 
 /* ---- main ------------------------------------------------------------ */
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAY_LEN(cases) + 3];
-    size_t n = 0;
+    static const struct CMUnitTest more[] = {
+        cmocka_unit_test_teardown(test_source_lines, e2e_teardown),
+        cmocka_unit_test_teardown(test_line_table_rows, e2e_teardown),
+        cmocka_unit_test_teardown(test_line_table_over_bound, e2e_teardown),
+    };
 
-    kvmelf_bin = proc_need_env("KVMELF");
-    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
-    kvm_probe();
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
-        tests[n++] = (struct CMUnitTest){
-            .name = cases[i].name, .test_func = check_crash_case,
-            .teardown_func = teardown, .initial_state = &cases[i] };
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
-        test_source_lines, teardown);
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
-        test_line_table_rows, teardown_generated);
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
-        test_line_table_over_bound, teardown_generated);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    e2e_init(E2E_RUNS_GUESTS);
+    return E2E_RUN_TESTS(cases, check_crash_case, more);
 }

@@ -8,12 +8,6 @@
  * page's EXIT STATUS says, word for word.  Runs from the top of the
  * repository, where `make check` runs.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -21,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/support/proc.h"
+#include "tests/support/e2e.h"
 
-static const char *kvmelf_bin;
 static char *man_text;          /* the page with roff's "\-" made "-" */
 
 static const char *man_path(void)
@@ -99,14 +92,14 @@ static size_t check_options(const char *text, const char *what)
     return found;
 }
 
-static char *help_of(const char *const argv[])
+/* What `kvmelf ARGS...` prints on stdout, exiting with 0 (malloc'd). */
+static char *help_of(const char *const *args)
 {
     struct proc_result r;
 
-    if (proc_run(argv, NULL, &r) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
-    if (!r.exited || r.status != 0)
-        fail_msg("%s %s --help: status %d", argv[0], argv[1], r.status);
+    e2e_run(args, NULL);
+    e2e_check_status(0);
+    e2e_take(&r);
     free(r.err);
     return r.out;
 }
@@ -114,9 +107,8 @@ static char *help_of(const char *const argv[])
 static void test_every_help_option_is_documented(void **state)
 {
     (void)state;
-    char *top = help_of((const char *[]){ kvmelf_bin, "--help", NULL });
-    char *info = help_of((const char *[]){ kvmelf_bin, "info", "--help",
-                                           NULL });
+    char *top = help_of((const char *[]){ "--help", NULL });
+    char *info = help_of((const char *[]){ "info", "--help", NULL });
 
     /* At least run's --mem --timeout --ring0 --allow-wx --strict-io --regs
      * --help --version: a parser that finds nothing must not pass. */
@@ -136,7 +128,7 @@ static void test_sections(void **state)
     };
     (void)state;
 
-    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+    for (size_t i = 0; i < E2E_LEN(sections); i++)
         if (!strstr(man_text, sections[i]))
             fail_msg("%s has no '%s'", man_path(), sections[i]);
     assert_non_null(strstr(man_text, "KVMELF_KVM_DEVICE"));
@@ -145,22 +137,15 @@ static void test_sections(void **state)
 /* argv must print nothing on stderr and exit 0. */
 static void check_quiet(const char *const argv[], const char *tool)
 {
-    struct proc_result r;
     const char *env[] = { "MANWIDTH=80", "LC_ALL=C.UTF-8", NULL };
     struct proc_opts o = { .env = env, .stdout_fd = -1 };
 
-    if (!proc_in_path(tool)) {
-        fprintf(stderr, "SKIPPED: %s is not installed; the man page's "
-                "formatting is not checked with it\n", tool);
-        skip();
-    }
-    if (proc_run(argv, &o, &r) < 0)
-        fail_msg("cannot run %s: %s", tool, strerror(errno));
-    bool ok = r.exited && r.status == 0 && r.err_len == 0;
-    if (!ok)
-        print_error("%s: status %d, stderr:\n%s\n", tool, r.status, r.err);
-    proc_result_free(&r);
-    assert_true(ok);
+    if (!proc_in_path(tool))
+        e2e_skip("%s is not installed; the man page's formatting is not "
+                 "checked with it", tool);
+    e2e_run_argv(argv, &o);
+    e2e_check_status(0);
+    e2e_check_err("");
 }
 
 static void test_groff_warnings(void **state)
@@ -380,7 +365,7 @@ static void test_readme_help_is_current(void **state)
 {
     static const char start[] = "`build/kvmelf --help`:\n\n```\n";
     char *text = read_text(readme_path());
-    char *help = help_of((const char *[]){ kvmelf_bin, "--help", NULL });
+    char *help = help_of((const char *[]){ "--help", NULL });
     (void)state;
 
     const char *copy = strstr(text, start);
@@ -399,14 +384,15 @@ static void test_readme_help_is_current(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_help_option_is_documented),
+        cmocka_unit_test_teardown(test_every_help_option_is_documented,
+                                  e2e_teardown),
         cmocka_unit_test(test_sections),
-        cmocka_unit_test(test_groff_warnings),
-        cmocka_unit_test(test_man_warnings),
+        cmocka_unit_test_teardown(test_groff_warnings, e2e_teardown),
+        cmocka_unit_test_teardown(test_man_warnings, e2e_teardown),
         cmocka_unit_test(test_exit_statuses_agree),
-        cmocka_unit_test(test_readme_help_is_current),
+        cmocka_unit_test_teardown(test_readme_help_is_current, e2e_teardown),
     };
 
-    kvmelf_bin = proc_need_env("KVMELF");
+    e2e_init(E2E_NO_GUESTS);
     return cmocka_run_group_tests(tests, load_man, free_man);
 }

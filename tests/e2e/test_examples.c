@@ -12,23 +12,14 @@
  * Each half skips, loudly and with the reason, when its directory is not
  * set; the kvmelf half also when KVM is unusable.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
+#include "tests/support/e2e.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 4
 
 struct example {
@@ -55,15 +46,7 @@ struct example_run {
     enum build build;
 };
 
-static struct example_run runs[2 * ARRAY_LEN(examples)];
-static struct proc_result last;
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_result_free(&last);
-    return 0;
-}
+static struct example_run runs[2 * E2E_LEN(examples)];
 
 static const char *src_dir(void)
 {
@@ -71,7 +54,8 @@ static const char *src_dir(void)
     return d && *d ? d : "guests/examples";
 }
 
-/* The whole file, NUL-terminated; NULL (and *len 0) when it is absent. */
+/* The whole file, NUL-terminated (freed by the teardown); NULL (and *len
+ * 0) when it is absent. */
 static char *slurp(const char *name, const char *ext, size_t *len)
 {
     char path[PATH_MAX];
@@ -92,31 +76,26 @@ static char *slurp(const char *name, const char *ext, size_t *len)
     } while (*len == cap);
     fclose(f);
     buf[*len] = '\0';
-    return buf;
+    return e2e_owned(buf);
 }
 
-/* The directory the build lives in, or NULL after saying why it skips. */
+/* The directory the build lives in; skips, saying why, without it. */
 static const char *build_dir(const struct example_run *r)
 {
     const char *var = r->build == NATIVE ? "KVMELF_NATIVE_EXAMPLES"
                                          : "KVMELF_EXAMPLES";
     const char *dir = getenv(var);
 
-    if (!dir || !*dir) {
-        fprintf(stderr, "SKIPPED: %s (%s build): %s is not set; %s\n",
-                r->ex->name, r->build == NATIVE ? "native musl" : "kvmelf",
-                var, r->build == NATIVE
-                ? "`make check` builds them (mk/examples.mk)"
-                : "no kvmelf builds of guests/examples to run");
-        return NULL;
-    }
-    if (r->build == KVMELF_BUILD && !getenv("KVMELF")) {
-        fprintf(stderr, "SKIPPED: %s (kvmelf build): KVMELF is not set\n",
-                r->ex->name);
-        return NULL;
-    }
-    if (r->build == KVMELF_BUILD && kvm_missing())
-        return NULL;
+    if (!dir || !*dir)
+        e2e_skip("%s (%s build): %s is not set; %s", r->ex->name,
+                 r->build == NATIVE ? "native musl" : "kvmelf", var,
+                 r->build == NATIVE
+                 ? "`make check` builds them (mk/examples.mk)"
+                 : "no kvmelf builds of guests/examples to run");
+    if (r->build == KVMELF_BUILD && !getenv("KVMELF"))
+        e2e_skip("%s (kvmelf build): KVMELF is not set", r->ex->name);
+    if (r->build == KVMELF_BUILD)
+        e2e_need_kvm();
     return dir;
 }
 
@@ -139,67 +118,50 @@ static void run_example(const struct example_run *r, const char *dir)
         argv[n++] = ex->args[i];
     argv[n] = NULL;
 
-    char *input = slurp(ex->name, "in", &in_len);
-    char *expect = slurp(ex->name, "out", &out_len);
+    const char *input = slurp(ex->name, "in", &in_len);
+    const char *expect = slurp(ex->name, "out", &out_len);
     if (!expect)
         fail_msg("%s/%s.out is missing", src_dir(), ex->name);
     struct proc_opts o = { .input = input, .input_len = in_len,
                            .stdout_fd = -1 };
-    if (proc_run(argv, &o, &last) < 0)
-        fail_msg("cannot run %s: %s", prog, strerror(errno));
-    bool same = last.out_len == out_len &&
-                memcmp(last.out, expect, out_len) == 0;
-    free(input);
-    if (!same)
-        print_error("--- expected stdout:\n%s--- got:\n%s---\n", expect,
-                    last.out);
-    free(expect);
-    if (!same)
-        fail_msg("%s: stdout differs from %s.out", prog, ex->name);
+    e2e_run_argv(argv, &o);
+    e2e_check_out_bytes(expect, out_len);
 }
 
 static void check_result(const struct example_run *r)
 {
     const struct example *ex = r->ex;
 
-    if (!last.exited || last.status != ex->status)
-        fail_msg("%s: status %d (exited %d, signal %d), expected %d\n"
-                 "stderr:\n%s", ex->name, last.status, last.exited,
-                 last.term_signal, ex->status, last.err);
-    if (ex->err && strcmp(last.err, ex->err) != 0)
-        fail_msg("%s: stderr is '%s', expected '%s'", ex->name, last.err,
-                 ex->err);
-    if (ex->err_has && (!strstr(last.err, ex->err_has) ||
-                        proc_lines(last.err) != 1))
-        fail_msg("%s: stderr is not one line with '%s': '%s'", ex->name,
-                 ex->err_has, last.err);
+    e2e_check_status(ex->status);
+    if (ex->err)
+        e2e_check_err(ex->err);
+    if (ex->err_has) {
+        e2e_check_err_has(ex->err_has);
+        e2e_check_err_lines(1);
+    }
 }
 
 static void test_example(void **state)
 {
     const struct example_run *r = *state;
-    const char *dir = build_dir(r);
-
-    if (!dir)
-        skip();
-    run_example(r, dir);
+    run_example(r, build_dir(r));
     check_result(r);
 }
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAY_LEN(runs)];
-    char names[ARRAY_LEN(runs)][64];
+    struct CMUnitTest tests[E2E_LEN(runs)];
+    char names[E2E_LEN(runs)][64];
     size_t n = 0;
 
     for (int b = NATIVE; b <= KVMELF_BUILD; b++)
-        for (size_t i = 0; i < ARRAY_LEN(examples); i++, n++) {
+        for (size_t i = 0; i < E2E_LEN(examples); i++, n++) {
             runs[n] = (struct example_run){ &examples[i], (enum build)b };
             snprintf(names[n], sizeof names[n], "%s_%s", examples[i].name,
                      b == NATIVE ? "native" : "kvmelf");
             tests[n] = (struct CMUnitTest){
                 .name = names[n], .test_func = test_example,
-                .teardown_func = teardown, .initial_state = &runs[n] };
+                .teardown_func = e2e_teardown, .initial_state = &runs[n] };
         }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

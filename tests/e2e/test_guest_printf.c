@@ -12,31 +12,16 @@
  *
  * The guest runs skip, loudly, without KVM.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <errno.h>
-#include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
+#include "tests/support/e2e.h"
 
-static const char *kvmelf_bin;
-static char guest[PATH_MAX], native[PATH_MAX];
-static struct proc_result n, g;      /* the native and the guest run */
+static struct proc_result native;    /* the native run, beside the guest's */
 
 static int teardown(void **state)
 {
-    (void)state;
-    proc_result_free(&n);
-    proc_result_free(&g);
-    return 0;
+    proc_result_free(&native);
+    return e2e_teardown(state);
 }
 
 struct printf_case {
@@ -44,35 +29,27 @@ struct printf_case {
     bool ring0, tty;
 };
 
-static void run(const char *const argv[], bool tty, struct proc_result *r)
-{
-    struct proc_opts o = { .stdout_fd = -1, .stdout_tty = tty };
-
-    if (proc_run(argv, &o, r) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
-    PROC_EXPECT(r->exited && !r->limit_hit, argv, r, "did not exit normally");
-}
-
 static void test_same_as_native(void **state)
 {
     const struct printf_case *c = *state;
-    const char *const nargv[] = { native, c->rows, NULL };
-    const char *const gargv[] = { kvmelf_bin, "run",
-                                  c->ring0 ? "--ring0" : "--", guest,
-                                  c->rows, NULL };
+    const char *const nargv[] = { "T:printf.native", c->rows, NULL };
+    const char *const gargs[] = { "run", c->ring0 ? "--ring0" : "--",
+                                  "T:printf.elf", c->rows, NULL };
+    const struct proc_result *g = e2e_last();
 
-    if (kvm_missing())
-        skip();
-    run(nargv, false, &n);
-    run(gargv, c->tty, &g);
+    e2e_need_kvm();
+    e2e_run_argv(nargv, &(struct proc_opts){ .stdout_fd = -1 });
     /* A sanity check of the table itself: its %n row checks itself. */
-    PROC_EXPECT(n.status == 0 && n.out_len > 1000, nargv, &n,
-                "the native table failed");
-    bool same = proc_same_output("glibc", n.out, n.out_len, "kvmelf", g.out,
-                                 g.out_len);
-    PROC_EXPECT(same && g.status == n.status && g.err_len == 0, gargv, &g,
-                "the guest's printf differs from glibc's (status %d, "
-                "native %d)", g.status, n.status);
+    e2e_check_status(0);
+    E2E_CHECK(g->out_len > 1000, "the native table failed");
+    e2e_take(&native);
+    e2e_run(gargs, &(struct proc_opts){ .stdout_fd = -1,
+                                        .stdout_tty = c->tty });
+    bool same = proc_same_output("glibc", native.out, native.out_len,
+                                 "kvmelf", g->out, g->out_len);
+    E2E_CHECK(same, "the guest's printf differs from glibc's");
+    e2e_check_status(native.status);
+    e2e_check_err("");
 }
 
 static const struct printf_case cases[] = {
@@ -92,11 +69,7 @@ int main(void)
           .test_func = test_same_as_native, .teardown_func = teardown,
           .initial_state = (void *)&cases[2] },
     };
-    const char *dir = proc_need_env("KVMELF_TEST_GUESTS");
 
-    kvmelf_bin = proc_need_env("KVMELF");
-    snprintf(guest, sizeof guest, "%s/printf.elf", dir);
-    snprintf(native, sizeof native, "%s/printf.native", dir);
-    kvm_probe();
+    e2e_init(E2E_RUNS_GUESTS);
     return cmocka_run_group_tests_name("guest_printf", tests, NULL, NULL);
 }

@@ -6,12 +6,6 @@
  * (tests/guests/flood, tests/guests/misbehave).  Every run checks the exit
  * status, stdout and stderr.  Everything runs a guest: skips without KVM.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,120 +18,31 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
+#include "tests/support/e2e.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define ANY (-1)
+#define ANY E2E_ANY
 #define MAX_ARGS 8
 #define FLOOD_LINE_LEN 19          /* "flood: line 000001\n" */
 #define SMALL_PIPE 4096            /* fills after a few lines */
 
-static const char *kvmelf_bin, *guests_dir, *tguests_dir;
-static struct proc_result last;
-static const char *const *cur_argv;
-
-static void need_kvm(void)
+/* e2e_start for a child that writes into a pipe of the test's: fd, the
+ * test's copy of the end the child writes, is closed at once (so that
+ * the pipe ends with the child), before a failure to start fails. */
+static void start_closing(struct proc *p, const char *const *args,
+                          const struct proc_opts *o, int fd)
 {
-    if (kvm_missing())
-        skip();
+    int rc = proc_start(p, e2e_cmd(args), o);
+
+    close(fd);
+    if (rc < 0)
+        fail_msg("cannot run kvmelf: %s", strerror(errno));
 }
 
-/* make check-valgrind runs kvmelf --no-sandbox (valgrind cannot run
- * seccomp(2)) and valgrind holds fds of its own: nothing to check there. */
-static void need_sandbox(void)
+/* The first n bytes flood would write (freed by the teardown). */
+static const char *flood_text(size_t lines, size_t n)
 {
-    const char *vg = getenv("KVMELF_UNDER_VALGRIND");
+    char *buf = e2e_owned(calloc(1, lines * FLOOD_LINE_LEN + 1));
 
-    need_kvm();
-    if (vg && *vg) {
-        fprintf(stderr, "SKIPPED: kvmelf runs --no-sandbox under valgrind\n");
-        skip();
-    }
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_result_free(&last);
-    return 0;
-}
-
-#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
-
-static void check_status(int status)
-{
-    CHECK(!last.limit_hit, "kvmelf still running at the limit: killed");
-    CHECK(last.status == status, "exit status %d, expected %d", last.status,
-          status);
-}
-
-static void check_exited(void)
-{
-    CHECK(last.exited, "kvmelf died of signal %d (%s)", last.term_signal,
-          strsignal(last.term_signal));
-}
-
-static void check_out(const char *expect)
-{
-    CHECK(last.out_len == strlen(expect) && strcmp(last.out, expect) == 0,
-          "stdout differs; expected:\n%s", expect);
-}
-
-static void check_err_has(const char *needle)
-{
-    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
-}
-
-static void check_err_lines(int lines)
-{
-    CHECK(lines == ANY || proc_lines(last.err) == (size_t)lines,
-          "stderr has %zu lines, expected %d", proc_lines(last.err), lines);
-}
-
-/* "T:x" and "G:x" name guests; other arguments pass as they are. */
-struct argv_buf {
-    char paths[MAX_ARGS][PATH_MAX];
-    const char *argv[MAX_ARGS + 2];
-};
-
-static const char *const *make_argv(struct argv_buf *b,
-                                    const char *const *args)
-{
-    b->argv[0] = kvmelf_bin;
-    size_t i = 0;
-    for (; i < MAX_ARGS && args[i]; i++) {
-        const char *a = args[i];
-        const char *dir = !strncmp(a, "T:", 2) ? tguests_dir
-                          : !strncmp(a, "G:", 2) ? guests_dir : NULL;
-        if (dir) {
-            snprintf(b->paths[i], PATH_MAX, "%s/%s", dir, a + 2);
-            a = b->paths[i];
-        }
-        b->argv[i + 1] = a;
-    }
-    b->argv[i + 1] = NULL;
-    cur_argv = b->argv;
-    return b->argv;
-}
-
-static void run(const char *const *args, const struct proc_opts *o)
-{
-    struct argv_buf b;
-    const char *const *argv = make_argv(&b, args);
-
-    proc_result_free(&last);
-    if (proc_run(argv, o, &last) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
-    cur_argv = NULL;
-}
-
-/* The first n bytes flood would write. */
-static char *flood_text(size_t lines, size_t n)
-{
-    char *buf = calloc(1, lines * FLOOD_LINE_LEN + 1);
-
-    assert_non_null(buf);
     for (size_t i = 0; i < lines; i++)
         snprintf(buf + i * FLOOD_LINE_LEN, FLOOD_LINE_LEN + 1,
                  "flood: line %06zu\n", i + 1);
@@ -158,15 +63,14 @@ static void test_sandbox_refuses(void **state)
     struct proc_opts o = { .env = env, .stdout_fd = -1 };
     (void)state;
 
-    need_sandbox();
-    run(args, &o);
-    CHECK(!last.exited && last.term_signal == SIGSYS,
-          "not killed by SIGSYS (exited %d, signal %d)", last.exited,
-          last.term_signal);
-    check_out("");
-    check_err_lines(1);
-    check_err_has("kvmelf: internal error: the sandbox refused system call ");
-    check_err_has("(getppid)");
+    e2e_need_sandbox();
+    e2e_expect_signal(SIGSYS);
+    e2e_run(args, &o);
+    e2e_check_out("");
+    e2e_check_err_lines(1);
+    e2e_check_err_has("kvmelf: internal error: the sandbox refused system "
+                      "call ");
+    e2e_check_err_has("(getppid)");
 }
 
 /* The same probe with --no-sandbox is just a call: the guest runs. */
@@ -177,12 +81,11 @@ static void test_no_sandbox_allows(void **state)
     struct proc_opts o = { .env = env, .stdout_fd = -1 };
     (void)state;
 
-    need_kvm();
-    run(args, &o);
-    check_exited();
-    check_status(0);
-    check_out("Hello, world!\n");
-    check_err_lines(0);
+    e2e_need_kvm();
+    e2e_run(args, &o);
+    e2e_check_status(0);
+    e2e_check_out("Hello, world!\n");
+    e2e_check_err_lines(0);
 }
 
 /* ---- What a running kvmelf holds ----------------------------------------- */
@@ -255,20 +158,17 @@ static void fds_and_limits_while_running(bool sandboxed)
     const char *without[] = { "run", "--timeout", "60", "--no-sandbox",
                               "T:loop.elf", NULL };
     const char *const *args = sandboxed ? with : without;
-    struct argv_buf b;
     struct proc_opts o = { .stdout_fd = -1 };
     struct proc p;
 
-    need_sandbox();
+    e2e_need_sandbox();
     /* Two fds the test "leaks" to its child, not close-on-exec. */
     int null_fd = open("/dev/null", O_RDONLY);
     assert_true(null_fd >= 0);
     assert_int_equal(dup2(null_fd, 5), 5);
     assert_int_equal(dup2(null_fd, 7), 7);
     close(null_fd);
-    const char *const *argv = make_argv(&b, args);
-    proc_result_free(&last);
-    int rc = proc_start(&p, argv, &o);
+    int rc = proc_start(&p, e2e_cmd(args), &o);
     close(5);
     close(7);
     if (rc < 0)
@@ -281,17 +181,13 @@ static void fds_and_limits_while_running(bool sandboxed)
     if (running && readable)
         check_running_process(p.pid, sandboxed);
     kill(p.pid, running ? SIGTERM : SIGKILL);
-    assert_int_equal(proc_finish(&p, &last), 0);
-    CHECK(running, "the guest never printed 'loop: spinning'");
-    check_exited();
-    check_status(128 + SIGTERM);
-    check_out("loop: spinning\n");
-    check_err_lines(1);
-    if (!readable) {
-        fprintf(stderr, "SKIPPED: /proc/PID/fd of a non-dumpable process "
-                "needs root\n");
-        skip();
-    }
+    e2e_finish(&p);
+    E2E_ASSERT(running, "the guest never printed 'loop: spinning'");
+    e2e_check_status(128 + SIGTERM);
+    e2e_check_out("loop: spinning\n");
+    e2e_check_err_lines(1);
+    if (!readable)
+        e2e_skip("/proc/PID/fd of a non-dumpable process needs root");
 }
 
 static void test_fds_and_limits_while_running(void **state)
@@ -317,15 +213,13 @@ static void test_max_output_reached(void **state)
     struct proc_opts o = { .stdout_fd = -1 };
     (void)state;
 
-    need_kvm();
-    run(args, &o);
-    char *want = flood_text(100, 1000);
-    check_exited();
-    check_status(128 + SIGXFSZ);
-    check_out(want);
-    free(want);
-    check_err_lines(1);
-    check_err_has("wrote more than 1000 bytes (--max-output)");
+    e2e_need_kvm();
+    e2e_run(args, &o);
+    const char *want = flood_text(100, 1000);
+    e2e_check_status(128 + SIGXFSZ);
+    e2e_check_out(want);
+    e2e_check_err_lines(1);
+    e2e_check_err_has("wrote more than 1000 bytes (--max-output)");
 }
 
 /* A cap the guest stays under changes nothing, even at the exact size. */
@@ -336,14 +230,12 @@ static void test_max_output_not_reached(void **state)
     struct proc_opts o = { .stdout_fd = -1 };
     (void)state;
 
-    need_kvm();
-    run(args, &o);
-    char *want = flood_text(100, SIZE_MAX);
-    check_exited();
-    check_status(0);
-    check_out(want);
-    free(want);
-    check_err_lines(0);
+    e2e_need_kvm();
+    e2e_run(args, &o);
+    const char *want = flood_text(100, SIZE_MAX);
+    e2e_check_status(0);
+    e2e_check_out(want);
+    e2e_check_err_lines(0);
 }
 
 static void test_max_output_invalid(void **state)
@@ -351,12 +243,11 @@ static void test_max_output_invalid(void **state)
     const char *args[] = { "run", "--max-output", "0", "T:flood.elf", NULL };
     (void)state;
 
-    run(args, NULL);
-    check_exited();
-    check_status(125);
-    check_out("");
-    check_err_lines(1);
-    check_err_has("--max-output '0' must be at least 1 byte");
+    e2e_run(args, NULL);
+    e2e_check_status(125);
+    e2e_check_out("");
+    e2e_check_err_lines(1);
+    e2e_check_err_has("--max-output '0' must be at least 1 byte");
 }
 
 /* More than the monitor's 64 KiB output buffer, all of it in order. */
@@ -366,14 +257,12 @@ static void test_flood_keeps_everything(void **state)
     struct proc_opts o = { .stdout_fd = -1 };
     (void)state;
 
-    need_kvm();
-    run(args, &o);
-    char *want = flood_text(4000, SIZE_MAX);
-    check_exited();
-    check_status(0);
-    check_out(want);
-    free(want);
-    check_err_lines(0);
+    e2e_need_kvm();
+    e2e_run(args, &o);
+    const char *want = flood_text(4000, SIZE_MAX);
+    e2e_check_status(0);
+    e2e_check_out(want);
+    e2e_check_err_lines(0);
 }
 
 /* stdout is a small pipe nobody reads: kvmelf blocks in write(2), and
@@ -382,32 +271,25 @@ static void blocked_stdout(const char *const *args, int sig, int status,
                            const char *err_has)
 {
     int fds[2];
-    struct argv_buf b;
     struct proc p;
 
-    need_kvm();
+    e2e_need_kvm();
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
     (void)fcntl(fds[1], F_SETPIPE_SZ, SMALL_PIPE);
     struct proc_opts o = { .stdout_fd = fds[1] };
-    const char *const *argv = make_argv(&b, args);
-    proc_result_free(&last);
-    int rc = proc_start(&p, argv, &o);
-    close(fds[1]);
-    if (rc < 0)
-        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    start_closing(&p, args, &o, fds[1]);
     /* Signal it once the pipe is (nearly) full, i.e. kvmelf is blocked or
      * about to block in write(2). */
     bool full = !sig || proc_wait_queued(&p, fds[0],
                                          SMALL_PIPE - FLOOD_LINE_LEN);
     if (sig)
         kill(p.pid, full ? sig : SIGKILL);
-    assert_int_equal(proc_finish(&p, &last), 0);
+    e2e_finish(&p);
     close(fds[0]);
-    CHECK(full, "the pipe never filled");
-    check_exited();
-    check_status(status);
-    check_err_lines(1);
-    check_err_has(err_has);
+    E2E_ASSERT(full, "the pipe never filled");
+    e2e_check_status(status);
+    e2e_check_err_lines(1);
+    e2e_check_err_has(err_has);
 }
 
 static void test_blocked_stdout_timeout(void **state)
@@ -424,24 +306,18 @@ static void test_blocked_stdout_and_stderr_timeout(void **state)
 {
     const char *args[] = { "run", "--timeout", "1", "T:flood.elf", NULL };
     int fds[2];
-    struct argv_buf b;
     struct proc p;
 
     (void)state;
-    need_kvm();
+    e2e_need_kvm();
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
     (void)fcntl(fds[1], F_SETPIPE_SZ, SMALL_PIPE);
     struct proc_opts o = { .stdout_fd = fds[1], .stderr_to_stdout = true,
                            .limit_sec = 20 };
-    proc_result_free(&last);
-    int rc = proc_start(&p, make_argv(&b, args), &o);
-    close(fds[1]);
-    if (rc < 0)
-        fail_msg("cannot run kvmelf: %s", strerror(errno));
-    assert_int_equal(proc_finish(&p, &last), 0);
+    start_closing(&p, args, &o, fds[1]);
+    e2e_finish(&p);
     close(fds[0]);
-    check_exited();
-    check_status(124);
+    e2e_check_status(124);
 }
 
 static void test_blocked_stdout_sigint(void **state)
@@ -456,32 +332,25 @@ static void test_blocked_stdout_sigint(void **state)
 static void test_closed_stdout_head(void **state)
 {
     const char *args[] = { "run", "T:flood.elf", NULL };
-    struct argv_buf b;
     struct proc p;
     int fds[2];
     char line[64];
     size_t n = 0;
     (void)state;
 
-    need_kvm();
+    e2e_need_kvm();
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
     struct proc_opts o = { .stdout_fd = fds[1] };
-    const char *const *argv = make_argv(&b, args);
-    proc_result_free(&last);
-    int rc = proc_start(&p, argv, &o);
-    close(fds[1]);
-    if (rc < 0)
-        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    start_closing(&p, args, &o, fds[1]);
     while (n < sizeof line - 1 && read(fds[0], line + n, 1) == 1)
         if (line[n++] == '\n')
             break;
     line[n] = '\0';
     close(fds[0]);
-    assert_int_equal(proc_finish(&p, &last), 0);
+    e2e_finish(&p);
     assert_string_equal(line, "flood: line 000001\n");
-    check_exited();
-    check_status(128 + SIGPIPE);
-    check_err_lines(0);
+    e2e_check_status(128 + SIGPIPE);
+    e2e_check_err_lines(0);
 }
 
 /* ---- Signals after the end, a closed stderr -------------------------------- */
@@ -508,39 +377,28 @@ static void full_pipe(int fds[2])
 static void late_signal(int sig)
 {
     const char *args[] = { "run", "--regs", "G:crash.elf", NULL };
-    struct argv_buf b;
     struct proc p;
     int fds[2];
     bool readable;
     size_t len;
 
-    need_kvm();
+    e2e_need_kvm();
     full_pipe(fds);
     struct proc_opts o = { .stdout_fd = -1, .stderr_fd = fds[1] };
-    proc_result_free(&last);
-    int rc = proc_start(&p, make_argv(&b, args), &o);
-    close(fds[1]);
-    if (rc < 0)
-        fail_msg("cannot run kvmelf: %s", strerror(errno));
+    start_closing(&p, args, &o, fds[1]);
     bool blocked = proc_wait_blocked_write(&p, STDERR_FILENO, &readable);
     if (blocked)
         kill(p.pid, sig);
     char *err = proc_read_all(&p, fds[0], &len);
-    assert_int_equal(proc_finish(&p, &last), 0);
-    free(last.err);
-    last.err = err;              /* the dump shows it; freed with last */
-    last.err_len = len;
-    if (!blocked && !readable) {
-        fprintf(stderr, "SKIPPED: /proc/PID/syscall of a non-dumpable "
-                "process needs root\n");
-        skip();
-    }
-    CHECK(blocked, "kvmelf never blocked writing to its stderr");
-    check_exited();
-    check_status(139);
-    check_err_has("guest crashed: page fault");
-    check_err_has("hint: NULL pointer dereference");
-    check_err_has("rip 0x");     /* --regs, after the report */
+    e2e_finish(&p);
+    e2e_replace_err(err, len);      /* the dump shows it */
+    if (!blocked && !readable)
+        e2e_skip("/proc/PID/syscall of a non-dumpable process needs root");
+    E2E_ASSERT(blocked, "kvmelf never blocked writing to its stderr");
+    e2e_check_status(139);
+    e2e_check_err_has("guest crashed: page fault");
+    e2e_check_err_has("hint: NULL pointer dereference");
+    e2e_check_err_has("rip 0x");     /* --regs, after the report */
 }
 
 static void test_sigint_after_the_end(void **state)
@@ -574,19 +432,18 @@ static const struct closed_stderr_case closed_stderr_cases[] = {
 static void test_closed_stderr(void **state)
 {
     (void)state;
-    need_kvm();
-    for (size_t i = 0; i < ARRAY_LEN(closed_stderr_cases); i++) {
+    e2e_need_kvm();
+    for (size_t i = 0; i < E2E_LEN(closed_stderr_cases); i++) {
         const struct closed_stderr_case *c = &closed_stderr_cases[i];
         int fds[2];
 
         assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
         close(fds[0]);
         struct proc_opts o = { .stdout_fd = -1, .stderr_fd = fds[1] };
-        run(c->args, &o);
+        e2e_run(c->args, &o);
         close(fds[1]);
-        CHECK(last.exited && last.status == c->status, "%s: status %d "
-              "(signal %d), expected %d", c->name, last.status,
-              last.term_signal, c->status);
+        E2E_CHECK(e2e_last()->status == c->status, "%s: status %d, "
+                  "expected %d", c->name, e2e_last()->status, c->status);
     }
 }
 
@@ -643,17 +500,15 @@ static void run_bad_guest(void **state)
     const struct bad_guest *c = *state;
     struct proc_opts o = { .stdout_fd = -1 };
 
-    need_kvm();
-    run(c->args, &o);
-    check_exited();
-    check_status(c->status);
-    check_out(c->out);
-    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
-        check_err_has(c->err_has[i]);
-    check_err_lines(c->err_lines);
-    check_err_has("kvmelf: ");
-    CHECK(!strstr(last.err, "internal error"), "kvmelf reports an internal "
-          "error");
+    e2e_need_kvm();
+    e2e_run(c->args, &o);
+    e2e_check_status(c->status);
+    e2e_check_out(c->out);
+    for (size_t i = 0; i < E2E_LEN(c->err_has) && c->err_has[i]; i++)
+        e2e_check_err_has(c->err_has[i]);
+    e2e_check_err_lines(c->err_lines);
+    e2e_check_err_has("kvmelf: ");
+    e2e_check_err_lacks("internal error");
 }
 
 /* `int $0x80` from ring 3 meets a gate with DPL 0.  Hardware KVM (VMX,
@@ -674,57 +529,51 @@ static void test_int80_from_ring3(void **state)
     bool pvm = host_is_kvm_pvm();
     (void)state;
 
-    need_kvm();
-    run(args, &o);
-    check_exited();
-    check_out("misbehave: int80\n");
+    e2e_need_kvm();
+    e2e_run(args, &o);
+    e2e_check_out("misbehave: int80\n");
     if (pvm) {
-        check_status(132);
-        check_err_has("guest crashed: invalid opcode in ring 3 (vector 6)");
+        e2e_check_status(132);
+        e2e_check_err_has("guest crashed: invalid opcode in ring 3 "
+                          "(vector 6)");
     } else {
-        check_status(139);
-        check_err_has("general protection");
-        check_err_has("error code 0x402");
+        e2e_check_status(139);
+        e2e_check_err_has("general protection");
+        e2e_check_err_has("error code 0x402");
     }
 }
 
 /* ---- main ------------------------------------------------------------- */
 
 static const struct CMUnitTest special_tests[] = {
-    cmocka_unit_test_teardown(test_sandbox_refuses, teardown),
-    cmocka_unit_test_teardown(test_no_sandbox_allows, teardown),
-    cmocka_unit_test_teardown(test_fds_and_limits_while_running, teardown),
-    cmocka_unit_test_teardown(test_fds_and_limits_no_sandbox, teardown),
-    cmocka_unit_test_teardown(test_max_output_reached, teardown),
-    cmocka_unit_test_teardown(test_max_output_not_reached, teardown),
-    cmocka_unit_test_teardown(test_max_output_invalid, teardown),
-    cmocka_unit_test_teardown(test_flood_keeps_everything, teardown),
-    cmocka_unit_test_teardown(test_blocked_stdout_timeout, teardown),
-    cmocka_unit_test_teardown(test_blocked_stdout_and_stderr_timeout, teardown),
-    cmocka_unit_test_teardown(test_blocked_stdout_sigint, teardown),
-    cmocka_unit_test_teardown(test_closed_stdout_head, teardown),
-    cmocka_unit_test_teardown(test_sigint_after_the_end, teardown),
-    cmocka_unit_test_teardown(test_sigterm_after_the_end, teardown),
-    cmocka_unit_test_teardown(test_closed_stderr, teardown),
-    cmocka_unit_test_teardown(test_int80_from_ring3, teardown),
+    cmocka_unit_test_teardown(test_sandbox_refuses, e2e_teardown),
+    cmocka_unit_test_teardown(test_no_sandbox_allows, e2e_teardown),
+    cmocka_unit_test_teardown(test_fds_and_limits_while_running, e2e_teardown),
+    cmocka_unit_test_teardown(test_fds_and_limits_no_sandbox, e2e_teardown),
+    cmocka_unit_test_teardown(test_max_output_reached, e2e_teardown),
+    cmocka_unit_test_teardown(test_max_output_not_reached, e2e_teardown),
+    cmocka_unit_test_teardown(test_max_output_invalid, e2e_teardown),
+    cmocka_unit_test_teardown(test_flood_keeps_everything, e2e_teardown),
+    cmocka_unit_test_teardown(test_blocked_stdout_timeout, e2e_teardown),
+    cmocka_unit_test_teardown(test_blocked_stdout_and_stderr_timeout,
+                              e2e_teardown),
+    cmocka_unit_test_teardown(test_blocked_stdout_sigint, e2e_teardown),
+    cmocka_unit_test_teardown(test_closed_stdout_head, e2e_teardown),
+    cmocka_unit_test_teardown(test_sigint_after_the_end, e2e_teardown),
+    cmocka_unit_test_teardown(test_sigterm_after_the_end, e2e_teardown),
+    cmocka_unit_test_teardown(test_closed_stderr, e2e_teardown),
+    cmocka_unit_test_teardown(test_int80_from_ring3, e2e_teardown),
 };
 
-static struct CMUnitTest tests[ARRAY_LEN(special_tests) + ARRAY_LEN(bad_guests)];
+static struct CMUnitTest tests[E2E_LEN(special_tests) + E2E_LEN(bad_guests)];
 
 int main(void)
 {
     size_t n = 0;
 
-    kvmelf_bin = proc_need_env("KVMELF");
-    guests_dir = proc_need_env("KVMELF_GUESTS");
-    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
-    kvm_probe();
-    for (size_t i = 0; i < ARRAY_LEN(special_tests); i++)
+    e2e_init(E2E_RUNS_GUESTS);
+    for (size_t i = 0; i < E2E_LEN(special_tests); i++)
         tests[n++] = special_tests[i];
-    for (size_t i = 0; i < ARRAY_LEN(bad_guests); i++)
-        tests[n++] = (struct CMUnitTest){
-            .name = bad_guests[i].name, .test_func = run_bad_guest,
-            .teardown_func = teardown,
-            .initial_state = (void *)(uintptr_t)&bad_guests[i] };
+    E2E_ADD_CASES(tests, n, bad_guests, run_bad_guest);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,12 +8,6 @@
  * not depend on column widths; the expected rows follow from the ABI's
  * addresses (include/kvmelf/abi.h) and the generated files' layout.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,35 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/support/e2e.h"
 #include "tests/support/elfgen.h"
-#include "tests/support/proc.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NO_KVM "KVMELF_KVM_DEVICE=/nonexistent/kvm"
-#define MAX_ARGV 8
 
-static const char *kvmelf_bin, *guests_dir, *tguests_dir;
-static struct proc_result last;
-static char *last_flat;             /* last.out with spaces collapsed */
-static char tmp_dir[PATH_MAX], tmp_file[PATH_MAX + 16];
-
-static void free_last(void)
-{
-    proc_result_free(&last);
-    free(last_flat);
-    last_flat = NULL;
-}
+static char *last_flat;             /* stdout with spaces collapsed */
 
 static int teardown(void **state)
 {
-    (void)state;
-    free_last();
-    if (tmp_file[0])
-        remove(tmp_file);
-    if (tmp_dir[0])
-        remove(tmp_dir);
-    tmp_file[0] = tmp_dir[0] = '\0';
-    return 0;
+    free(last_flat);
+    last_flat = NULL;
+    return e2e_teardown(state);
 }
 
 /* Runs of spaces -> one space, so rows compare independent of widths. */
@@ -67,41 +44,20 @@ static char *collapse_spaces(const char *s)
     return out;
 }
 
-static void dump_last(void)
+static void flatten_last(void)
 {
-    print_error("status %d\n--- stdout:\n%s\n--- stderr:\n%s\n---\n",
-                last.status, last.out, last.err);
+    free(last_flat);
+    last_flat = collapse_spaces(e2e_last()->out);
 }
-
-#define CHECK(cond, ...) do {                                    \
-        if (!(cond)) {                                           \
-            dump_last();                                         \
-            fail_msg(__VA_ARGS__);                               \
-        }                                                        \
-    } while (0)
 
 /* kvmelf ARGS... with KVM out of reach; must end by exit(). */
 static void run_kvmelf(const char *const *args)
 {
-    const char *argv[MAX_ARGV + 2] = { kvmelf_bin };
     const char *env[] = { NO_KVM, NULL };
     struct proc_opts o = { .env = env, .stdout_fd = -1 };
 
-    for (size_t i = 0; args[i]; i++) {
-        assert_true(i < MAX_ARGV);
-        argv[i + 1] = args[i];
-    }
-    free_last();
-    if (proc_run(argv, &o, &last) < 0)
-        fail_msg("cannot run %s: %s", kvmelf_bin, strerror(errno));
-    CHECK(last.exited && !last.limit_hit, "kvmelf did not exit normally");
-    last_flat = collapse_spaces(last.out);
-}
-
-static void check_status(int status)
-{
-    CHECK(last.status == status, "exit status %d, expected %d", last.status,
-          status);
+    e2e_run(args, &o);
+    flatten_last();
 }
 
 /* Each row is a whole line of the collapsed output (after the indent). */
@@ -111,40 +67,31 @@ static void check_rows(const char *const *rows)
 
     for (size_t i = 0; rows[i]; i++) {
         snprintf(line, sizeof line, "\n %s\n", rows[i]);
-        CHECK(strstr(last_flat, line), "no row '%s'", rows[i]);
+        E2E_CHECK(strstr(last_flat, line), "no row '%s'", rows[i]);
     }
 }
 
 /* needle (single spaces) in stdout with runs of spaces collapsed. */
 static void check_has(const char *needle)
 {
-    CHECK(strstr(last_flat, needle), "stdout lacks '%s'", needle);
+    E2E_CHECK(strstr(last_flat, needle), "stdout lacks '%s'", needle);
 }
 
-static const char *guest(const char *dir, const char *name, char *buf)
+/* An image of the generator in a fresh directory; its path. */
+static const char *write_elf(const struct elfgen *g)
 {
-    snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-    return buf;
+    return e2e_write_tmp(e2e_tmpdir("info"), "three.elf", g->bytes, g->size);
 }
 
 /* The generator's valid image (3 segments at fixed addresses). */
 static const char *write_generated(void)
 {
     struct elfgen g = { 0 };
-    const char *base = getenv("TMPDIR");
 
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/kvmelf-info-XXXXXX",
-             base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp_dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-    snprintf(tmp_file, sizeof tmp_file, "%s/three.elf", tmp_dir);
     elfgen_valid(&g);
-    FILE *f = fopen(tmp_file, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(g.bytes, 1, g.size, f), g.size);
-    assert_int_equal(fclose(f), 0);
+    const char *path = write_elf(&g);
     elfgen_free(&g);
-    return tmp_file;
+    return path;
 }
 
 /* ---- The monitor's rows: the same for every guest (abi.h) ---------------- */
@@ -162,13 +109,11 @@ static const char *const monitor_rows[] = {
 
 static void test_hello(void **state)
 {
-    char path[PATH_MAX];
     (void)state;
 
-    run_kvmelf((const char *[]){ "info", guest(guests_dir, "hello.elf", path),
-                                 NULL });
-    check_status(0);
-    CHECK(last.err_len == 0, "stderr is not empty");
+    run_kvmelf((const char *[]){ "info", "G:hello.elf", NULL });
+    e2e_check_status(0);
+    e2e_check_err("");
     check_rows(monitor_rows);
     check_rows((const char *[]){
         "0x37ff000 0x3800000 4 KiB --- not mapped stack guard page",
@@ -184,14 +129,14 @@ static void test_hello(void **state)
      * its 64 KiB stdout buffer in .bss): any number of 4 KiB pages. */
     const char *text_row = strstr(last_flat, " PT_LOAD 0\n");
     const char *data_row = strstr(last_flat, " PT_LOAD 2\n");
-    CHECK(text_row && text_row - last_flat > 20 &&
-          strstr(text_row - 20, " r-x user 4K x ") &&
-          strstr(text_row - 20, " r-x user 4K x ") < text_row &&
-          strstr(last_flat, " r-- user 4K x 1 PT_LOAD 1\n") && data_row &&
-          data_row - last_flat > 20 &&
-          strstr(data_row - 20, " rw- user 4K x ") &&
-          strstr(data_row - 20, " rw- user 4K x ") < data_row,
-          "the three segments' rows are missing");
+    E2E_CHECK(text_row && text_row - last_flat > 20 &&
+              strstr(text_row - 20, " r-x user 4K x ") &&
+              strstr(text_row - 20, " r-x user 4K x ") < text_row &&
+              strstr(last_flat, " r-- user 4K x 1 PT_LOAD 1\n") && data_row &&
+              data_row - last_flat > 20 &&
+              strstr(data_row - 20, " rw- user 4K x ") &&
+              strstr(data_row - 20, " rw- user 4K x ") < data_row,
+              "the three segments' rows are missing");
     check_has("heap: brk up from 0x");
     check_has("mmap down from 0x37ff000");
 }
@@ -206,13 +151,11 @@ static void test_musl_program(void **state)
     (void)state;
 
     snprintf(path, sizeof path, "%s/wc.elf", dir ? dir : "");
-    if (!dir || access(path, R_OK) != 0) {
-        fprintf(stderr, "SKIPPED: no kvmelf-cc build of wc "
-                "($KVMELF_EXAMPLES/wc.elf; make check builds it)\n");
-        skip();
-    }
+    if (!dir || access(path, R_OK) != 0)
+        e2e_skip("no kvmelf-cc build of wc ($KVMELF_EXAMPLES/wc.elf; make "
+                 "check builds it)");
     run_kvmelf((const char *[]){ "info", path, NULL });
-    check_status(0);
+    e2e_check_status(0);
     check_rows(monitor_rows);
     check_has("4 loadable segments, entry point 0x");
     check_has(" _start+0x0");
@@ -236,7 +179,7 @@ static void test_generated_three_segments(void **state)
     (void)state;
 
     run_kvmelf((const char *[]){ "info", write_generated(), NULL });
-    check_status(0);
+    e2e_check_status(0);
     check_rows(monitor_rows);
     check_rows((const char *[]){
         "0 0x100000 0x100008 8 bytes 8 bytes r-x",
@@ -263,7 +206,7 @@ static void test_mem_moves_stack_and_heap(void **state)
 
     const char *elf = write_generated();
     run_kvmelf((const char *[]){ "info", "--mem", "2M", elf, NULL });
-    check_status(0);
+    e2e_check_status(0);
     check_rows((const char *[]){
         "0x104000 0x1bf000 748 KiB rw- user 4K x 187 heap: brk up from "
         "0x104000, mmap down from 0x1bf000",
@@ -275,28 +218,25 @@ static void test_mem_moves_stack_and_heap(void **state)
     check_has("\nStack: 256 KiB from 0x1c0000 to 0x200000, guard page below "
               "it; arguments and environment may take 128 KiB\n (RAM / 8: "
               "Linux's 8 MiB stack needs --mem 64M or more, or --stack)\n");
-    CHECK(!strstr(last.out, "2M x"), "2 MiB pages in 2 MiB of RAM");
+    e2e_check_out_lacks("2M x");            /* no 2 MiB pages in 2 MiB */
 
     /* `kvmelf info FILE --mem SIZE` says the same. */
-    char *before = strdup(last.out);
-    CHECK(before, "out of memory");
-    free_last();
+    const char *before = e2e_owned(strdup(e2e_last()->out));
     run_kvmelf((const char *[]){ "info", elf, "--mem", "2M", NULL });
-    check_status(0);
-    CHECK(strcmp(before, last.out) == 0, "--mem after FILE changed the map");
-    free(before);
+    e2e_check_status(0);
+    E2E_CHECK(strcmp(before, e2e_last()->out) == 0, "--mem after FILE "
+              "changed the map");
 }
 
 /* 4 GiB: [1 GiB, 3 GiB) is heap only, so 1 GiB pages fit there; whether
  * this host has them or not, info shows both counts. */
 static void test_one_gib_pages(void **state)
 {
-    char path[PATH_MAX];
     (void)state;
 
-    run_kvmelf((const char *[]){ "info", "--mem", "4G",
-                                 guest(guests_dir, "hello.elf", path), NULL });
-    check_status(0);
+    run_kvmelf((const char *[]){ "info", "--mem", "4G", "G:hello.elf",
+                                 NULL });
+    e2e_check_status(0);
     check_has("1G x 2, 2M x ");
     check_has("\n1 GiB pages: ");
     check_rows((const char *[]){
@@ -309,12 +249,11 @@ static void test_one_gib_pages(void **state)
  * refused with both sizes named. */
 static void test_stack_option(void **state)
 {
-    char path[PATH_MAX];
     (void)state;
 
-    run_kvmelf((const char *[]){ "info", "--stack", "1M",
-                                 guest(guests_dir, "hello.elf", path), NULL });
-    check_status(0);
+    run_kvmelf((const char *[]){ "info", "--stack", "1M", "G:hello.elf",
+                                 NULL });
+    e2e_check_status(0);
     check_rows((const char *[]){
         "0x3eff000 0x3f00000 4 KiB --- not mapped stack guard page",
         "0x3f00000 0x4000000 1 MiB rw- user 4K x 256 stack, grows down "
@@ -322,26 +261,24 @@ static void test_stack_option(void **state)
         NULL });
     check_has("may take 256 KiB\n (set by --stack)\n");
     run_kvmelf((const char *[]){ "info", "--mem", "4M", "--stack", "4M",
-                                 path, NULL });
-    check_status(125);
-    CHECK(strstr(last.err, "guest RAM of 4 MiB cannot hold the monitor's "
-                           "area, a stack of 4 MiB and a program (a smaller "
-                           "--stack, or more --mem)"), "no layout error");
-    run_kvmelf((const char *[]){ "info", "--stack", "10000", path, NULL });
-    check_status(125);
-    CHECK(strstr(last.err, "--stack 10000 must be a multiple of 4 KiB"),
-          "no --stack error");
+                                 "G:hello.elf", NULL });
+    e2e_check_status(125);
+    e2e_check_err_has("guest RAM of 4 MiB cannot hold the monitor's area, a "
+                      "stack of 4 MiB and a program (a smaller --stack, or "
+                      "more --mem)");
+    run_kvmelf((const char *[]){ "info", "--stack", "10000", "G:hello.elf",
+                                 NULL });
+    e2e_check_status(125);
+    e2e_check_err_has("--stack 10000 must be a multiple of 4 KiB");
 }
 
 /* A gap before the first segment is mapped like the heap but named. */
 static void test_external_gap(void **state)
 {
-    char path[PATH_MAX];
     (void)state;
 
-    run_kvmelf((const char *[]){ "info", guest(tguests_dir, "external.elf",
-                                               path), NULL });
-    check_status(0);
+    run_kvmelf((const char *[]){ "info", "T:external.elf", NULL });
+    e2e_check_status(0);
     check_rows((const char *[]){
         "0x100000 0x400000 3 MiB rw- user 2M x 1, 4K x 256 unused, mapped "
         "like the heap",
@@ -353,23 +290,21 @@ static void test_external_gap(void **state)
 /* W+X: refused like run, shown with --allow-wx. */
 static void test_wx(void **state)
 {
-    char path[PATH_MAX];
-    const char *wx = guest(tguests_dir, "wx.elf", path);
+    const char *wx = "T:wx.elf";
     (void)state;
 
     run_kvmelf((const char *[]){ "run", wx, NULL });
-    char *run_err = strdup(last.err);
-    int run_status = last.status;
+    const char *run_err = e2e_owned(strdup(e2e_last()->err));
+    int run_status = e2e_last()->status;
     run_kvmelf((const char *[]){ "info", wx, NULL });
-    CHECK(strcmp(last.err, run_err) == 0 && last.status == run_status,
-          "info and run differ on wx.elf: run said (%d) %s", run_status,
-          run_err);
-    free(run_err);
-    check_status(125);
-    CHECK(last.out_len == 0, "stdout is not empty");
+    E2E_CHECK(strcmp(e2e_last()->err, run_err) == 0 &&
+              e2e_last()->status == run_status, "info and run differ on "
+              "wx.elf: run said (%d) %s", run_status, run_err);
+    e2e_check_status(125);
+    e2e_check_out("");
     run_kvmelf((const char *[]){ "info", "--allow-wx", wx, NULL });
-    check_status(0);
-    CHECK(strstr(last_flat, " rwx user "), "no rwx row");
+    e2e_check_status(0);
+    E2E_CHECK(strstr(last_flat, " rwx user "), "no rwx row");
     check_has("!");
 }
 
@@ -377,31 +312,27 @@ static void test_wx(void **state)
  * refuses them all before KVM, so KVM's absence does not matter. */
 static void test_bad_files_like_run(void **state)
 {
-    char path[PATH_MAX], *run_err;
     (void)state;
 
     for (size_t i = 0; i < bad_elf_case_count; i++) {
+        const struct bad_elf_case *bc = &bad_elf_cases[i];
         struct elfgen g = { 0 };
-        bad_elf_cases[i].make(&g);
-        snprintf(path, sizeof path, "%s", write_generated());
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        assert_int_equal(fwrite(g.bytes, 1, g.size, f), g.size);
-        assert_int_equal(fclose(f), 0);
+
+        bc->make(&g);
+        const char *path = write_elf(&g);
         elfgen_free(&g);
 
         run_kvmelf((const char *[]){ "run", path, NULL });
-        run_err = strdup(last.err);
+        const char *run_err = e2e_owned(strdup(e2e_last()->err));
         run_kvmelf((const char *[]){ "info", path, NULL });
-        check_status(125);
-        CHECK(strcmp(last.err, run_err) == 0, "%s: info said '%s', run '%s'",
-              bad_elf_cases[i].name, last.err, run_err);
-        CHECK(strstr(last.err, bad_elf_cases[i].expect) &&
-              proc_lines(last.err) == 1 && last.out_len == 0,
-              "%s: not one line with '%s'", bad_elf_cases[i].name,
-              bad_elf_cases[i].expect);
-        free(run_err);
-        teardown(NULL);
+        e2e_check_status(125);
+        E2E_CHECK(strcmp(e2e_last()->err, run_err) == 0, "%s: info said "
+                  "'%s', run '%s'", bc->name, e2e_last()->err, run_err);
+        E2E_CHECK(strstr(e2e_last()->err, bc->expect) &&
+                  proc_lines(e2e_last()->err) == 1 &&
+                  e2e_last()->out_len == 0,
+                  "%s: not one line with '%s'", bc->name, bc->expect);
+        e2e_cleanup_tmp();
     }
 }
 
@@ -423,7 +354,8 @@ static const struct cli_case cli_cases[] = {
       "unknown option '--memm' (did you mean --mem? see kvmelf info --help)" },
     { { "info", "--mem", "3X", "a.elf" }, 125, NULL, "unknown unit 'X'" },
     { { "info", "--mem", "1M", "a.elf" }, 125, NULL, "out of range" },
-    { { "info", "--help" }, 0, "Usage: kvmelf info [OPTIONS] FILE [OPTIONS]", NULL },
+    { { "info", "--help" }, 0, "Usage: kvmelf info [OPTIONS] FILE [OPTIONS]",
+      NULL },
     { { "--help" }, 0, "kvmelf info FILE [--mem SIZE] [--stack SIZE] "
       "[--allow-wx]", NULL },
 };
@@ -431,15 +363,16 @@ static const struct cli_case cli_cases[] = {
 static void test_command_line(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < ARRAY_LEN(cli_cases); i++) {
+    for (size_t i = 0; i < E2E_LEN(cli_cases); i++) {
         const struct cli_case *c = &cli_cases[i];
         run_kvmelf(c->args);
-        check_status(c->status);
+        e2e_check_status(c->status);
         if (c->out_has)
             check_has(c->out_has);
         if (c->err_has)
-            CHECK(strstr(last.err, c->err_has) && proc_lines(last.err) == 1,
-                  "case %zu: stderr is not one line with '%s'", i, c->err_has);
+            E2E_CHECK(strstr(e2e_last()->err, c->err_has) &&
+                      proc_lines(e2e_last()->err) == 1, "case %zu: stderr is "
+                      "not one line with '%s'", i, c->err_has);
     }
 }
 
@@ -450,37 +383,28 @@ static void test_missing_file_like_run(void **state)
     (void)state;
 
     run_kvmelf((const char *[]){ "run", file, NULL });
-    char *run_err = strdup(last.err);
+    const char *run_err = e2e_owned(strdup(e2e_last()->err));
     run_kvmelf((const char *[]){ "info", file, NULL });
-    CHECK(strcmp(last.err, run_err) == 0, "run said '%s'", run_err);
-    free(run_err);
-    check_status(125);
-    CHECK(strstr(last.err, "No such file"), "no 'No such file'");
+    E2E_CHECK(strcmp(e2e_last()->err, run_err) == 0, "run said '%s'",
+              run_err);
+    e2e_check_status(125);
+    e2e_check_err_has("No such file");
 }
 
 /* A full disk is an error, not a silent success. */
 static void test_stdout_full(void **state)
 {
-    char path[PATH_MAX];
-    const char *argv[] = { kvmelf_bin, "info",
-                           guest(guests_dir, "hello.elf", path), NULL };
     int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
     (void)state;
 
-    if (fd < 0) {
-        fprintf(stderr, "SKIPPED: no /dev/full: %s\n", strerror(errno));
-        skip();
-    }
+    if (fd < 0)
+        e2e_skip("no /dev/full: %s", strerror(errno));
     struct proc_opts o = { .stdout_fd = fd };
-    free_last();
-    int rc = proc_run(argv, &o, &last);
+    e2e_run((const char *[]){ "info", "G:hello.elf", NULL }, &o);
     close(fd);
-    assert_int_equal(rc, 0);
-    last_flat = collapse_spaces(last.out);
-    CHECK(last.exited, "kvmelf did not exit normally");
-    check_status(125);
-    CHECK(strstr(last.err, "cannot write the memory map to stdout") &&
-          proc_lines(last.err) == 1, "no one-line write error");
+    e2e_check_status(125);
+    e2e_check_err_has("cannot write the memory map to stdout");
+    e2e_check_err_lines(1);
 }
 
 int main(void)
@@ -500,8 +424,6 @@ int main(void)
         cmocka_unit_test_teardown(test_stdout_full, teardown),
     };
 
-    kvmelf_bin = proc_need_env("KVMELF");
-    guests_dir = proc_need_env("KVMELF_GUESTS");
-    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
+    e2e_init(E2E_NO_GUESTS);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,12 +6,6 @@
  * stderr.  kvmelf-cc itself is run from other directories, installed-style
  * and without musl-gcc.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -22,134 +16,50 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
+#include "tests/support/e2e.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *kvmelf_bin, *tguests_dir, *guests_dir;
 static char kvmelf_cc[PATH_MAX], repo_root[PATH_MAX];
-static struct proc_result last;
-static const char *const *cur_argv;
 
-static void need_kvm(void)
+/* kvmelf run ARGS... ("T:NAME" the program), input on stdin (NULL:
+ * /dev/null). */
+static void run_guest(const char *input, const char *const *args)
 {
-    if (kvm_missing())
-        skip();
+    struct proc_opts o = { .input = input,
+                           .input_len = input ? strlen(input) : 0 };
+
+    e2e_run(args, &o);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    proc_result_free(&last);
-    return 0;
-}
-
-static void dump_run(void)
-{
-    proc_dump(cur_argv, &last);
-}
-
-#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
-
-static void run_argv(const char *const argv[], const struct proc_opts *o)
-{
-    proc_result_free(&last);
-    cur_argv = argv;
-    if (proc_run(argv, o, &last) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
-    CHECK(!last.limit_hit, "still running after the limit: killed");
-    CHECK(last.exited, "died of signal %d", last.term_signal);
-}
-
-/* Runs kvmelf [opts...] PROG [args...]; "--" separates them. */
-static void run_guest(const char *input, const char *const *words)
-{
-    static char path[PATH_MAX];
-    static const char *argv[32];     /* kept for dump_run() */
-    size_t n = 0;
-    bool prog = false;
-
-    argv[n++] = kvmelf_bin;
-    argv[n++] = "run";
-    for (size_t i = 0; words[i] && n + 1 < ARRAY_LEN(argv); i++) {
-        if (!prog && strcmp(words[i], "--") == 0) {
-            prog = true;
-            snprintf(path, sizeof path, "%s/%s", tguests_dir, words[++i]);
-            argv[n++] = path;
-            continue;
-        }
-        argv[n++] = words[i];
-    }
-    argv[n] = NULL;
-    struct proc_opts o = { .input = input, .input_len = input ? strlen(input) : 0 };
-    run_argv(argv, &o);
-}
-
-#define RUN(input, ...) run_guest((input), (const char *const[]){ __VA_ARGS__, NULL })
-
-static void check_status(int status)
-{
-    CHECK(last.status == status, "exit status %d, expected %d", last.status,
-          status);
-}
-
-static void check_out(const char *expect)
-{
-    CHECK(strcmp(last.out, expect) == 0, "stdout differs; expected:\n%s",
-          expect);
-}
-
-static void check_err(const char *expect)
-{
-    CHECK(strcmp(last.err, expect) == 0, "stderr differs; expected:\n%s",
-          expect);
-}
-
-static void check_err_has(const char *needle)
-{
-    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
-}
-
-static void check_out_has(const char *needle)
-{
-    CHECK(strstr(last.out, needle) != NULL, "stdout lacks '%s'", needle);
-}
-
-/* "kvmelf: $KVMELF_TEST_GUESTS/NAME: " + rest */
-static const char *guest_line(const char *name, const char *rest)
-{
-    static char line[PATH_MAX + 256];
-    snprintf(line, sizeof line, "kvmelf: %s/%s: %s", tguests_dir, name, rest);
-    return line;
-}
+#define RUN(input, ...) \
+    run_guest((input), (const char *const[]){ "run", __VA_ARGS__, NULL })
 
 /* ---- Programs ------------------------------------------------------------ */
 
 static void test_basics(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--env", "GREETING=hello world", "--env", "EMPTY=", "--",
-        "basics.musl", "one", "two words");
-    check_status(3);
-    check_err("");
-    check_out("argc=3\nargv[1]=one\nargv[2]=two words\n"
-              "env GREETING=hello world\nenv EMPTY=\nGREETING=hello world\n"
-              "-1.500 0.001 2.000 3.250 12345.678\n"
-              "pi=3.1415926536 sqrt2=1.41421 exp1=2.718282e+00\n"
-              "  2.2|-0.12   |+1000000\n");
+    e2e_need_kvm();
+    RUN(NULL, "--env", "GREETING=hello world", "--env", "EMPTY=",
+        "T:basics.musl", "one", "two words");
+    e2e_check_status(3);
+    e2e_check_err("");
+    e2e_check_out("argc=3\nargv[1]=one\nargv[2]=two words\n"
+                  "env GREETING=hello world\nenv EMPTY=\n"
+                  "GREETING=hello world\n"
+                  "-1.500 0.001 2.000 3.250 12345.678\n"
+                  "pi=3.1415926536 sqrt2=1.41421 exp1=2.718282e+00\n"
+                  "  2.2|-0.12   |+1000000\n");
 }
 
 static void test_empty_environment(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "basics.musl");
-    check_status(1);
-    check_err("");
-    check_out_has("argc=1\nGREETING=(unset)\n");
-    CHECK(!strstr(last.out, "env "), "the environment is not empty");
+    e2e_need_kvm();
+    RUN(NULL, "T:basics.musl");
+    e2e_check_status(1);
+    e2e_check_err("");
+    e2e_check_out_has("argc=1\nGREETING=(unset)\n");
+    e2e_check_out_lacks("env ");          /* the environment is empty */
 }
 
 /* --env NAME passes kvmelf's own value (none: not set, as docker -e
@@ -158,21 +68,21 @@ static void test_empty_environment(void **state)
 static void test_env_forms(void **state)
 {
     (void)state;
-    RUN(NULL, "--env", "=x", "--", "basics.musl");
-    check_status(125);
-    check_out("");
-    check_err("kvmelf: --env '=x' is not NAME=VALUE or NAME\n");
-    need_kvm();
+    RUN(NULL, "--env", "=x", "T:basics.musl");
+    e2e_check_status(125);
+    e2e_check_out("");
+    e2e_check_err("kvmelf: --env '=x' is not NAME=VALUE or NAME\n");
+    e2e_need_kvm();
     setenv("KVMELF_TEST_PASSED_ON", "from the host", 1);
     unsetenv("KVMELF_TEST_UNSET");
     RUN(NULL, "--env", "A=1", "--env", "KVMELF_TEST_PASSED_ON", "--env",
-        "B=2", "--env", "A=3", "--env", "KVMELF_TEST_UNSET", "--",
-        "basics.musl");
-    check_status(1);                 /* basics exits with argc */
-    check_err("");
-    check_out_has("argc=1\nenv A=3\nenv KVMELF_TEST_PASSED_ON=from the "
-                  "host\nenv B=2\nGREETING=(unset)\n");
-    CHECK(!strstr(last.out, "KVMELF_TEST_UNSET"), "an unset NAME was passed");
+        "B=2", "--env", "A=3", "--env", "KVMELF_TEST_UNSET",
+        "T:basics.musl");
+    e2e_check_status(1);                 /* basics exits with argc */
+    e2e_check_err("");
+    e2e_check_out_has("argc=1\nenv A=3\nenv KVMELF_TEST_PASSED_ON=from the "
+                      "host\nenv B=2\nGREETING=(unset)\n");
+    e2e_check_out_lacks("KVMELF_TEST_UNSET");     /* not passed: unset */
 }
 
 /* One limit for arguments and environment, counted once as Linux counts
@@ -184,27 +94,28 @@ static void test_arguments_and_the_stack(void **state)
     /* Three of them: Linux takes no single string over 128 KiB. */
     static char big[3][100 * 1024];
     (void)state;
-    need_kvm();
+    e2e_need_kvm();
     for (int i = 0; i < 3; i++) {
         memset(big[i], 'a', sizeof big[i] - 1);
         big[i][0] = (char)('a' + i);
         big[i][1] = '=';
     }
     RUN(NULL, "--stack", "256K", "--env", big[0], "--env", big[1], "--env",
-        big[2], "--", "basics.musl");
-    check_status(125);
-    check_err_has(guest_line("basics.musl", "arguments and environment take "
-                             "3072"));
-    check_err_has(" bytes (strings and pointers); at most 128 KiB fit with a "
-                  "256 KiB stack (Linux's rule: a quarter of the stack, at "
-                  "least 128 KiB; more with --stack)\n");
-    CHECK(proc_lines(last.err) == 1, "more than one line");
-    RUN(NULL, "--env", big[0], "--env", big[1], "--env", big[2], "--",
-        "basics.musl");
-    check_status(1);
-    check_err("");
-    check_out_has("argc=1\nenv a=aaaa");
-    CHECK(last.out_len > 3 * sizeof big[0], "an environment string was cut");
+        big[2], "T:basics.musl");
+    e2e_check_status(125);
+    e2e_check_err_has(e2e_guest_line("T:basics.musl", "arguments and "
+                                     "environment take 3072"));
+    e2e_check_err_has(" bytes (strings and pointers); at most 128 KiB fit "
+                      "with a 256 KiB stack (Linux's rule: a quarter of the "
+                      "stack, at least 128 KiB; more with --stack)\n");
+    e2e_check_err_lines(1);
+    RUN(NULL, "--env", big[0], "--env", big[1], "--env", big[2],
+        "T:basics.musl");
+    e2e_check_status(1);
+    e2e_check_err("");
+    e2e_check_out_has("argc=1\nenv a=aaaa");
+    E2E_CHECK(e2e_last()->out_len > 3 * sizeof big[0], "an environment "
+              "string was cut");
 }
 
 /* The stack is Linux's 8 MiB: a 300 KiB local array works, and
@@ -212,36 +123,36 @@ static void test_arguments_and_the_stack(void **state)
 static void test_big_stack(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "identity.musl", "stack");
-    check_status(0);
-    check_err("");
-    check_out("stack limit 8192 KiB, hard 8192 KiB\n"
-              "300 KiB on the stack: ok\n"
-              "setrlimit above the hard limit: EPERM\n"
-              "soft above hard: EINVAL\n"
-              "lowered to 1 MiB: 1024 KiB, hard 8192 KiB\n");
-    RUN(NULL, "--mem", "16M", "--", "identity.musl", "stack");
-    check_status(0);
-    check_out_has("stack limit 2048 KiB, hard 2048 KiB\n"
-                  "300 KiB on the stack: ok\n");
-    RUN(NULL, "--stack", "256K", "--", "identity.musl", "stack");
-    check_status(139);
-    check_out("stack limit 256 KiB, hard 256 KiB\n");
-    check_err_has("hint: stack overflow: the access hit the guard page below "
-                  "the 256 KiB stack (more with --stack)");
+    e2e_need_kvm();
+    RUN(NULL, "T:identity.musl", "stack");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("stack limit 8192 KiB, hard 8192 KiB\n"
+                  "300 KiB on the stack: ok\n"
+                  "setrlimit above the hard limit: EPERM\n"
+                  "soft above hard: EINVAL\n"
+                  "lowered to 1 MiB: 1024 KiB, hard 8192 KiB\n");
+    RUN(NULL, "--mem", "16M", "T:identity.musl", "stack");
+    e2e_check_status(0);
+    e2e_check_out_has("stack limit 2048 KiB, hard 2048 KiB\n"
+                      "300 KiB on the stack: ok\n");
+    RUN(NULL, "--stack", "256K", "T:identity.musl", "stack");
+    e2e_check_status(139);
+    e2e_check_out("stack limit 256 KiB, hard 256 KiB\n");
+    e2e_check_err_has("hint: stack overflow: the access hit the guard page "
+                      "below the 256 KiB stack (more with --stack)");
 }
 
 static void test_stdin_sorted(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN("pear\napple\nfig\nbanana", "--", "sortlines.musl");
-    check_status(0);
-    check_err("");
-    check_out("apple\nbanana\nfig\npear\n4 lines, eof=1 error=0\n");
-    RUN(NULL, "--", "sortlines.musl");
-    check_out("0 lines, eof=1 error=0\n");
+    e2e_need_kvm();
+    RUN("pear\napple\nfig\nbanana", "T:sortlines.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("apple\nbanana\nfig\npear\n4 lines, eof=1 error=0\n");
+    RUN(NULL, "T:sortlines.musl");
+    e2e_check_out("0 lines, eof=1 error=0\n");
 }
 
 static void test_auxv(void **state)
@@ -254,17 +165,17 @@ static void test_auxv(void **state)
     char first[64] = "";
 
     (void)state;
-    need_kvm();
+    e2e_need_kvm();
     for (int run = 0; run < 2; run++) {
-        RUN(NULL, "--env", "A=1", "--", "auxv.musl", "x");
-        check_status(0);
-        check_err("");
-        CHECK(strncmp(last.out, expect, strlen(expect)) == 0,
-              "stdout does not start with:\n%s", expect);
-        check_out_has("random-nonzero 1\nargv0-writable 1\n");
-        const char *r = strstr(last.out, "random ");
+        RUN(NULL, "--env", "A=1", "T:auxv.musl", "x");
+        e2e_check_status(0);
+        e2e_check_err("");
+        E2E_CHECK(strncmp(e2e_last()->out, expect, strlen(expect)) == 0,
+                  "stdout does not start with:\n%s", expect);
+        e2e_check_out_has("random-nonzero 1\nargv0-writable 1\n");
+        const char *r = strstr(e2e_last()->out, "random ");
         if (!r || strlen(r) <= 40) {
-            fail_msg("no random line in:\n%s", last.out);
+            fail_msg("no random line in:\n%s", e2e_last()->out);
             return;
         }
         if (run == 0) {
@@ -272,18 +183,19 @@ static void test_auxv(void **state)
             first[39] = '\0';
         }
         else
-            CHECK(strncmp(first, r, 39) != 0, "AT_RANDOM repeated: %s", first);
+            E2E_CHECK(strncmp(first, r, 39) != 0, "AT_RANDOM repeated: %s",
+                      first);
     }
 }
 
 static void test_bad_pointers(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN("", "--", "badptr.musl");
-    check_status(0);
-    check_err("");
-    check_out(
+    e2e_need_kvm();
+    RUN("", "T:badptr.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out(
         "write null                   EFAULT\n"
         "write beyond ram             EFAULT\n"
         "write monitor                EFAULT\n"
@@ -366,56 +278,50 @@ static void test_bad_pointers(void **state)
 static void test_bad_pointers_without_sync_regs(void **state)
 {
     (void)state;
-    need_kvm();
+    e2e_need_kvm();
     /* The GET/SET_REGS path kvmelf takes where KVM lacks KVM_CAP_SYNC_REGS. */
-    const char *const argv[] = { kvmelf_bin, "run", NULL, NULL };
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/badptr.musl", tguests_dir);
-    ((const char **)argv)[2] = path;
     const char *const env[] = { "KVMELF_NO_SYNC_REGS=1", NULL };
     struct proc_opts o = { .env = env, .input = "", .input_len = 0 };
-    run_argv(argv, &o);
-    check_status(0);
-    check_err("");
-    check_out_has("write null                   EFAULT\n");
-    check_out_has("arch_prctl noncanonical      EPERM\n");
-    check_out_has("\nstill running\n");
+    e2e_run((const char *[]){ "run", "T:badptr.musl", NULL }, &o);
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out_has("write null                   EFAULT\n");
+    e2e_check_out_has("arch_prctl noncanonical      EPERM\n");
+    e2e_check_out_has("\nstill running\n");
 }
 
 static void test_unsupported_named_once(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "unsupported.musl");
-    check_status(0);
-    check_out("fork: -1 ENOSYS\nfork: -1 ENOSYS\n4000: -1 ENOSYS\n");
-    CHECK(proc_count(last.err, "unsupported system call 57 (fork)\n") == 1,
-          "fork not named exactly once");
-    check_err_has(guest_line("unsupported.musl",
-                             "unsupported system call 57 (fork)\n"));
-    CHECK(proc_count(last.err, "unsupported system call 4000 (unknown)\n") == 1,
-          "4000 not named exactly once");
-    CHECK(proc_lines(last.err) == 2, "stderr has other lines");
+    e2e_need_kvm();
+    RUN(NULL, "T:unsupported.musl");
+    e2e_check_status(0);
+    e2e_check_out("fork: -1 ENOSYS\nfork: -1 ENOSYS\n4000: -1 ENOSYS\n");
+    e2e_check_err_once("unsupported system call 57 (fork)\n");
+    e2e_check_err_has(e2e_guest_line("T:unsupported.musl",
+                                     "unsupported system call 57 (fork)\n"));
+    e2e_check_err_once("unsupported system call 4000 (unknown)\n");
+    e2e_check_err_lines(2);                 /* and nothing else */
 }
 
 static void test_abort_and_statuses(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "abort.musl");
-    check_status(134);
-    check_out("before\n");
-    check_err(guest_line("abort.musl",
-                         "ended by signal 6 (SIGABRT: Aborted) it raised\n"));
-    RUN(NULL, "--", "abort.musl", "raise");
-    check_status(143);
-    check_out("before\n");
-    check_err_has("SIGTERM");
-    RUN(NULL, "--", "abort.musl", "exit", "42");
-    check_status(42);
-    check_err("");
-    RUN(NULL, "--", "abort.musl", "exit", "0");
-    check_status(0);
+    e2e_need_kvm();
+    RUN(NULL, "T:abort.musl");
+    e2e_check_status(134);
+    e2e_check_out("before\n");
+    e2e_check_err(e2e_guest_line("T:abort.musl", "ended by signal 6 "
+                                 "(SIGABRT: Aborted) it raised\n"));
+    RUN(NULL, "T:abort.musl", "raise");
+    e2e_check_status(143);
+    e2e_check_out("before\n");
+    e2e_check_err_has("SIGTERM");
+    RUN(NULL, "T:abort.musl", "exit", "42");
+    e2e_check_status(42);
+    e2e_check_err("");
+    RUN(NULL, "T:abort.musl", "exit", "0");
+    e2e_check_status(0);
 }
 
 /* Linux's answers for kill(-1), empty buffers anywhere in user space,
@@ -425,36 +331,36 @@ static void test_abort_and_statuses(void **state)
 static void test_linux_quirks(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN("", "--", "quirks.musl");
-    check_status(143);
-    check_out("kill -1                          No such process\n"
-              "write 0 bytes outside RAM        0\n"
-              "write 0 bytes kernel half        Bad address\n"
-              "read 0 bytes outside RAM         0\n"
-              "writev empty outside RAM         0\n"
-              "readv empty outside RAM          0\n"
-              "getrandom 0 outside RAM          0\n"
-              "ioctl request high bits          Bad address\n"
-              "mmap fixed+noreplace taken       File exists\n"
-              "madvise advice 5                 Invalid argument\n"
-              "madvise advice 999               Invalid argument\n"
-              "madvise MADV_NORMAL              0\n"
-              "raise blocked SIGTERM            0\n");
-    check_err(guest_line("quirks.musl", "ended by signal 15 (SIGTERM: "
-                         "Terminated) it raised\n"));
+    e2e_need_kvm();
+    RUN("", "T:quirks.musl");
+    e2e_check_status(143);
+    e2e_check_out("kill -1                          No such process\n"
+                  "write 0 bytes outside RAM        0\n"
+                  "write 0 bytes kernel half        Bad address\n"
+                  "read 0 bytes outside RAM         0\n"
+                  "writev empty outside RAM         0\n"
+                  "readv empty outside RAM          0\n"
+                  "getrandom 0 outside RAM          0\n"
+                  "ioctl request high bits          Bad address\n"
+                  "mmap fixed+noreplace taken       File exists\n"
+                  "madvise advice 5                 Invalid argument\n"
+                  "madvise advice 999               Invalid argument\n"
+                  "madvise MADV_NORMAL              0\n"
+                  "raise blocked SIGTERM            0\n");
+    e2e_check_err(e2e_guest_line("T:quirks.musl", "ended by signal 15 "
+                                 "(SIGTERM: Terminated) it raised\n"));
 }
 
 static void test_malloc_until_null(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--mem", "16M", "--", "bigalloc.musl", "16");
-    check_status(0);
-    check_err("");
-    check_out("malloc returned NULL after 24 blocks: yes\n"
-              "got more than half of guest RAM: yes\n"
-              "malloc after free: ok\n");
+    e2e_need_kvm();
+    RUN(NULL, "--mem", "16M", "T:bigalloc.musl", "16");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("malloc returned NULL after 24 blocks: yes\n"
+                  "got more than half of guest RAM: yes\n"
+                  "malloc after free: ok\n");
 }
 
 /* 20,000 separate mappings: kvmelf's bookkeeping grows to match, which
@@ -465,11 +371,12 @@ static void test_malloc_until_null(void **state)
 static void test_many_mappings(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--mem", "256M", "--", "manymaps.musl", "20000");
-    check_status(0);
-    check_err("");
-    check_out("made 20000 of 20000 separate mappings\nmmap after munmap: ok\n");
+    e2e_need_kvm();
+    RUN(NULL, "--mem", "256M", "T:manymaps.musl", "20000");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("made 20000 of 20000 separate mappings\n"
+                  "mmap after munmap: ok\n");
 }
 
 static const char memory_ok[] =
@@ -480,11 +387,11 @@ static const char memory_ok[] =
 static void test_memory(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "memory.musl");
-    check_status(0);
-    check_err("");
-    check_out(memory_ok);
+    e2e_need_kvm();
+    RUN(NULL, "T:memory.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out(memory_ok);
 }
 
 static void test_mprotect_read_only_faults(void **state)
@@ -492,27 +399,27 @@ static void test_mprotect_read_only_faults(void **state)
     char expect[512];
 
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "memory.musl", "ro");
-    check_status(139);
+    e2e_need_kvm();
+    RUN(NULL, "T:memory.musl", "ro");
+    e2e_check_status(139);
     snprintf(expect, sizeof expect, "%smprotect: 0\nneighbours still writable\n"
              "reading: 1\n", memory_ok);
-    check_out(expect);
-    check_err_has("page fault in ring 3");
-    check_err_has("write to address");
-    check_err_has("protection violation");
+    e2e_check_out(expect);
+    e2e_check_err_has("page fault in ring 3");
+    e2e_check_err_has("write to address");
+    e2e_check_err_has("protection violation");
 }
 
 static void test_mprotect_none_faults(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "memory.musl", "none");
-    check_status(139);
-    check_out_has("mprotect: 0\nneighbours still writable\n");
-    CHECK(!strstr(last.out, "reading:"), "a PROT_NONE page was readable");
-    check_err_has("read from address");
-    check_err_has("page not present");
+    e2e_need_kvm();
+    RUN(NULL, "T:memory.musl", "none");
+    e2e_check_status(139);
+    e2e_check_out_has("mprotect: 0\nneighbours still writable\n");
+    e2e_check_out_lacks("reading:");        /* PROT_NONE is not readable */
+    e2e_check_err_has("read from address");
+    e2e_check_err_has("page not present");
 }
 
 /* Pages made accessible from not present (fresh mappings, PROT_NONE
@@ -520,48 +427,49 @@ static void test_mprotect_none_faults(void **state)
 static void test_pages_made_present_work(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "protflip.musl");
-    check_status(0);
-    check_err("");
-    check_out("alternating mmaps: ok\nopened page by page: ok\n"
-              "closed and reopened: ok\n");
+    e2e_need_kvm();
+    RUN(NULL, "T:protflip.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("alternating mmaps: ok\nopened page by page: ok\n"
+                  "closed and reopened: ok\n");
 }
 
 /* Once brk/mmap manage the heap, its free pages are not present. */
 static void test_free_heap_not_present(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "protflip.musl", "free");
-    check_status(139);
-    check_out("mapped: 1\n");
-    check_err_has("read from address");
-    check_err_has("page not present");
+    e2e_need_kvm();
+    RUN(NULL, "T:protflip.musl", "free");
+    e2e_check_status(139);
+    e2e_check_out("mapped: 1\n");
+    e2e_check_err_has("read from address");
+    e2e_check_err_has("page not present");
 }
 
 static void test_tls(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "tls.musl");
-    check_status(0);
-    check_err("");
-    check_out("counter 42 name tls\nget_fs 0\nfs is the thread pointer: 1\n"
-              "set_gs 0\ngs base matches: 1, %gs:0 = 0x1234abcd\n");
+    e2e_need_kvm();
+    RUN(NULL, "T:tls.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("counter 42 name tls\nget_fs 0\n"
+                  "fs is the thread pointer: 1\nset_gs 0\n"
+                  "gs base matches: 1, %gs:0 = 0x1234abcd\n");
 }
 
 static void test_time(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "timing.musl");
-    check_status(0);
-    check_err("");
-    check_out("nanosleep 0, at least 50 ms: yes\n"
-              "monotonic does not go back: yes\n"
-              "realtime after 2020: yes, gettimeofday agrees: yes\n"
-              "time() agrees: yes\n");
+    e2e_need_kvm();
+    RUN(NULL, "T:timing.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("nanosleep 0, at least 50 ms: yes\n"
+                  "monotonic does not go back: yes\n"
+                  "realtime after 2020: yes, gettimeofday agrees: yes\n"
+                  "time() agrees: yes\n");
 }
 
 /* --timeout ends a sleep; the guest reaches it long before the timer (a
@@ -569,38 +477,25 @@ static void test_time(void **state)
 static void test_sleep_stops_at_timeout(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--timeout", "2", "--", "timing.musl", "forever");
-    check_status(124);
-    check_out("sleeping\n");
-    check_err_has("timed out after 2 s");
+    e2e_need_kvm();
+    RUN(NULL, "--timeout", "2", "T:timing.musl", "forever");
+    e2e_check_status(124);
+    e2e_check_out("sleeping\n");
+    e2e_check_err_has("timed out after 2 s");
 }
 
-/* Starts kvmelf run [OPTIONS] PROG [ARGS]... (the first word ending in
- * ".musl" is the test guest) and waits until the guest said "sleeping":
- * only then is the stop a test of the sleep. */
+/* Starts kvmelf run [OPTIONS] PROG [ARGS]... (PROG "T:NAME") and waits
+ * until the guest said "sleeping": only then is the stop a test of the
+ * sleep. */
 static bool start_sleeper(struct proc *p, const char *const *args)
 {
-    static char prog[PATH_MAX];
-    static const char *argv[8];
-    size_t n = 0;
+    const char *argv[8] = { "run" };
 
-    argv[n++] = kvmelf_bin;
-    argv[n++] = "run";
-    for (size_t i = 0; args[i] && n + 1 < ARRAY_LEN(argv); i++) {
-        const char *dot = strrchr(args[i], '.');
-        if (dot && strcmp(dot, ".musl") == 0) {
-            snprintf(prog, sizeof prog, "%s/%s", tguests_dir, args[i]);
-            argv[n++] = prog;
-        } else {
-            argv[n++] = args[i];
-        }
+    for (size_t i = 0; args[i]; i++) {
+        assert_true(i + 2 < E2E_LEN(argv));
+        argv[i + 1] = args[i];
     }
-    argv[n] = NULL;
-    cur_argv = argv;
-    proc_result_free(&last);
-    if (proc_start(p, argv, NULL) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    e2e_start(p, argv, NULL);
     return proc_wait_output(p, "sleeping\n");
 }
 
@@ -614,27 +509,26 @@ static bool wait_asleep(struct proc *p)
     static const int sleeps[] = { 35, 230 };   /* x86-64 numbers */
     bool readable;
 
-    if (proc_wait_syscall(p, sleeps, ARRAY_LEN(sleeps), -1, &readable))
+    if (proc_wait_syscall(p, sleeps, E2E_LEN(sleeps), -1, &readable))
         return true;
     if (!readable) {
         kill(p->pid, SIGKILL);
-        proc_finish(p, &last);
-        fprintf(stderr, "SKIPPED: /proc/PID/syscall of a non-dumpable "
-                "process needs root\n");
-        skip();
+        e2e_finish(p);
+        e2e_skip("/proc/PID/syscall of a non-dumpable process needs root");
     }
     return false;
 }
 
-/* Ends a started sleeper with sig once it sleeps, into last. */
+/* Ends a started sleeper with sig once it sleeps; its result is the
+ * latest. */
 static void stop_sleeper(const char *const *args, int sig)
 {
     struct proc p;
     bool asleep = start_sleeper(&p, args) && wait_asleep(&p);
 
     kill(p.pid, asleep ? sig : SIGKILL);
-    assert_int_equal(proc_finish(&p, &last), 0);
-    CHECK(asleep, "the guest never went to sleep");
+    e2e_finish(&p);
+    E2E_ASSERT(asleep, "the guest never went to sleep");
 }
 
 /* Sleeps past the end of time_t (saturated, never wrapped) and a futex
@@ -644,14 +538,15 @@ static void test_endless_sleeps_stop(void **state)
     const char *modes[] = { "max", "absmax", "futexmax", "deadlock" };
 
     (void)state;
-    need_kvm();
-    for (size_t i = 0; i < ARRAY_LEN(modes); i++) {
-        stop_sleeper((const char *[]){ "sleeps.musl", modes[i], NULL },
+    e2e_need_kvm();
+    for (size_t i = 0; i < E2E_LEN(modes); i++) {
+        stop_sleeper((const char *[]){ "T:sleeps.musl", modes[i], NULL },
                      SIGTERM);
-        CHECK(last.exited && last.status == 128 + SIGTERM, "%s: exit status "
-              "%d, expected %d", modes[i], last.status, 128 + SIGTERM);
-        check_out("sleeping\n");
-        check_err_has("stopped by Terminated");
+        E2E_CHECK(e2e_last()->status == 128 + SIGTERM, "%s: exit status %d, "
+                  "expected %d", modes[i], e2e_last()->status,
+                  128 + SIGTERM);
+        e2e_check_out("sleeping\n");
+        e2e_check_err_has("stopped by Terminated");
     }
 }
 
@@ -659,11 +554,8 @@ static uint64_t reg_value(const char *name)
 {
     char key[16];
     snprintf(key, sizeof key, "%s 0x", name);
-    const char *p = strstr(last.err, key);
-    if (!p) {
-        dump_run();
-        fail_msg("no %s in the register dump", name);
-    }
+    const char *p = strstr(e2e_last()->err, key);
+    E2E_CHECK(p, "no %s in the register dump", name);
     return strtoull(p + strlen(key), NULL, 16);
 }
 
@@ -672,27 +564,28 @@ static uint64_t reg_value(const char *name)
 static void test_regs_after_stop_in_syscall(void **state)
 {
     (void)state;
-    need_kvm();
-    stop_sleeper((const char *[]){ "--regs", "sleeps.musl", "loop", NULL },
+    e2e_need_kvm();
+    stop_sleeper((const char *[]){ "--regs", "T:sleeps.musl", "loop", NULL },
                  SIGINT);
-    check_status(128 + SIGINT);
+    e2e_check_status(128 + SIGINT);
     uint64_t rip = reg_value("rip");
-    CHECK(rip >> 12 != 0xF, "RIP 0x%llx is in the entry page",
-          (unsigned long long)rip);
-    CHECK(reg_value("rax") == (uint64_t)-EINTR, "RAX is not -EINTR");
+    E2E_CHECK(rip >> 12 != 0xF, "RIP 0x%llx is in the entry page",
+              (unsigned long long)rip);
+    E2E_CHECK(reg_value("rax") == (uint64_t)-EINTR, "RAX is not -EINTR");
 }
 
 static void test_identity(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "identity.musl");
-    check_status(0);
-    check_err("");
-    check_out("Linux kvmelf 6.1.0-kvmelf x86_64\npid 1 ppid 0 uid 0 gid 0\n"
-              "stack limit 8192 KiB\nstdin is a tty: 0\n"
-              "fstat stdin: 0, fifo or file or null: 1\nstdin device 1:3\n"
-              "fopen: failed\n");
+    e2e_need_kvm();
+    RUN(NULL, "T:identity.musl");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("Linux kvmelf 6.1.0-kvmelf x86_64\n"
+                  "pid 1 ppid 0 uid 0 gid 0\n"
+                  "stack limit 8192 KiB\nstdin is a tty: 0\n"
+                  "fstat stdin: 0, fifo or file or null: 1\n"
+                  "stdin device 1:3\nfopen: failed\n");
 }
 
 /* ^Z then fg while the guest sleeps: the interrupted sleep resumes
@@ -703,20 +596,20 @@ static void test_stop_and_continue_while_sleeping(void **state)
     struct proc p;
 
     (void)state;
-    need_kvm();
-    bool asleep = start_sleeper(&p, (const char *[]){ "sleeps.musl", "loop",
-                                                     NULL }) &&
+    e2e_need_kvm();
+    bool asleep = start_sleeper(&p, (const char *[]){ "T:sleeps.musl",
+                                                     "loop", NULL }) &&
                   wait_asleep(&p);
     bool stopped = asleep && kill(p.pid, SIGSTOP) == 0 &&
                    proc_wait_state(&p, "T");
     bool again = stopped && kill(p.pid, SIGCONT) == 0 &&
                  proc_wait_state(&p, "S");
     kill(p.pid, again ? SIGTERM : SIGKILL);
-    assert_int_equal(proc_finish(&p, &last), 0);
-    CHECK(asleep && stopped && again, "asleep %d, stopped %d, asleep again "
-          "%d", asleep, stopped, again);
-    check_status(128 + SIGTERM);
-    CHECK(!strstr(last.err, "sandbox"), "the sandbox refused a call");
+    e2e_finish(&p);
+    E2E_ASSERT(asleep && stopped && again, "asleep %d, stopped %d, asleep "
+               "again %d", asleep, stopped, again);
+    e2e_check_status(128 + SIGTERM);
+    e2e_check_err_lacks("sandbox");         /* it refused no call */
 }
 
 /* SIGALRM from outside, without --timeout, is a signal like SIGTERM, not
@@ -725,65 +618,56 @@ static void test_stop_and_continue_while_sleeping(void **state)
 static void test_sigalrm_without_timeout(void **state)
 {
     (void)state;
-    need_kvm();
-    stop_sleeper((const char *[]){ "sleeps.musl", "loop", NULL }, SIGALRM);
-    check_status(128 + SIGALRM);
-    check_err_has("stopped by Alarm clock");
+    e2e_need_kvm();
+    stop_sleeper((const char *[]){ "T:sleeps.musl", "loop", NULL }, SIGALRM);
+    e2e_check_status(128 + SIGALRM);
+    e2e_check_err_has("stopped by Alarm clock");
 }
 
 /* Started with stdin closed, kvmelf puts /dev/null there before it opens
  * anything, so the guest's fd 0 is never /dev/kvm or the VM. */
 static void test_closed_stdin_is_dev_null(void **state)
 {
-    char prog[PATH_MAX];
-    struct proc_result r;
-
     (void)state;
-    need_kvm();
-    snprintf(prog, sizeof prog, "%s/identity.musl", tguests_dir);
+    e2e_need_kvm();
     const char *argv[] = { "/bin/sh", "-c", "exec \"$0\" run \"$1\" <&-",
-                           kvmelf_bin, prog, NULL };
-    assert_int_equal(proc_run(argv, NULL, &r), 0);
-    if (r.status != 0 || !strstr(r.out, "stdin device 1:3\n"))
-        fail_msg("status %d, stdout:\n%s\nstderr:\n%s", r.status, r.out, r.err);
-    proc_result_free(&r);
+                           e2e_kvmelf(), "T:identity.musl", NULL };
+    e2e_run_argv(argv, NULL);
+    e2e_check_status(0);
+    e2e_check_out_has("stdin device 1:3\n");
+}
+
+/* Skips, saying why, when there is no static glibc program name. */
+static void need_glibc_program(const char *name)
+{
+    if (access(e2e_path(name), R_OK) != 0)
+        e2e_skip("no static glibc program (libc.a missing)");
 }
 
 static void test_glibc_static(void **state)
 {
-    char path[PATH_MAX];
-
     (void)state;
-    snprintf(path, sizeof path, "%s/glibc.glibc", tguests_dir);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "SKIPPED: no static glibc program (libc.a missing)\n");
-        skip();
-    }
-    need_kvm();
-    RUN("line 1\nline 2\n", "--", "glibc.glibc", "a", "b");
-    check_status(7);
-    check_out("glibc argc=3 last=b 0.67\nread: line 1\nread: line 2\ndone\n");
+    need_glibc_program("T:glibc.glibc");
+    e2e_need_kvm();
+    RUN("line 1\nline 2\n", "T:glibc.glibc", "a", "b");
+    e2e_check_status(7);
+    e2e_check_out("glibc argc=3 last=b 0.67\nread: line 1\nread: line 2\n"
+                  "done\n");
     /* Calls glibc tries at startup and copes without stay quiet. */
-    check_err("");
+    e2e_check_err("");
 }
 
 /* glibc's sem_timedwait: FUTEX_WAIT_BITSET with an absolute
  * CLOCK_REALTIME deadline sleeps until then and times out. */
 static void test_glibc_timedwait(void **state)
 {
-    char path[PATH_MAX];
-
     (void)state;
-    snprintf(path, sizeof path, "%s/timedwait.glibc", tguests_dir);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "SKIPPED: no static glibc program (libc.a missing)\n");
-        skip();
-    }
-    need_kvm();
-    RUN(NULL, "--", "timedwait.glibc");
-    check_status(0);
-    check_err("");
-    check_out("sem_timedwait -1 ETIMEDOUT\nwaited at least 0.3 s: yes\n");
+    need_glibc_program("T:timedwait.glibc");
+    e2e_need_kvm();
+    RUN(NULL, "T:timedwait.glibc");
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_check_out("sem_timedwait -1 ETIMEDOUT\nwaited at least 0.3 s: yes\n");
 }
 
 /* The same static file run natively (with an empty environment, as kvmelf
@@ -791,28 +675,25 @@ static void test_glibc_timedwait(void **state)
 static void test_same_as_native(void **state)
 {
     static const char input[] = "delta\nalpha\ncharlie\nbravo\n";
-    const char *progs[] = { "basics.musl", "sortlines.musl", "glibc.glibc" };
-    char path[PATH_MAX];
+    const char *progs[] = { "T:basics.musl", "T:sortlines.musl",
+                            "T:glibc.glibc" };
+    const struct proc_opts o = { .input = input, .input_len = strlen(input) };
 
     (void)state;
-    need_kvm();
-    for (size_t i = 0; i < ARRAY_LEN(progs); i++) {
-        snprintf(path, sizeof path, "%s/%s", tguests_dir, progs[i]);
-        if (access(path, R_OK) != 0)
+    e2e_need_kvm();
+    for (size_t i = 0; i < E2E_LEN(progs); i++) {
+        if (access(e2e_path(progs[i]), R_OK) != 0)
             continue;                    /* no libc.a: no glibc program */
-        const char *const native[] = { "/usr/bin/env", "-i", path, "x y",
+        const char *const native[] = { "/usr/bin/env", "-i", progs[i], "x y",
                                        "z", NULL };
-        run_argv(native, &(struct proc_opts){ .input = input,
-                                              .input_len = strlen(input) });
-        int status = last.status;
-        char *out = strdup(last.out);
-        assert_non_null(out);
-        RUN(input, "--", progs[i], "x y", "z");
-        CHECK(last.status == status, "%s: status %d, natively %d", progs[i],
-              last.status, status);
-        CHECK(strcmp(last.out, out) == 0, "%s: stdout differs from the "
-              "native run's:\n%s", progs[i], out);
-        free(out);
+        e2e_run_argv(native, &o);
+        int status = e2e_last()->status;
+        const char *out = e2e_owned(strdup(e2e_last()->out));
+        RUN(input, progs[i], "x y", "z");
+        E2E_CHECK(e2e_last()->status == status, "%s: status %d, natively %d",
+                  progs[i], e2e_last()->status, status);
+        E2E_CHECK(strcmp(e2e_last()->out, out) == 0, "%s: stdout differs "
+                  "from the native run's:\n%s", progs[i], out);
     }
 }
 
@@ -821,37 +702,36 @@ static void test_same_as_native(void **state)
 static void test_freestanding_syscalls(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "syscall.elf");
-    check_status(9);
-    check_err("");
-    check_out("hello from a system call\npid 1 wrote 25\n");
+    e2e_need_kvm();
+    RUN(NULL, "T:syscall.elf");
+    e2e_check_status(9);
+    e2e_check_err("");
+    e2e_check_out("hello from a system call\npid 1 wrote 25\n");
 }
 
 /* SYSCALL from ring 0 stays in ring 0; kvmelf puts ring 0's CS/SS back. */
 static void test_freestanding_syscalls_ring0(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--ring0", "--regs", "--", "syscall.elf");
-    if (last.status == 132 && strstr(last.err, "could not emulate")) {
-        fprintf(stderr, "SKIPPED: this host cannot emulate ring-0 code\n");
-        skip();
-    }
-    check_status(9);
-    check_out("hello from a system call\npid 1 wrote 25\n");
-    check_err_has("    cs 0x0008 dpl 0");
+    e2e_need_kvm();
+    RUN(NULL, "--ring0", "--regs", "T:syscall.elf");
+    if (e2e_last()->status == 132 &&
+        strstr(e2e_last()->err, "could not emulate"))
+        e2e_skip("this host cannot emulate ring-0 code");
+    e2e_check_status(9);
+    e2e_check_out("hello from a system call\npid 1 wrote 25\n");
+    e2e_check_err_has("    cs 0x0008 dpl 0");
 }
 
 /* Port 0x520 from anywhere but the entry page is just an unknown port. */
 static void test_syscall_port_elsewhere(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "syscall.elf", "port");
-    check_status(0);
-    check_out("still here\n");
-    check_err_has("guest: 4-byte write to unknown port 0x520");
+    e2e_need_kvm();
+    RUN(NULL, "T:syscall.elf", "port");
+    e2e_check_status(0);
+    e2e_check_out("still here\n");
+    e2e_check_err_has("guest: 4-byte write to unknown port 0x520");
 }
 
 /* A guest that jumps into the entry page can choose RCX and R11: a
@@ -859,36 +739,34 @@ static void test_syscall_port_elsewhere(void **state)
 static void test_syscall_forged_rip(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "syscall.elf", "forge");
-    check_status(139);
-    check_out("");
-    check_err_has("general protection in ring 3");
-    check_err_has("RIP 0x8000000000001000");
+    e2e_need_kvm();
+    RUN(NULL, "T:syscall.elf", "forge");
+    e2e_check_status(139);
+    e2e_check_out("");
+    e2e_check_err_has("general protection in ring 3");
+    e2e_check_err_has("RIP 0x8000000000001000");
 }
 
 /* ...and IOPL in R11 is dropped, so the stubs' port stays closed. */
 static void test_syscall_no_iopl(void **state)
 {
     (void)state;
-    need_kvm();
-    RUN(NULL, "--", "syscall.elf", "iopl");
-    check_status(139);
-    check_out("getpid via the entry page: 1\n");
-    check_err_has("general protection in ring 3");
+    e2e_need_kvm();
+    RUN(NULL, "T:syscall.elf", "iopl");
+    e2e_check_status(139);
+    e2e_check_out("getpid via the entry page: 1\n");
+    e2e_check_err_has("general protection in ring 3");
 }
 
 /* ---- kvmelf-cc ---------------------------------------------------------- */
 
-/* Runs a shell command line (for cd), with extra environment entries.
- * The argv outlives the call: a failed check prints it. */
+/* Runs a shell command line (for cd), with extra environment entries. */
 static void run_sh(const char *cmd, const char *const *env)
 {
-    static const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
     struct proc_opts o = { .env = env };
 
-    argv[2] = cmd;
-    run_argv(argv, &o);
+    e2e_run_argv(argv, &o);
 }
 
 /* The build the guests come from (build/guests -> build), absolute: its
@@ -897,9 +775,8 @@ static void run_sh(const char *cmd, const char *const *env)
 static const char *guests_build(void)
 {
     static char build[PATH_MAX];
-    char rel[PATH_MAX];
+    const char *rel = e2e_path("G:..");
 
-    snprintf(rel, sizeof rel, "%s/..", guests_dir);
     if (!realpath(rel, build))
         fail_msg("%s: %s", rel, strerror(errno));
     return build;
@@ -910,10 +787,10 @@ static void test_cc_help(void **state)
     const char *const argv[] = { kvmelf_cc, "--help", NULL };
 
     (void)state;
-    run_argv(argv, &(struct proc_opts){ 0 });
-    check_status(0);
-    check_out_has("Usage: kvmelf-cc [--freestanding]");
-    check_out_has("musl-gcc");
+    e2e_run_argv(argv, &(struct proc_opts){ 0 });
+    e2e_check_status(0);
+    e2e_check_out_has("Usage: kvmelf-cc [--freestanding]");
+    e2e_check_out_has("musl-gcc");
 }
 
 static void test_cc_without_musl(void **state)
@@ -922,12 +799,12 @@ static void test_cc_without_musl(void **state)
     const char *const env[] = { "PATH=/nonexistent", NULL };
 
     (void)state;
-    run_argv(argv, &(struct proc_opts){ .env = env });
-    check_status(1);
-    check_out("");
-    check_err("kvmelf-cc: musl-gcc not found: install Debian's musl-tools and "
-              "musl-dev (apt-get install musl-tools musl-dev), or use "
-              "--freestanding\n");
+    e2e_run_argv(argv, &(struct proc_opts){ .env = env });
+    e2e_check_status(1);
+    e2e_check_out("");
+    e2e_check_err("kvmelf-cc: musl-gcc not found: install Debian's musl-tools "
+                  "and musl-dev (apt-get install musl-tools musl-dev), or use "
+                  "--freestanding\n");
 }
 
 /* Both kinds of guest, built in a scratch directory (not the source tree)
@@ -938,18 +815,19 @@ static void test_cc_from_elsewhere(void **state)
         "#include <math.h>\n#include <stdio.h>\n"
         "int main(int c, char **v)\n"
         "{ printf(\"%s %.3f\\n\", v[c - 1], sqrt(2.0)); return 5; }\n";
-    char dir[] = "/tmp/kvmelf-cc-XXXXXX", src[PATH_MAX], cmd[4 * PATH_MAX];
-    char build_env[PATH_MAX + 16];
+    static const char *const made[] = { "prog", "free", "cc" };
+    char cmd[4 * PATH_MAX], build_env[PATH_MAX + 16], path[PATH_MAX];
     const char *env[] = { build_env, NULL };
 
     (void)state;
     snprintf(build_env, sizeof build_env, "KVMELF_BUILD=%s", guests_build());
-    if (!mkdtemp(dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-    snprintf(src, sizeof src, "%s/prog.c", dir);
-    FILE *f = fopen(src, "w");
-    if (!f || fputs(prog, f) < 0 || fclose(f) != 0)
-        fail_msg("cannot write %s", src);
+    const char *dir = e2e_tmpdir("cc");
+    e2e_write_tmp(dir, "prog.c", prog, sizeof prog - 1);
+    /* The shell removes them; the teardown too, should it stop early. */
+    for (size_t i = 0; i < E2E_LEN(made); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, made[i]);
+        e2e_track_tmp(path);
+    }
     /* --freestanding after another flag and kvmelf-cc through a symlink
      * both work; set -e: a failed build fails the test even without KVM. */
     snprintf(cmd, sizeof cmd,
@@ -957,25 +835,23 @@ static void test_cc_from_elsewhere(void **state)
              "./cc -O2 --freestanding -o free %s/guests/hello/hello.c; "
              "set +e; %s run prog arg; echo \"status $?\"; %s run free; "
              "rm -f prog.c prog free cc",
-             dir, kvmelf_cc, kvmelf_cc, repo_root, kvmelf_bin, kvmelf_bin);
+             dir, kvmelf_cc, kvmelf_cc, repo_root, e2e_kvmelf(),
+             e2e_kvmelf());
     run_sh(cmd, env);
-    rmdir(dir);
-    check_status(0);
-    if (kvm_missing())
-        skip();
-    check_out("arg 1.414\nstatus 5\nHello, world!\n");
+    e2e_check_status(0);
+    e2e_need_kvm();
+    e2e_check_out("arg 1.414\nstatus 5\nHello, world!\n");
 }
 
 /* The layout `make install` gives: kvmelf-cc finds the runtime through its
  * own location ($PREFIX/bin/../lib/kvmelf), from any directory. */
 static void test_cc_installed_layout(void **state)
 {
-    char dir[] = "/tmp/kvmelf-inst-XXXXXX", cmd[8 * PATH_MAX];
+    char cmd[8 * PATH_MAX];
     const char *build = guests_build();
 
     (void)state;
-    if (!mkdtemp(dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
+    const char *dir = e2e_tmpdir("inst");
     snprintf(cmd, sizeof cmd,
              "set -e; P=%s/prefix; R=%s; B=%s; "
              "mkdir -p $P/bin $P/lib/kvmelf $P/include/kvmelf %s/work; "
@@ -986,72 +862,70 @@ static void test_cc_installed_layout(void **state)
              "cd %s/work; PATH=$P/bin:$PATH kvmelf-cc --freestanding -O2 "
              "-o hello hello.c; set +e; %s run hello; echo \"status $?\"; "
              "cd /; rm -rf %s/prefix %s/work",
-             dir, repo_root, build, dir, dir, dir, kvmelf_bin, dir, dir);
+             dir, repo_root, build, dir, dir, dir, e2e_kvmelf(), dir, dir);
     run_sh(cmd, NULL);
-    rmdir(dir);
-    check_status(0);            /* set -e: the build from elsewhere worked */
-    if (kvm_missing())
-        skip();
-    check_err("");
-    check_out("Hello, world!\nstatus 0\n");
+    e2e_check_status(0);        /* set -e: the build from elsewhere worked */
+    e2e_need_kvm();
+    e2e_check_err("");
+    e2e_check_out("Hello, world!\nstatus 0\n");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_basics, teardown),
-        cmocka_unit_test_teardown(test_empty_environment, teardown),
-        cmocka_unit_test_teardown(test_env_forms, teardown),
-        cmocka_unit_test_teardown(test_arguments_and_the_stack, teardown),
-        cmocka_unit_test_teardown(test_big_stack, teardown),
-        cmocka_unit_test_teardown(test_stdin_sorted, teardown),
-        cmocka_unit_test_teardown(test_auxv, teardown),
-        cmocka_unit_test_teardown(test_bad_pointers, teardown),
-        cmocka_unit_test_teardown(test_bad_pointers_without_sync_regs, teardown),
-        cmocka_unit_test_teardown(test_unsupported_named_once, teardown),
-        cmocka_unit_test_teardown(test_abort_and_statuses, teardown),
-        cmocka_unit_test_teardown(test_linux_quirks, teardown),
-        cmocka_unit_test_teardown(test_malloc_until_null, teardown),
-        cmocka_unit_test_teardown(test_many_mappings, teardown),
-        cmocka_unit_test_teardown(test_memory, teardown),
-        cmocka_unit_test_teardown(test_mprotect_read_only_faults, teardown),
-        cmocka_unit_test_teardown(test_mprotect_none_faults, teardown),
-        cmocka_unit_test_teardown(test_pages_made_present_work, teardown),
-        cmocka_unit_test_teardown(test_free_heap_not_present, teardown),
-        cmocka_unit_test_teardown(test_tls, teardown),
-        cmocka_unit_test_teardown(test_time, teardown),
-        cmocka_unit_test_teardown(test_sleep_stops_at_timeout, teardown),
-        cmocka_unit_test_teardown(test_endless_sleeps_stop, teardown),
-        cmocka_unit_test_teardown(test_regs_after_stop_in_syscall, teardown),
-        cmocka_unit_test_teardown(test_identity, teardown),
-        cmocka_unit_test_teardown(test_closed_stdin_is_dev_null, teardown),
-        cmocka_unit_test_teardown(test_stop_and_continue_while_sleeping, teardown),
-        cmocka_unit_test_teardown(test_sigalrm_without_timeout, teardown),
-        cmocka_unit_test_teardown(test_glibc_static, teardown),
-        cmocka_unit_test_teardown(test_glibc_timedwait, teardown),
-        cmocka_unit_test_teardown(test_same_as_native, teardown),
-        cmocka_unit_test_teardown(test_freestanding_syscalls, teardown),
-        cmocka_unit_test_teardown(test_freestanding_syscalls_ring0, teardown),
-        cmocka_unit_test_teardown(test_syscall_port_elsewhere, teardown),
-        cmocka_unit_test_teardown(test_syscall_forged_rip, teardown),
-        cmocka_unit_test_teardown(test_syscall_no_iopl, teardown),
-        cmocka_unit_test_teardown(test_cc_help, teardown),
-        cmocka_unit_test_teardown(test_cc_without_musl, teardown),
-        cmocka_unit_test_teardown(test_cc_from_elsewhere, teardown),
-        cmocka_unit_test_teardown(test_cc_installed_layout, teardown),
+        cmocka_unit_test_teardown(test_basics, e2e_teardown),
+        cmocka_unit_test_teardown(test_empty_environment, e2e_teardown),
+        cmocka_unit_test_teardown(test_env_forms, e2e_teardown),
+        cmocka_unit_test_teardown(test_arguments_and_the_stack, e2e_teardown),
+        cmocka_unit_test_teardown(test_big_stack, e2e_teardown),
+        cmocka_unit_test_teardown(test_stdin_sorted, e2e_teardown),
+        cmocka_unit_test_teardown(test_auxv, e2e_teardown),
+        cmocka_unit_test_teardown(test_bad_pointers, e2e_teardown),
+        cmocka_unit_test_teardown(test_bad_pointers_without_sync_regs,
+                                  e2e_teardown),
+        cmocka_unit_test_teardown(test_unsupported_named_once, e2e_teardown),
+        cmocka_unit_test_teardown(test_abort_and_statuses, e2e_teardown),
+        cmocka_unit_test_teardown(test_linux_quirks, e2e_teardown),
+        cmocka_unit_test_teardown(test_malloc_until_null, e2e_teardown),
+        cmocka_unit_test_teardown(test_many_mappings, e2e_teardown),
+        cmocka_unit_test_teardown(test_memory, e2e_teardown),
+        cmocka_unit_test_teardown(test_mprotect_read_only_faults,
+                                  e2e_teardown),
+        cmocka_unit_test_teardown(test_mprotect_none_faults, e2e_teardown),
+        cmocka_unit_test_teardown(test_pages_made_present_work, e2e_teardown),
+        cmocka_unit_test_teardown(test_free_heap_not_present, e2e_teardown),
+        cmocka_unit_test_teardown(test_tls, e2e_teardown),
+        cmocka_unit_test_teardown(test_time, e2e_teardown),
+        cmocka_unit_test_teardown(test_sleep_stops_at_timeout, e2e_teardown),
+        cmocka_unit_test_teardown(test_endless_sleeps_stop, e2e_teardown),
+        cmocka_unit_test_teardown(test_regs_after_stop_in_syscall,
+                                  e2e_teardown),
+        cmocka_unit_test_teardown(test_identity, e2e_teardown),
+        cmocka_unit_test_teardown(test_closed_stdin_is_dev_null, e2e_teardown),
+        cmocka_unit_test_teardown(test_stop_and_continue_while_sleeping,
+                                  e2e_teardown),
+        cmocka_unit_test_teardown(test_sigalrm_without_timeout, e2e_teardown),
+        cmocka_unit_test_teardown(test_glibc_static, e2e_teardown),
+        cmocka_unit_test_teardown(test_glibc_timedwait, e2e_teardown),
+        cmocka_unit_test_teardown(test_same_as_native, e2e_teardown),
+        cmocka_unit_test_teardown(test_freestanding_syscalls, e2e_teardown),
+        cmocka_unit_test_teardown(test_freestanding_syscalls_ring0,
+                                  e2e_teardown),
+        cmocka_unit_test_teardown(test_syscall_port_elsewhere, e2e_teardown),
+        cmocka_unit_test_teardown(test_syscall_forged_rip, e2e_teardown),
+        cmocka_unit_test_teardown(test_syscall_no_iopl, e2e_teardown),
+        cmocka_unit_test_teardown(test_cc_help, e2e_teardown),
+        cmocka_unit_test_teardown(test_cc_without_musl, e2e_teardown),
+        cmocka_unit_test_teardown(test_cc_from_elsewhere, e2e_teardown),
+        cmocka_unit_test_teardown(test_cc_installed_layout, e2e_teardown),
     };
 
-    kvmelf_bin = proc_need_env("KVMELF");
-    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
-    guests_dir = proc_need_env("KVMELF_GUESTS");
+    e2e_init(E2E_RUNS_GUESTS);
     /* make check runs the tests from the top of the source tree. */
-    if (!realpath("tools/kvmelf-cc", kvmelf_cc) || !getcwd(repo_root, sizeof repo_root)) {
+    if (!realpath("tools/kvmelf-cc", kvmelf_cc) ||
+        !getcwd(repo_root, sizeof repo_root)) {
         fprintf(stderr, "test_linux: run from the source tree's top\n");
         return 2;
     }
-    static char abs_kvmelf[PATH_MAX];
-    if (realpath(kvmelf_bin, abs_kvmelf))
-        kvmelf_bin = abs_kvmelf;
-    kvm_probe();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

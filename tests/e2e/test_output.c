@@ -9,61 +9,31 @@
  *
  * Everything here runs a guest, so it all skips, loudly, without KVM.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <errno.h>
-#include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
+#include "tests/support/e2e.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 8
-
-static const char *kvmelf_bin, *guest;
-static struct proc_result last;
-static const char *const *cur_argv;
-
-static int teardown(void **state)
-{
-    (void)state;
-    proc_result_free(&last);
-    return 0;
-}
-
-#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
 
 /* Runs kvmelf with opts (before the guest) and the guest's args. */
 static void run_guest(const char *const opts[], const char *const args[],
                       bool tty)
 {
-    static const char *argv[2 * MAX_ARGS + 4];
+    const char *argv[2 * MAX_ARGS + 3];
     struct proc_opts o = { .stdout_fd = -1, .stdout_tty = tty };
     size_t n = 0;
 
-    if (kvm_missing())
-        skip();
-    argv[n++] = kvmelf_bin;
+    e2e_need_kvm();
     argv[n++] = "run";
     for (size_t i = 0; opts && opts[i]; i++)
         argv[n++] = opts[i];
-    argv[n++] = guest;
+    argv[n++] = "T:bufout.elf";
     for (size_t i = 0; args && args[i]; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    proc_result_free(&last);
-    cur_argv = argv;
-    if (proc_run(argv, &o, &last) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
-    CHECK(last.exited && !last.limit_hit, "kvmelf did not exit normally");
+    e2e_run(argv, &o);
 }
 
 struct out_case {
@@ -74,7 +44,7 @@ struct out_case {
     int status;
     const char *out;              /* exact stdout */
     const char *err_has[3];
-    int err_lines;                /* exact; -1: any */
+    int err_lines;                /* exact, or E2E_ANY */
 };
 
 #define STILL "bufout: still running\n"
@@ -93,7 +63,7 @@ static const struct out_case cases[] = {
     /* a crash loses nothing printed before it */
     { .name = "flush_at_crash", .args = { "crash" }, .status = 139,
       .out = "bufout: before the crash\n",
-      .err_has = { "guest crashed: page fault" }, .err_lines = -1 },
+      .err_has = { "guest crashed: page fault" }, .err_lines = E2E_ANY },
     { .name = "flush_at_timeout", .opts = { "--timeout", "2" },
       .args = { "spin" }, .status = 124, .out = "pending",
       .err_has = { "timed out" }, .err_lines = 1 },
@@ -130,10 +100,10 @@ static const struct out_case cases[] = {
     { .name = "bad_descriptor_strict", .opts = { "--strict-io" },
       .args = { "bad-desc" }, .status = 139, .out = "",
       .err_has = { "guest crashed", "--strict-io",
-                   "descriptor address 0xfffffff0" }, .err_lines = -1 },
+                   "descriptor address 0xfffffff0" }, .err_lines = E2E_ANY },
     { .name = "bad_flags_strict", .opts = { "--strict-io" },
       .args = { "bad-flags" }, .status = 139, .out = "",
-      .err_has = { "unknown flags 0x80", "--strict-io" }, .err_lines = -1 },
+      .err_has = { "unknown flags 0x80", "--strict-io" }, .err_lines = E2E_ANY },
 };
 
 static void run_case(void **state)
@@ -141,16 +111,11 @@ static void run_case(void **state)
     const struct out_case *c = *state;
 
     run_guest(c->opts, c->args, c->tty);
-    CHECK(last.status == c->status, "status %d, expected %d", last.status,
-          c->status);
-    CHECK(strcmp(last.out, c->out) == 0, "stdout differs; expected '%s'",
-          c->out);
-    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
-        CHECK(strstr(last.err, c->err_has[i]), "stderr lacks '%s'",
-              c->err_has[i]);
-    CHECK(c->err_lines < 0 || proc_lines(last.err) == (size_t)c->err_lines,
-          "stderr has %zu lines, expected %d", proc_lines(last.err),
-          c->err_lines);
+    e2e_check_status(c->status);
+    e2e_check_out(c->out);
+    for (size_t i = 0; i < E2E_LEN(c->err_has) && c->err_has[i]; i++)
+        e2e_check_err_has(c->err_has[i]);
+    e2e_check_err_lines(c->err_lines);
 }
 
 /* ---- Big writes and --stats --------------------------------------------- */
@@ -160,26 +125,28 @@ static void run_case(void **state)
 static void test_big_write(void **state)
 {
     static const char *const args[] = { "big", NULL };
+    const struct proc_result *r = e2e_last();
     (void)state;
 
     run_guest(NULL, args, false);
-    CHECK(last.status == 0, "status %d", last.status);
-    CHECK(last.out_len == 5 + 300000 + 6, "stdout has %zu bytes",
-          last.out_len);
-    CHECK(strncmp(last.out, "head:", 5) == 0, "wrong start");
-    CHECK(strcmp(last.out + 5 + 300000, ":tail\n") == 0, "wrong end");
+    e2e_check_status(0);
+    E2E_CHECK(r->out_len == 5 + 300000 + 6, "stdout has %zu bytes",
+              r->out_len);
+    E2E_CHECK(strncmp(r->out, "head:", 5) == 0, "wrong start");
+    E2E_CHECK(strcmp(r->out + 5 + 300000, ":tail\n") == 0, "wrong end");
     for (size_t i = 0; i < 300000; i++)
-        CHECK(last.out[5 + i] == (char)('a' + i % 26), "byte %zu differs",
-              i);
+        E2E_CHECK(r->out[5 + i] == (char)('a' + i % 26), "byte %zu differs",
+                  i);
 }
 
 /* The exit count --stats reports. */
 static unsigned long stats_exits(void)
 {
-    const char *p = strstr(last.err, " exits)");
-    while (p && p > last.err && p[-1] >= '0' && p[-1] <= '9')
+    const char *err = e2e_last()->err, *p = strstr(err, " exits)");
+
+    while (p && p > err && p[-1] >= '0' && p[-1] <= '9')
         p--;
-    CHECK(p != NULL, "--stats printed no exit count");
+    E2E_CHECK(p != NULL, "--stats printed no exit count");
     return strtoul(p, NULL, 10);
 }
 
@@ -193,13 +160,13 @@ static void test_line_vs_full_buffering(void **state)
     (void)state;
 
     run_guest(opts, args, false);
-    CHECK(strcmp(last.out, "one\ntwo\nthree\n") == 0, "pipe: stdout");
-    CHECK(stats_exits() == 2, "pipe: %lu exits, expected 2 (fully buffered)",
-          stats_exits());
+    e2e_check_out("one\ntwo\nthree\n");
+    E2E_CHECK(stats_exits() == 2, "pipe: %lu exits, expected 2 (fully "
+              "buffered)", stats_exits());
     run_guest(opts, args, true);
-    CHECK(strcmp(last.out, "one\ntwo\nthree\n") == 0, "tty: stdout");
-    CHECK(stats_exits() == 5, "tty: %lu exits, expected 5 (line-buffered)",
-          stats_exits());
+    e2e_check_out("one\ntwo\nthree\n");
+    E2E_CHECK(stats_exits() == 5, "tty: %lu exits, expected 5 "
+              "(line-buffered)", stats_exits());
 }
 
 /* getchar writes the pending prompt before it reads: register, flush,
@@ -211,8 +178,8 @@ static void test_prompt_flushed_before_read(void **state)
     (void)state;
 
     run_guest(opts, args, false);
-    CHECK(strcmp(last.out, "name? EOF\n") == 0, "stdout");
-    CHECK(stats_exits() == 4, "%lu exits, expected 4", stats_exits());
+    e2e_check_out("name? EOF\n");
+    E2E_CHECK(stats_exits() == 4, "%lu exits, expected 4", stats_exits());
 }
 
 /* --stats: every stage, in order, on stderr after the guest's output. */
@@ -225,67 +192,51 @@ static void test_stats(void **state)
         "(page tables: ", "ELF copy + boot info", "vCPU creation + setup",
         "first KVM_RUN", "run", "exits)", "teardown", "total",
     };
+    const struct proc_result *r = e2e_last();
     (void)state;
 
     run_guest(opts, args, false);
-    CHECK(last.status == 0, "status %d", last.status);
-    CHECK(strcmp(last.out, "one\ntwo\nthree\n") == 0, "stdout");
-    const char *at = last.err;
-    for (size_t i = 0; i < ARRAY_LEN(stages); i++) {
+    e2e_check_status(0);
+    e2e_check_out("one\ntwo\nthree\n");
+    const char *at = r->err;
+    for (size_t i = 0; i < E2E_LEN(stages); i++) {
         const char *p = strstr(at, stages[i]);
-        CHECK(p != NULL, "stage '%s' missing or out of order", stages[i]);
+        E2E_CHECK(p != NULL, "stage '%s' missing or out of order", stages[i]);
         at = p;
     }
-    for (const char *l = last.err; *l; l = strchr(l, '\n') + 1) {
-        CHECK(strncmp(l, "kvmelf: stats: ", 15) == 0, "a line without "
-              "'kvmelf: stats: '");
-        CHECK(strstr(l, " ms") && strchr(l, '\n'), "a line without ' ms'");
+    for (const char *l = r->err; *l; l = strchr(l, '\n') + 1) {
+        E2E_CHECK(strncmp(l, "kvmelf: stats: ", 15) == 0, "a line without "
+                  "'kvmelf: stats: '");
+        E2E_CHECK(strstr(l, " ms") && strchr(l, '\n'), "a line without "
+                  "' ms'");
     }
     /* A crash report comes before the stats, which still appear. */
     static const char *const crash[] = { "crash", NULL };
     run_guest(opts, crash, false);
-    CHECK(last.status == 139, "status %d", last.status);
-    const char *report = strstr(last.err, "guest crashed");
-    const char *stats = strstr(last.err, "kvmelf: stats: teardown");
-    CHECK(report && stats && report < stats, "crash report, then stats");
+    e2e_check_status(139);
+    const char *report = strstr(r->err, "guest crashed");
+    const char *stats = strstr(r->err, "kvmelf: stats: teardown");
+    E2E_CHECK(report && stats && report < stats, "crash report, then stats");
 }
 
 static void test_stats_in_help(void **state)
 {
-    const char *argv[] = { kvmelf_bin, "--help", NULL };
     (void)state;
 
-    proc_result_free(&last);
-    cur_argv = argv;
-    assert_int_equal(proc_run(argv, NULL, &last), 0);
-    CHECK(strstr(last.out, "--stats"), "--help does not list --stats");
+    e2e_run((const char *[]){ "--help", NULL }, NULL);
+    e2e_check_out_has("--stats");
 }
 
 static const struct CMUnitTest special[] = {
-    cmocka_unit_test_teardown(test_big_write, teardown),
-    cmocka_unit_test_teardown(test_line_vs_full_buffering, teardown),
-    cmocka_unit_test_teardown(test_prompt_flushed_before_read, teardown),
-    cmocka_unit_test_teardown(test_stats, teardown),
-    cmocka_unit_test_teardown(test_stats_in_help, teardown),
+    cmocka_unit_test_teardown(test_big_write, e2e_teardown),
+    cmocka_unit_test_teardown(test_line_vs_full_buffering, e2e_teardown),
+    cmocka_unit_test_teardown(test_prompt_flushed_before_read, e2e_teardown),
+    cmocka_unit_test_teardown(test_stats, e2e_teardown),
+    cmocka_unit_test_teardown(test_stats_in_help, e2e_teardown),
 };
-
-static struct CMUnitTest tests[ARRAY_LEN(cases) + ARRAY_LEN(special)];
 
 int main(void)
 {
-    static char path[PATH_MAX];
-    size_t n = 0;
-
-    kvmelf_bin = proc_need_env("KVMELF");
-    snprintf(path, sizeof path, "%s/bufout.elf",
-             proc_need_env("KVMELF_TEST_GUESTS"));
-    guest = path;
-    kvm_probe();
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
-        tests[n++] = (struct CMUnitTest){ .name = cases[i].name,
-            .test_func = run_case, .teardown_func = teardown,
-            .initial_state = (void *)&cases[i] };
-    for (size_t i = 0; i < ARRAY_LEN(special); i++)
-        tests[n++] = special[i];
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    e2e_init(E2E_RUNS_GUESTS);
+    return E2E_RUN_TESTS(cases, run_case, special);
 }

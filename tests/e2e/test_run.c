@@ -8,12 +8,6 @@
  * Tests that need KVM skip, loudly, when /dev/kvm (or $KVMELF_KVM_DEVICE)
  * cannot be opened; the command-line and ELF checks run everywhere.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,156 +18,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/support/e2e.h"
 #include "tests/support/elfgen.h"
-#include "tests/support/kvm.h"
-#include "tests/support/proc.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define ANY (-1)          /* run_case.err_lines: any number of lines */
+#define ANY E2E_ANY       /* run_case.err_lines: any number of lines */
 #define MAX_ARGS 8
-
-/* ---- Environment -------------------------------------------------------- */
-
-static const char *kvmelf_bin, *guests_dir, *tguests_dir;
-
-static void need_kvm(void)
-{
-    if (kvm_missing())
-        skip();
-}
-
-/* ---- Per-test resources: released by the teardown even after a failure */
-
-static struct proc_result last;          /* the latest run's result */
-static char tmp_paths[8][PATH_MAX];      /* files, then their directory */
-static size_t tmp_count;
-
-static void free_last(void)
-{
-    proc_result_free(&last);
-}
-
-static const char *track_tmp(const char *path)
-{
-    assert_true(tmp_count < ARRAY_LEN(tmp_paths));
-    snprintf(tmp_paths[tmp_count], PATH_MAX, "%s", path);
-    return tmp_paths[tmp_count++];
-}
-
-/* Removes tracked paths, newest first (files before their directory). */
-static void cleanup_tmp(void)
-{
-    while (tmp_count > 0)
-        remove(tmp_paths[--tmp_count]);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free_last();
-    cleanup_tmp();
-    return 0;
-}
-
-/* A fresh directory "<tmp>/kvmelf-<tag>-XXXXXX", tracked for cleanup. */
-static const char *make_tmpdir(const char *tag)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[PATH_MAX];
-
-    snprintf(tmpl, sizeof tmpl, "%s/kvmelf-%s-XXXXXX",
-             base && *base ? base : "/tmp", tag);
-    if (!mkdtemp(tmpl))
-        fail_msg("mkdtemp %s: %s", tmpl, strerror(errno));
-    return track_tmp(tmpl);
-}
-
-/* Writes size bytes to dir/name, tracked for cleanup. */
-static const char *write_tmp(const char *dir, const char *name,
-                             const void *bytes, size_t size)
-{
-    char path[PATH_MAX];
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot create %s: %s", path, strerror(errno));
-    const char *tracked = track_tmp(path);
-    size_t n = size ? fwrite(bytes, 1, size, f) : 0;
-    if (fclose(f) != 0 || n != size)
-        fail_msg("cannot write %s", path);
-    return tracked;
-}
-
-/* ---- Running kvmelf and reporting what it did on a mismatch ---------- */
-
-static const char *const *cur_argv;
-
-#define CHECK(cond, ...) PROC_EXPECT(cond, cur_argv, &last, __VA_ARGS__)
-
-/* kvmelf must never die of a signal nor outlive the safety limit. */
-static void check_ended_normally(void)
-{
-    CHECK(!last.limit_hit, "kvmelf still running after %g s: killed",
-          PROC_DEFAULT_LIMIT_SEC);
-    CHECK(last.exited, "kvmelf died of signal %d (%s)", last.term_signal,
-          strsignal(last.term_signal));
-}
-
-static void run_argv(const char *const argv[], const struct proc_opts *o)
-{
-    free_last();
-    cur_argv = argv;
-    if (proc_run(argv, o, &last) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
-    check_ended_normally();
-}
-
-static void check_status(int status)
-{
-    CHECK(last.status == status, "exit status %d, expected %d", last.status,
-          status);
-}
-
-static void check_out(const char *expect)
-{
-    CHECK(last.out_len == strlen(expect) && strcmp(last.out, expect) == 0,
-          "stdout differs; expected:\n%s", expect);
-}
-
-static void check_err_has(const char *needle)
-{
-    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
-}
-
-static void check_err_lines(int lines)
-{
-    CHECK(lines == ANY || proc_lines(last.err) == (size_t)lines,
-          "stderr has %zu lines, expected %d", proc_lines(last.err), lines);
-}
-
-/* Every stderr line starts with "kvmelf: FILE: ". */
-static void check_err_prefixed(const char *file)
-{
-    char prefix[PATH_MAX + 16];
-    size_t len = (size_t)snprintf(prefix, sizeof prefix, "kvmelf: %s: ", file);
-
-    for (const char *line = last.err; *line; ) {
-        CHECK(strncmp(line, prefix, len) == 0,
-              "a stderr line does not start with '%s'", prefix);
-        const char *nl = strchr(line, '\n');
-        line = nl ? nl + 1 : line + strlen(line);
-    }
-}
 
 /* ---- The table of plain runs ------------------------------------------ */
 
 struct run_case {
     const char *name;
-    const char *args[MAX_ARGS];   /* after argv[0]; "G:x" is x in
-                                     $KVMELF_GUESTS, "T:x" in
-                                     $KVMELF_TEST_GUESTS */
+    const char *args[MAX_ARGS + 1]; /* after argv[0], NULL-ended;
+                                     "G:x" is x in $KVMELF_GUESTS,
+                                     "T:x" in $KVMELF_TEST_GUESTS */
     const char *input;            /* stdin bytes; NULL = /dev/null */
     const char *env;              /* one extra "NAME=VALUE" */
     int status;
@@ -412,37 +269,21 @@ static struct run_case run_cases[] = {
                    "device" }, .err_lines = 1, .no_kvm = true },
 };
 
-/* "G:x" and "T:x" -> a path under the guest directories. */
-static const char *expand_arg(const char *arg, char *buf, size_t size)
-{
-    const char *dir = strncmp(arg, "G:", 2) == 0 ? guests_dir
-                      : strncmp(arg, "T:", 2) == 0 ? tguests_dir : NULL;
-
-    if (!dir)
-        return arg;
-    snprintf(buf, size, "%s/%s", dir, arg + 2);
-    return buf;
-}
-
 static void check_stderr(const struct run_case *c, const char *file)
 {
-    for (size_t i = 0; i < ARRAY_LEN(c->err_has) && c->err_has[i]; i++)
-        check_err_has(c->err_has[i]);
+    for (size_t i = 0; i < E2E_LEN(c->err_has) && c->err_has[i]; i++)
+        e2e_check_err_has(c->err_has[i]);
     if (c->err_once)
-        CHECK(proc_count(last.err, c->err_once) == 1,
-              "'%s' occurs %zu times in stderr, expected once", c->err_once,
-              proc_count(last.err, c->err_once));
-    check_err_lines(c->err_lines);
+        e2e_check_err_once(c->err_once);
+    e2e_check_err_lines(c->err_lines);
     if (c->prefixed)
-        check_err_prefixed(file);
+        e2e_check_err_prefixed(file);
 }
 
 static void run_table_case(void **state)
 {
     const struct run_case *c = *state;
-    char paths[MAX_ARGS][PATH_MAX];
-    const char *argv[MAX_ARGS + 2] = { kvmelf_bin };
-    char env_value[PATH_MAX], env_buf[PATH_MAX + 64];
+    char env_buf[PATH_MAX + 64];
     const char *env[] = { c->env, NULL };
     const char *file = NULL;
     struct proc_opts o = { .input = c->input, .env = env, .stdout_fd = -1 };
@@ -451,24 +292,24 @@ static void run_table_case(void **state)
     const char *eq = c->env ? strchr(c->env, '=') : NULL;
     if (eq) {
         snprintf(env_buf, sizeof env_buf, "%.*s=%s", (int)(eq - c->env),
-                 c->env, expand_arg(eq + 1, env_value, sizeof env_value));
+                 c->env, e2e_path(eq + 1));
         env[0] = env_buf;
     }
 
     if (!c->no_kvm)
-        need_kvm();
-    for (size_t i = 0; i < MAX_ARGS && c->args[i]; i++) {
-        argv[i + 1] = expand_arg(c->args[i], paths[i], sizeof paths[i]);
-        if (!file && argv[i + 1] == paths[i])
-            file = paths[i];
+        e2e_need_kvm();
+    for (size_t i = 0; !file && i < MAX_ARGS && c->args[i]; i++) {
+        const char *path = e2e_path(c->args[i]);
+        if (path != c->args[i])
+            file = path;            /* the guest: the first path */
     }
     o.input_len = c->input ? strlen(c->input) : 0;
-    run_argv(argv, &o);
-    check_status(c->status);
+    e2e_run(c->args, &o);
+    e2e_check_status(c->status);
     if (c->out)
-        check_out(c->out);
+        e2e_check_out(c->out);
     if (c->out_has)
-        CHECK(strstr(last.out, c->out_has), "stdout lacks '%s'", c->out_has);
+        e2e_check_out_has(c->out_has);
     check_stderr(c, file);
 }
 
@@ -476,8 +317,7 @@ static void run_table_case(void **state)
 
 static void run_file(const char *path)
 {
-    const char *argv[] = { kvmelf_bin, "run", path, NULL };
-    run_argv(argv, NULL);
+    e2e_run((const char *[]){ "run", path, NULL }, NULL);
 }
 
 /* kvmelf refuses path before KVM: 125, one "kvmelf: PATH: ..." line with
@@ -485,11 +325,11 @@ static void run_file(const char *path)
 static void check_rejected(const char *path, const char *expect)
 {
     run_file(path);
-    check_status(125);
-    check_out("");
-    check_err_lines(1);
-    check_err_prefixed(path);
-    check_err_has(expect);
+    e2e_check_status(125);
+    e2e_check_out("");
+    e2e_check_err_lines(1);
+    e2e_check_err_prefixed(path);
+    e2e_check_err_has(expect);
 }
 
 /* The generator's valid image runs (exit port, status 0): so the bad cases
@@ -499,15 +339,15 @@ static void test_generated_valid_elf(void **state)
     struct elfgen g = { 0 };
     (void)state;
 
-    need_kvm();
+    e2e_need_kvm();
     elfgen_valid(&g);
-    const char *dir = make_tmpdir("valid");
-    const char *path = write_tmp(dir, "valid.elf", g.bytes, g.size);
+    const char *dir = e2e_tmpdir("valid");
+    const char *path = e2e_write_tmp(dir, "valid.elf", g.bytes, g.size);
     elfgen_free(&g);
     run_file(path);
-    check_status(0);
-    check_out("");
-    check_err_lines(0);
+    e2e_check_status(0);
+    e2e_check_out("");
+    e2e_check_err_lines(0);
 }
 
 static void check_bad_elf(const struct bad_elf_case *bc)
@@ -516,12 +356,12 @@ static void check_bad_elf(const struct bad_elf_case *bc)
     char name[128];
 
     bc->make(&g);
-    const char *dir = make_tmpdir(bc->name);
+    const char *dir = e2e_tmpdir(bc->name);
     snprintf(name, sizeof name, "%s.elf", bc->name);
-    const char *path = write_tmp(dir, name, g.bytes, g.size);
+    const char *path = e2e_write_tmp(dir, name, g.bytes, g.size);
     elfgen_free(&g);
     check_rejected(path, bc->expect);
-    cleanup_tmp();
+    e2e_cleanup_tmp();
 }
 
 static void test_bad_elf_files(void **state)
@@ -542,12 +382,13 @@ static const char start_c[] =
 static const char *gcc_build(const char *tag, const char *flag1,
                              const char *flag2)
 {
-    const char *dir = make_tmpdir(tag);
-    const char *src = write_tmp(dir, "start.c", start_c, sizeof start_c - 1);
+    const char *dir = e2e_tmpdir(tag);
+    const char *src = e2e_write_tmp(dir, "start.c", start_c,
+                                    sizeof start_c - 1);
     char buf[PATH_MAX];
 
     snprintf(buf, sizeof buf, "%s/out.elf", dir);
-    const char *out = track_tmp(buf);
+    const char *out = e2e_track_tmp(buf);
     const char *argv[] = { "gcc", flag1, flag2, "-nostdlib", "-ffreestanding",
                            "-o", out, src, NULL };
     struct proc_result r;
@@ -562,50 +403,41 @@ static const char *gcc_build(const char *tag, const char *flag1,
     return ok ? out : NULL;
 }
 
-static void skip_without_gcc(void)
+/* gcc_build, skipping without gcc and, unless it must, when gcc cannot
+ * link (a -static-pie or -m32 that this host's toolchain lacks). */
+static const char *gcc_built(const char *tag, const char *flag1,
+                             const char *flag2, bool must)
 {
-    if (!proc_in_path("gcc")) {
-        fprintf(stderr, "SKIPPED: no gcc in PATH\n");
-        skip();
-    }
+    if (!proc_in_path("gcc"))
+        e2e_skip("no gcc in PATH");
+    const char *elf = gcc_build(tag, flag1, flag2);
+    if (must)
+        assert_non_null(elf);
+    else if (!elf)
+        e2e_skip("gcc %s %s cannot link here", flag1, flag2);
+    return elf;
 }
 
 static void test_toolchain_pie(void **state)
 {
     (void)state;
-    skip_without_gcc();
-    const char *elf = gcc_build("pie", "-fPIE", "-pie");
-    assert_non_null(elf);
-    check_rejected(elf, "dynamically linked: it needs the dynamic loader");
-    check_err_has("link with -static");
+    check_rejected(gcc_built("pie", "-fPIE", "-pie", true),
+                   "dynamically linked: it needs the dynamic loader");
+    e2e_check_err_has("link with -static");
 }
 
 static void test_toolchain_static_pie(void **state)
 {
     (void)state;
-    skip_without_gcc();
-    const char *elf = gcc_build("spie", "-fPIE", "-static-pie");
-    if (!elf) {
-        cleanup_tmp();
-        fprintf(stderr, "SKIPPED: gcc -static-pie cannot link here\n");
-        skip();
-    }
-    check_rejected(elf, "static-pie (ET_DYN with PT_DYNAMIC, no PT_INTERP)");
-    check_err_has("link with -static -no-pie");
+    check_rejected(gcc_built("spie", "-fPIE", "-static-pie", false),
+                   "static-pie (ET_DYN with PT_DYNAMIC, no PT_INTERP)");
+    e2e_check_err_has("link with -static -no-pie");
 }
-
 
 static void test_toolchain_elf32(void **state)
 {
     (void)state;
-    skip_without_gcc();
-    const char *elf = gcc_build("elf32", "-m32", "-static");
-    if (!elf) {
-        cleanup_tmp();
-        fprintf(stderr, "SKIPPED: gcc -m32 cannot link here\n");
-        skip();
-    }
-    check_rejected(elf, "32-bit");
+    check_rejected(gcc_built("elf32", "-m32", "-static", false), "32-bit");
 }
 
 /* ---- Output closed, signals ---------------------------------------------- */
@@ -614,24 +446,17 @@ static void test_toolchain_elf32(void **state)
  * quietly, but by exit() - it must not die of the SIGPIPE itself. */
 static void test_stdout_closed(void **state)
 {
-    char path[PATH_MAX];
-    const char *argv[] = { kvmelf_bin, "run", path, NULL };
     int fds[2];
     (void)state;
 
-    need_kvm();
-    snprintf(path, sizeof path, "%s/hello.elf", guests_dir);
+    e2e_need_kvm();
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
     close(fds[0]);
     struct proc_opts o = { .stdout_fd = fds[1] };
-    free_last();
-    cur_argv = argv;
-    int rc = proc_run(argv, &o, &last);
+    e2e_run((const char *[]){ "run", "G:hello.elf", NULL }, &o);
     close(fds[1]);
-    assert_int_equal(rc, 0);
-    check_ended_normally();
-    check_status(128 + SIGPIPE);
-    check_err_lines(0);
+    e2e_check_status(128 + SIGPIPE);
+    e2e_check_err_lines(0);
 }
 
 /* loop.elf without --timeout, signalled once it runs: 128 + sig, and the
@@ -639,28 +464,20 @@ static void test_stdout_closed(void **state)
  * runs, through a pipe as through a terminal (loop.elf flushes it). */
 static void stop_loop_with(int sig, bool tty)
 {
-    char path[PATH_MAX], sigtext[128];
-    const char *argv[] = { kvmelf_bin, "run", path, NULL };
     struct proc_opts o = { .stdout_fd = -1, .stdout_tty = tty };
     struct proc p;
 
-    need_kvm();
-    snprintf(path, sizeof path, "%s/loop.elf", tguests_dir);
-    free_last();
-    cur_argv = argv;
-    if (proc_start(&p, argv, &o) < 0)
-        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    e2e_need_kvm();
+    e2e_start(&p, (const char *[]){ "run", "T:loop.elf", NULL }, &o);
     bool running = proc_wait_output(&p, "loop: spinning\n");
     kill(p.pid, running ? sig : SIGKILL);
-    assert_int_equal(proc_finish(&p, &last), 0);
-    CHECK(running, "the guest never printed 'loop: spinning'");
-    check_ended_normally();
-    check_status(128 + sig);
-    check_out("loop: spinning\n");
-    check_err_lines(1);
-    check_err_prefixed(path);
-    snprintf(sigtext, sizeof sigtext, "%s", strsignal(sig));
-    check_err_has(sigtext);
+    e2e_finish(&p);
+    E2E_ASSERT(running, "the guest never printed 'loop: spinning'");
+    e2e_check_status(128 + sig);
+    e2e_check_out("loop: spinning\n");
+    e2e_check_err_lines(1);
+    e2e_check_err_prefixed("T:loop.elf");
+    e2e_check_err_has(strsignal(sig));
 }
 
 static void test_sigterm(void **state)
@@ -678,31 +495,18 @@ static void test_sigint(void **state)
 /* ---- main ------------------------------------------------------------ */
 
 static const struct CMUnitTest special_tests[] = {
-    cmocka_unit_test_teardown(test_generated_valid_elf, teardown),
-    cmocka_unit_test_teardown(test_bad_elf_files, teardown),
-    cmocka_unit_test_teardown(test_toolchain_pie, teardown),
-    cmocka_unit_test_teardown(test_toolchain_static_pie, teardown),
-    cmocka_unit_test_teardown(test_toolchain_elf32, teardown),
-    cmocka_unit_test_teardown(test_stdout_closed, teardown),
-    cmocka_unit_test_teardown(test_sigterm, teardown),
-    cmocka_unit_test_teardown(test_sigint, teardown),
+    cmocka_unit_test_teardown(test_generated_valid_elf, e2e_teardown),
+    cmocka_unit_test_teardown(test_bad_elf_files, e2e_teardown),
+    cmocka_unit_test_teardown(test_toolchain_pie, e2e_teardown),
+    cmocka_unit_test_teardown(test_toolchain_static_pie, e2e_teardown),
+    cmocka_unit_test_teardown(test_toolchain_elf32, e2e_teardown),
+    cmocka_unit_test_teardown(test_stdout_closed, e2e_teardown),
+    cmocka_unit_test_teardown(test_sigterm, e2e_teardown),
+    cmocka_unit_test_teardown(test_sigint, e2e_teardown),
 };
-
-static struct CMUnitTest tests[ARRAY_LEN(run_cases) + ARRAY_LEN(special_tests)];
 
 int main(void)
 {
-    size_t n = 0;
-
-    kvmelf_bin = proc_need_env("KVMELF");
-    guests_dir = proc_need_env("KVMELF_GUESTS");
-    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
-    kvm_probe();
-    for (size_t i = 0; i < ARRAY_LEN(run_cases); i++)
-        tests[n++] = (struct CMUnitTest){
-            .name = run_cases[i].name, .test_func = run_table_case,
-            .teardown_func = teardown, .initial_state = &run_cases[i] };
-    for (size_t i = 0; i < ARRAY_LEN(special_tests); i++)
-        tests[n++] = special_tests[i];
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    e2e_init(E2E_RUNS_GUESTS);
+    return E2E_RUN_TESTS(run_cases, run_table_case, special_tests);
 }

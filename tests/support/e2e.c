@@ -1,0 +1,439 @@
+/* The shared part of the e2e tests; see e2e.h. */
+#include "tests/support/e2e.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support/kvm.h"
+
+static const char *kvmelf_bin, *guests_dir, *tguests_dir;
+static char kvmelf_abs[PATH_MAX];
+
+/* The latest run. */
+static struct proc_result last;
+static const char *last_argv[E2E_MAX_ARGS + 2];
+static int end_signal;          /* the signal that is to end it, or 0 */
+static int next_signal;         /* e2e_expect_signal's, for the next run */
+
+/* Blocks freed by the teardown: paths, e2e_owned's, the tracked files'
+ * names. */
+struct blocks {
+    void **p;
+    size_t n, cap;
+};
+static struct blocks owned, tmp_paths;
+
+static void *keep(struct blocks *list, void *p)
+{
+    if (!p)
+        fail_msg("out of memory");
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? 2 * list->cap : 16;
+        void **grown = realloc(list->p, cap * sizeof *grown);
+        if (!grown)
+            fail_msg("out of memory");
+        list->p = grown;
+        list->cap = cap;
+    }
+    return list->p[list->n++] = p;
+}
+
+static void free_blocks(struct blocks *list)
+{
+    while (list->n > 0)
+        free(list->p[--list->n]);
+}
+
+__attribute__((format(printf, 2, 3)))
+static const char *keep_printf(struct blocks *list, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    int len = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return keep(list, len < 0 ? NULL : s);
+}
+
+/* ---- Setup -------------------------------------------------------------- */
+
+void e2e_init(enum e2e_guests guests)
+{
+    kvmelf_bin = proc_need_env("KVMELF");
+    guests_dir = proc_need_env("KVMELF_GUESTS");
+    tguests_dir = proc_need_env("KVMELF_TEST_GUESTS");
+    if (realpath(kvmelf_bin, kvmelf_abs))
+        kvmelf_bin = kvmelf_abs;
+    if (guests == E2E_RUNS_GUESTS)
+        kvm_probe();
+}
+
+const char *e2e_kvmelf(void)
+{
+    if (!kvmelf_bin)
+        fail_msg("e2e: call e2e_init() in main first");
+    return kvmelf_bin;
+}
+
+/* The directory a "G:" or "T:" argument names, or NULL. */
+static const char *prefix_dir(const char *arg)
+{
+    if (strncmp(arg, "G:", 2) != 0 && strncmp(arg, "T:", 2) != 0)
+        return NULL;
+    if (!guests_dir)
+        fail_msg("e2e: '%s' before e2e_init()", arg);
+    return arg[0] == 'G' ? guests_dir : tguests_dir;
+}
+
+const char *e2e_path(const char *arg)
+{
+    const char *dir = prefix_dir(arg);
+
+    return dir ? keep_printf(&owned, "%s/%s", dir, arg + 2) : arg;
+}
+
+const char *e2e_guest_line(const char *file, const char *rest)
+{
+    return keep_printf(&owned, "kvmelf: %s: %s", e2e_path(file), rest);
+}
+
+void *e2e_owned(void *p)
+{
+    return keep(&owned, p);
+}
+
+int e2e_teardown(void **state)
+{
+    (void)state;
+    proc_result_free(&last);
+    last_argv[0] = NULL;
+    end_signal = next_signal = 0;
+    e2e_cleanup_tmp();
+    free_blocks(&owned);
+    return 0;
+}
+
+size_t e2e_add_cases(struct CMUnitTest *tests, size_t n, const void *table,
+                     size_t count, size_t size, CMUnitTestFunction func)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *c = (const char *)table + i * size;
+        const char *name;
+        memcpy(&name, c, sizeof name);          /* the first member */
+        tests[n++] = (struct CMUnitTest){
+            .name = name, .test_func = func, .teardown_func = e2e_teardown,
+            .initial_state = (void *)(uintptr_t)c };
+    }
+    return n;
+}
+
+int e2e_run_tests(const void *table, size_t count, size_t size,
+                  CMUnitTestFunction func, const struct CMUnitTest *more,
+                  size_t n_more)
+{
+    struct CMUnitTest *tests = calloc(count + n_more, sizeof *tests);
+
+    if (!tests) {
+        perror("e2e");
+        return 2;
+    }
+    size_t n = e2e_add_cases(tests, 0, table, count, size, func);
+    memcpy(&tests[n], more, n_more * sizeof *more);
+    int failed = _cmocka_run_group_tests("tests", tests, n + n_more, NULL,
+                                         NULL);
+    free(tests);
+    return failed;
+}
+
+/* ---- Skips -------------------------------------------------------------- */
+
+void e2e_skip(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("SKIPPED: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    skip();
+}
+
+void e2e_need_kvm(void)
+{
+    if (kvm_missing())
+        skip();
+}
+
+void e2e_need_sandbox(void)
+{
+    const char *vg = getenv("KVMELF_UNDER_VALGRIND");
+
+    e2e_need_kvm();
+    if (vg && *vg)
+        e2e_skip("kvmelf runs --no-sandbox under valgrind");
+}
+
+/* ---- Runs --------------------------------------------------------------- */
+
+void e2e_expect_signal(int sig)
+{
+    next_signal = sig;
+}
+
+/* argv0 ARGS..., each through e2e_path, as the latest run's command. */
+static const char *const *new_run(const char *argv0, const char *const *args)
+{
+    size_t n = 0;
+
+    proc_result_free(&last);
+    end_signal = next_signal;
+    next_signal = 0;
+    last_argv[n++] = e2e_path(argv0);
+    for (size_t i = 0; args && args[i]; i++) {
+        if (n > E2E_MAX_ARGS)
+            fail_msg("e2e: more than %d arguments", E2E_MAX_ARGS);
+        last_argv[n++] = e2e_path(args[i]);
+    }
+    last_argv[n] = NULL;
+    return last_argv;
+}
+
+static void run_to_end(const char *file, int line,
+                       const char *const *argv, const struct proc_opts *o)
+{
+    if (proc_run(argv, o, &last) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+    e2e_check_ended_at(file, line);
+}
+
+void e2e_run_at(const char *file, int line, const char *const *args,
+                const struct proc_opts *o)
+{
+    run_to_end(file, line, new_run(e2e_kvmelf(), args), o);
+}
+
+void e2e_run_argv_at(const char *file, int line, const char *const *argv,
+                     const struct proc_opts *o)
+{
+    run_to_end(file, line, new_run(argv[0], argv + 1), o);
+}
+
+const char *const *e2e_cmd(const char *const *args)
+{
+    return new_run(e2e_kvmelf(), args);
+}
+
+void e2e_start(struct proc *p, const char *const *args,
+               const struct proc_opts *o)
+{
+    const char *const *argv = e2e_cmd(args);
+
+    if (proc_start(p, argv, o) < 0)
+        fail_msg("cannot run %s: %s", argv[0], strerror(errno));
+}
+
+void e2e_finish(struct proc *p)
+{
+    if (proc_finish(p, &last) < 0)
+        fail_msg("waiting for %s: %s", last_argv[0], strerror(errno));
+}
+
+const struct proc_result *e2e_last(void)
+{
+    return &last;
+}
+
+const char *const *e2e_last_argv(void)
+{
+    return last_argv;
+}
+
+void e2e_take(struct proc_result *r)
+{
+    *r = last;
+    memset(&last, 0, sizeof last);
+}
+
+void e2e_replace_err(char *err, size_t len)
+{
+    free(last.err);
+    last.err = err;
+    last.err_len = len;
+}
+
+void e2e_dump(void)
+{
+    proc_dump(last_argv, &last);
+}
+
+/* ---- Checks ------------------------------------------------------------- */
+
+/* Unless ok: dumps the run and fails at file:line with the message. */
+__attribute__((format(printf, 4, 5)))
+static void expect_at(const char *file, int line, bool ok, const char *fmt,
+                      ...)
+{
+    va_list ap;
+
+    if (ok)
+        return;
+    e2e_dump();
+    print_error("ERROR: ");
+    va_start(ap, fmt);
+    vprint_error(fmt, ap);
+    va_end(ap);
+    print_error("\n");
+    _fail(file, line);
+}
+
+/* A check of the run: how it ended first, then ok. */
+#define CHECK(ok, ...) do {                                      \
+        e2e_check_ended_at(file, line);                          \
+        expect_at(file, line, (ok), __VA_ARGS__);                \
+    } while (0)
+
+void e2e_check_ended_at(const char *file, int line)
+{
+    const char *prog = last_argv[0] ? last_argv[0] : "the program";
+
+    expect_at(file, line, !last.limit_hit, "%s still running at the time "
+              "limit: killed (it is to end by %s, not be killed at the "
+              "limit)", prog, end_signal ? "a signal" : "exit");
+    if (end_signal)
+        expect_at(file, line, !last.exited && last.term_signal == end_signal,
+                  "%s ended by %s %d, expected signal %d (%s)", prog,
+                  last.exited ? "exit" : "signal",
+                  last.exited ? last.status : last.term_signal, end_signal,
+                  strsignal(end_signal));
+    else
+        expect_at(file, line, last.exited, "%s died of signal %d (%s): it "
+                  "is to end by exit, not a signal", prog, last.term_signal,
+                  strsignal(last.term_signal));
+}
+
+void e2e_check_status_at(const char *file, int line, int status)
+{
+    CHECK(last.status == status, "exit status %d, expected %d", last.status,
+          status);
+}
+
+void e2e_check_out_at(const char *file, int line, const char *expect)
+{
+    e2e_check_out_bytes_at(file, line, expect, strlen(expect));
+}
+
+void e2e_check_out_bytes_at(const char *file, int line, const char *expect,
+                            size_t len)
+{
+    CHECK(last.out_len == len && memcmp(last.out, expect, len) == 0,
+          "stdout differs; expected:\n%.*s", (int)len, expect);
+}
+
+void e2e_check_out_has_at(const char *file, int line, const char *needle)
+{
+    CHECK(strstr(last.out, needle) != NULL, "stdout lacks '%s'", needle);
+}
+
+void e2e_check_out_lacks_at(const char *file, int line, const char *needle)
+{
+    CHECK(strstr(last.out, needle) == NULL, "stdout has '%s'", needle);
+}
+
+void e2e_check_err_at(const char *file, int line, const char *expect)
+{
+    CHECK(last.err_len == strlen(expect) && strcmp(last.err, expect) == 0,
+          "stderr differs; expected:\n%s", expect);
+}
+
+void e2e_check_err_starts_at(const char *file, int line, const char *head)
+{
+    CHECK(strncmp(last.err, head, strlen(head)) == 0,
+          "stderr does not start with '%s'", head);
+}
+
+void e2e_check_err_has_at(const char *file, int line, const char *needle)
+{
+    CHECK(strstr(last.err, needle) != NULL, "stderr lacks '%s'", needle);
+}
+
+void e2e_check_err_lacks_at(const char *file, int line, const char *needle)
+{
+    CHECK(strstr(last.err, needle) == NULL, "stderr has '%s'", needle);
+}
+
+void e2e_check_err_once_at(const char *file, int line, const char *needle)
+{
+    size_t n = proc_count(last.err, needle);
+
+    CHECK(n == 1, "'%s' occurs %zu times in stderr, expected once", needle,
+          n);
+}
+
+void e2e_check_err_lines_at(const char *file, int line, int lines)
+{
+    size_t n = proc_lines(last.err);
+
+    CHECK(lines == E2E_ANY || n == (size_t)lines,
+          "stderr has %zu lines, expected %d", n, lines);
+}
+
+void e2e_check_err_prefixed_at(const char *file, int line,
+                               const char *guest)
+{
+    const char *prefix = keep_printf(&owned, "kvmelf: %s: ", e2e_path(guest));
+    size_t len = strlen(prefix);
+
+    e2e_check_ended_at(file, line);       /* also when stderr is empty */
+    for (const char *l = last.err; *l; ) {
+        CHECK(strncmp(l, prefix, len) == 0,
+              "a stderr line does not start with '%s'", prefix);
+        const char *nl = strchr(l, '\n');
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+}
+
+/* ---- Temporary files ---------------------------------------------------- */
+
+const char *e2e_track_tmp(const char *path)
+{
+    return keep(&tmp_paths, strdup(path));
+}
+
+void e2e_cleanup_tmp(void)
+{
+    for (size_t i = tmp_paths.n; i-- > 0; )
+        remove(tmp_paths.p[i]);
+    free_blocks(&tmp_paths);
+}
+
+const char *e2e_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+
+    snprintf(tmpl, sizeof tmpl, "%s/kvmelf-%s-XXXXXX",
+             base && *base ? base : "/tmp", tag);
+    if (!mkdtemp(tmpl))
+        fail_msg("mkdtemp %s: %s", tmpl, strerror(errno));
+    return e2e_track_tmp(tmpl);
+}
+
+const char *e2e_write_tmp(const char *dir, const char *name,
+                          const void *bytes, size_t size)
+{
+    const char *path = keep_printf(&tmp_paths, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+
+    if (!f)
+        fail_msg("cannot create %s: %s", path, strerror(errno));
+    size_t n = size ? fwrite(bytes, 1, size, f) : 0;
+    if (fclose(f) != 0 || n != size)
+        fail_msg("cannot write %s", path);
+    return path;
+}
