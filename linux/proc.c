@@ -136,20 +136,21 @@ void sys_limits_init(struct linux_process *st)
         case RLIMIT_STACK:  v = cfg->stack_size; break;
         case RLIMIT_DATA:
         case RLIMIT_AS:     v = cfg->heap_end - cfg->heap_start; break;
-        case RLIMIT_NOFILE: v = SYS_GUEST_FDS; break;
         case RLIMIT_CORE:   v = 0; break;
         case RLIMIT_NPROC:  v = 1; break;
         default:            break;
         }
         st->limits[r][0] = st->limits[r][1] = v;
     }
+    st->limits[RLIMIT_NOFILE][0] = SYS_NOFILE_SOFT;
+    st->limits[RLIMIT_NOFILE][1] = SYS_NOFILE_HARD;
 }
 
 /* prlimit64(pid, resource, new, old), with Linux's rules for a new limit
  * (a soft limit above its hard one is EINVAL; kvmelf cannot raise a hard
  * limit: the stack, the heap and the fds it gives are all it has, so that
- * is EPERM).  A lowered limit is remembered and reported; kvmelf does not
- * enforce it. */
+ * is EPERM).  RLIMIT_NOFILE bounds every new fd; any other lowered limit
+ * is remembered and reported, not enforced. */
 long sys_prlimit64(struct sys_ctx *c, const uint64_t a[6])
 {
     uint64_t lim[2], *cur;

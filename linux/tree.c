@@ -1,0 +1,266 @@
+/* The guest's tree: host grants as mounts, kvmelf's virtual nodes, the
+ * read-only directories above them (fs.h). */
+#include "fs.h"
+#include "common/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* /dev and /proc are kvmelf's: no grant goes there. */
+static const char *const owned_roots[] = { "/dev", "/proc" };
+
+static const struct {
+    const char *path;
+    enum fs_vnode vnode;
+    int fd;
+} vnodes[] = {
+    { "/dev", VN_DIR, -1 },
+    { "/dev/fd", VN_DIR, -1 },
+    { "/dev/full", VN_FULL, -1 },
+    { "/dev/null", VN_NULL, -1 },
+    { "/dev/random", VN_RANDOM, -1 },
+    { "/dev/stderr", VN_FD_LINK, 2 },
+    { "/dev/stdin", VN_FD_LINK, 0 },
+    { "/dev/stdout", VN_FD_LINK, 1 },
+    { "/dev/urandom", VN_URANDOM, -1 },
+    { "/dev/zero", VN_ZERO, -1 },
+    { "/proc", VN_DIR, -1 },
+    { "/proc/self", VN_DIR, -1 },
+    { "/proc/self/exe", VN_EXE, -1 },
+    { "/proc/self/fd", VN_DIR, -1 },
+};
+
+/* The directories whose entries are the guest's fds. */
+static const char *const fd_dirs[] = { "/dev/fd", "/proc/self/fd" };
+
+/* "N" with no sign, no leading zero and no more than an int holds. */
+static int parse_fd(const char *s)
+{
+    long v = 0;
+
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 10)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v <= 0x7fffffff ? (int)v : -1;
+}
+
+static bool lookup_virtual(const char *abs, struct fs_where *w)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(vnodes); i++)
+        if (strcmp(abs, vnodes[i].path) == 0) {
+            w->place = FS_VIRTUAL;
+            w->vnode = vnodes[i].vnode;
+            w->fd = vnodes[i].fd;
+            return true;
+        }
+    for (size_t i = 0; i < ARRAY_SIZE(fd_dirs); i++) {
+        size_t n = strlen(fd_dirs[i]);
+        if (strncmp(abs, fd_dirs[i], n) == 0 && abs[n] == '/') {
+            int fd = parse_fd(abs + n + 1);
+            if (fd >= 0) {
+                w->place = FS_VIRTUAL;
+                w->vnode = VN_FD_LINK;
+                w->fd = fd;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool owned(const char *abs)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(owned_roots); i++)
+        if (fs_path_within(abs, owned_roots[i]))
+            return true;
+    return false;
+}
+
+void fs_lookup(const struct fs_tree *t, const char *abs, struct fs_where *w)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = -1;
+    if (owned(abs)) {
+        if (!lookup_virtual(abs, w))
+            w->place = FS_MISSING;
+        return;
+    }
+    const struct fs_mount *best = NULL;
+    for (size_t i = 0; i < t->count; i++)
+        if (fs_path_within(abs, t->mounts[i].guest) &&
+            (!best || t->mounts[i].len > best->len))
+            best = &t->mounts[i];
+    if (best) {
+        w->place = FS_IN_MOUNT;
+        w->m = best;
+        w->rel = abs + best->len;
+        if (*w->rel == '/')
+            w->rel++;
+        return;
+    }
+    /* Every path above /dev, /proc or a grant is a directory. */
+    w->place = strcmp(abs, "/") == 0 ? FS_SYNTHETIC : FS_MISSING;
+    for (size_t i = 0; i < t->count && w->place == FS_MISSING; i++)
+        if (fs_path_within(t->mounts[i].guest, abs))
+            w->place = FS_SYNTHETIC;
+}
+
+/* The component of path right below dir (path strictly within dir), into
+ * name; whether more follows it. */
+static bool child_name(const char *path, const char *dir, char *name)
+{
+    size_t n = strlen(dir);
+    const char *s = path + (n == 1 ? 1 : n + 1);
+    const char *end = strchr(s, '/');
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+
+    memcpy(name, s, len);
+    name[len] = '\0';
+    return end != NULL;
+}
+
+struct name_set {
+    char (*names)[FS_NAME_MAX + 1];
+    bool *dirs;
+    size_t count;
+};
+
+static void add_name(struct name_set *s, const char *path, const char *dir,
+                     bool is_dir)
+{
+    if (strcmp(path, dir) == 0 || !fs_path_within(path, dir))
+        return;
+    char name[FS_NAME_MAX + 1];
+    bool deeper = child_name(path, dir, name);
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->names[i], name) == 0) {
+            s->dirs[i] |= deeper || is_dir;
+            return;
+        }
+    strcpy(s->names[s->count], name);
+    s->dirs[s->count++] = deeper || is_dir;
+}
+
+static int list_fds(const int *fds, size_t nfds, fs_name_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < nfds; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", fds[i]);
+        int r = fn(name, false, ctx);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+int fs_list(const struct fs_tree *t, const char *abs, const int *fds,
+            size_t nfds, fs_name_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fd_dirs); i++)
+        if (strcmp(abs, fd_dirs[i]) == 0)
+            return list_fds(fds, nfds, fn, ctx);
+
+    size_t max = t->count + ARRAY_SIZE(vnodes);
+    struct name_set s = { calloc(max, sizeof *s.names),
+                          calloc(max, sizeof *s.dirs), 0 };
+    int r = -ENOMEM;
+    if (!s.names || !s.dirs)
+        goto out;
+    for (size_t i = 0; i < t->count; i++)
+        add_name(&s, t->mounts[i].guest, abs, true);
+    for (size_t i = 0; i < ARRAY_SIZE(vnodes); i++)
+        add_name(&s, vnodes[i].path, abs, vnodes[i].vnode == VN_DIR);
+    r = 0;
+    for (size_t i = 0; i < s.count && r == 0; i++)
+        r = fn(s.names[i], s.dirs[i], ctx);
+out:
+    free(s.names);
+    free(s.dirs);
+    return r;
+}
+
+static int by_guest_path(const void *a, const void *b)
+{
+    return strcmp(((const struct fs_mount *)a)->guest,
+                  ((const struct fs_mount *)b)->guest);
+}
+
+int fs_tree_add(struct fs_tree *t, const char *guest, const char *host,
+                int fd, bool rw, bool is_tmp)
+{
+    if (owned(guest))
+        return -EINVAL;
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->mounts[i].guest, guest) == 0)
+            return -EEXIST;
+    struct fs_mount *m = realloc(t->mounts, (t->count + 1) * sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    t->mounts = m;
+    m = &t->mounts[t->count];
+    *m = (struct fs_mount){ .guest = strdup(guest), .host = strdup(host),
+                            .fd = fd, .rw = rw, .is_tmp = is_tmp };
+    if (!m->guest || !m->host) {
+        free(m->guest);
+        free(m->host);
+        return -ENOMEM;
+    }
+    m->len = strlen(guest);
+    t->count++;
+    qsort(t->mounts, t->count, sizeof *t->mounts, by_guest_path);
+    return 0;
+}
+
+void fs_tree_free(struct fs_tree *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        free(t->mounts[i].guest);
+        free(t->mounts[i].host);
+        if (t->mounts[i].fd >= 0)
+            close(t->mounts[i].fd);
+    }
+    free(t->mounts);
+    free(t->exe);
+    memset(t, 0, sizeof *t);
+}
+
+int fs_host_open(const struct fs_mount *m, const char *rel, uint64_t flags,
+                 uint64_t mode, uint64_t extra_resolve)
+{
+    struct open_how how = {
+        .flags = flags | O_CLOEXEC, .mode = mode,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | extra_resolve,
+    };
+    long fd = syscall(SYS_openat2, m->fd, *rel ? rel : ".", &how, sizeof how);
+
+    if (fd < 0)
+        return errno == EXDEV ? -EACCES : -errno;
+    return (int)fd;
+}
+
+int fs_host_parent(const struct fs_mount *m, const char *rel,
+                   const char **name)
+{
+    char parent[FS_PATH_MAX];
+    const char *slash = strrchr(rel, '/');
+
+    if (!slash) {
+        *name = rel;
+        return fs_host_open(m, "", O_PATH | O_DIRECTORY, 0, 0);
+    }
+    size_t n = (size_t)(slash - rel);
+    memcpy(parent, rel, n);
+    parent[n] = '\0';
+    *name = slash + 1;
+    return fs_host_open(m, parent, O_PATH | O_DIRECTORY, 0, 0);
+}
