@@ -7,6 +7,7 @@
 #include "linux/fs.h"
 #include "linux/linux.h"
 
+#include <sys/stat.h>
 #include <time.h>
 
 /* ---- Address space: brk grows up, mmap allocates down -------------------- */
@@ -187,6 +188,19 @@ long sys_sleep_until(clockid_t clock, const struct timespec *abs);
 struct lfile *sys_file(struct sys_ctx *c, uint64_t fd);
 /* RLIMIT_NOFILE's soft limit: every new fd is below it. */
 uint64_t sys_nofile(const struct linux_process *p);
+
+/* signal.c: the signal a call raises in the guest itself (SIGPIPE for a
+ * write to a pipe nobody reads), acted on as kill(getpid(), sig) is. */
+long sys_raise(struct sys_ctx *c, int sig);
+
+/* files.c: what fstat says of an open file, and of a node kvmelf makes
+ * (a /dev device, a directory it lists) at path. */
+long sys_stat_file(struct sys_ctx *c, struct lfile *f, struct stat *st);
+void sys_stat_virtual(enum fs_vnode vnode, const char *path,
+                      struct stat *st);
+/* files.c: a new fd for f (taking its reference) at the lowest free
+ * number: the fd, or -EMFILE / -ENOMEM with f released. */
+long sys_new_fd(struct sys_ctx *c, struct lfile *f, bool cloexec);
 
 /* poll.c: waits until the host fd is ready for events (POLLIN, POLLOUT)
  * or a stop (timeout, SIGINT, SIGTERM) comes: 0 or -EINTR. */
