@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -907,4 +908,119 @@ long sys_pipe(struct sys_ctx *c, const uint64_t a[6])
 {
     const uint64_t b[6] = { a[0], 0, 0, 0, 0, 0 };
     return sys_pipe2(c, b);
+}
+
+/* ---- sendfile, copy_file_range: through a buffer of kvmelf's ----------- */
+
+#define COPY_CHUNK (64u << 10)
+
+/* Up to count bytes from in (at *in_off, or its position for NULL) to out
+ * (likewise), a chunk at a time; what was copied, or the first error when
+ * nothing was. */
+static long copy_data(struct sys_ctx *c, struct lfile *in, int64_t *in_off,
+                      struct lfile *out, int64_t *out_off, uint64_t count)
+{
+    uint8_t *buf = malloc(COPY_CHUNK);
+    uint64_t done = 0;
+    long r = 0;
+
+    if (!buf)
+        return -ENOMEM;
+    count = rw_count(count);
+    while (done < count && c->result == LINUX_RESUME) {
+        size_t want = count - done < COPY_CHUNK ? count - done : COPY_CHUNK;
+        r = file_read(c, in, buf, want, in_off ? *in_off : -1);
+        if (r <= 0)
+            break;
+        long w = file_write(c, out, buf, (size_t)r, out_off ? *out_off : -1);
+        if (w < 0) {
+            r = w;
+            break;
+        }
+        if (in_off)
+            *in_off += w;
+        else if (w < r && in->kind == LF_HOST)   /* give back what stayed */
+            lseek(in->host_fd, (off_t)(w - r), SEEK_CUR);
+        if (out_off)
+            *out_off += w;
+        done += (uint64_t)w;
+        if (w < r || (size_t)r < want)
+            break;
+    }
+    free(buf);
+    return done ? (long)done : r;
+}
+
+/* A guest loff_t the call reads and updates (addr 0: none). */
+static long user_offset(struct sys_ctx *c, uint64_t addr, int64_t **p)
+{
+    *p = NULL;
+    if (!addr)
+        return 0;
+    *p = sys_user_ptr(c, addr, sizeof **p, true);
+    if (!*p)
+        return -EFAULT;
+    int64_t v;
+    memcpy(&v, *p, sizeof v);
+    return v < 0 ? -EINVAL : 0;
+}
+
+static bool regular_host_file(const struct lfile *f)
+{
+    struct stat st;
+    return f->kind == LF_HOST && !f->pipe && fstat(f->host_fd, &st) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+long sys_sendfile(struct sys_ctx *c, const uint64_t a[6])
+{
+    struct lfile *out = sys_file(c, a[0]), *in = sys_file(c, a[1]);
+    int64_t *off, pos;
+
+    if (!out || !in || wrong_mode(out, true) || wrong_mode(in, false))
+        return -EBADF;
+    if (out->flags & O_APPEND)
+        return -EINVAL;
+    if (in->kind != LF_DEV && !regular_host_file(in))
+        return -EINVAL;
+    long r = user_offset(c, a[2], &off);
+    if (r < 0)
+        return r;
+    if (off)
+        memcpy(&pos, off, sizeof pos);
+    r = copy_data(c, in, off ? &pos : NULL, out, NULL, a[3]);
+    if (off)
+        memcpy(off, &pos, sizeof pos);
+    return r;
+}
+
+long sys_copy_file_range(struct sys_ctx *c, const uint64_t a[6])
+{
+    struct lfile *in = sys_file(c, a[0]), *out = sys_file(c, a[2]);
+    int64_t *in_off, *out_off, ipos = 0, opos = 0;
+
+    if (a[5])
+        return -EINVAL;
+    if (!out || !in || wrong_mode(out, true) || wrong_mode(in, false))
+        return -EBADF;
+    if (!regular_host_file(in) || !regular_host_file(out))
+        return -EINVAL;
+    if (out->flags & O_APPEND)
+        return -EBADF;
+    long r = user_offset(c, a[1], &in_off);
+    if (r == 0)
+        r = user_offset(c, a[3], &out_off);
+    if (r < 0)
+        return r;
+    if (in_off)
+        memcpy(&ipos, in_off, sizeof ipos);
+    if (out_off)
+        memcpy(&opos, out_off, sizeof opos);
+    r = copy_data(c, in, in_off ? &ipos : NULL, out, out_off ? &opos : NULL,
+                  a[4]);
+    if (in_off)
+        memcpy(in_off, &ipos, sizeof ipos);
+    if (out_off)
+        memcpy(out_off, &opos, sizeof opos);
+    return r;
 }

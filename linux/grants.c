@@ -230,6 +230,10 @@ int linux_files_open(struct linux_process *p, const struct linux_files *f,
     if (cwd && set_cwd(p, cwd, err) < 0)
         return -1;
     p->tree.exe = exe_path(p, f->exe);
+    if (f->exe) {
+        const char *base = strrchr(f->exe, '/');
+        snprintf(p->comm, sizeof p->comm, "%s", base ? base + 1 : f->exe);
+    }
     return 0;
 }
 
