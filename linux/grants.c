@@ -43,6 +43,18 @@ static void fit_fd_limit(struct linux_process *p)
     }
 }
 
+/* fd moved to LINUX_HOST_FD_MIN or above (it is opened before the VM's
+ * and vCPU's fds move down to theirs); -errno, fd closed either way. */
+static int keep_high(int fd)
+{
+    if (fd < 0 || fd >= LINUX_HOST_FD_MIN)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, LINUX_HOST_FD_MIN);
+    int e = errno;
+    close(fd);
+    return high >= 0 ? high : -e;
+}
+
 static int grant_error(struct kerr *err, const struct linux_grant *g,
                        const char *why)
 {
@@ -60,9 +72,9 @@ static int add_grant(struct linux_process *p, const struct linux_grant *g,
     if (!real)
         return grant_error(err, g, errno == ENOENT ?
                            "no such directory on the host" : strerror(errno));
-    int fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int fd = keep_high(open(real, O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (fd < 0) {
-        int e = errno;
+        int e = fd == -1 ? errno : -fd;
         free(real);
         return grant_error(err, g, e == ENOTDIR ? "not a directory (--dir "
                            "grants directories)" : strerror(e));
@@ -154,6 +166,7 @@ static void add_tmp(struct linux_process *p, uint64_t size)
 
     if (fd == -EPERM && enter_own_userns() == 0)
         fd = new_tmpfs(size);
+    fd = keep_high(fd);
     if (fd >= 0 && fs_tree_add(&p->tree, "/tmp", "(private tmpfs)", fd,
                                true, true) == 0)
         return;
