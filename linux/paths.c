@@ -175,7 +175,6 @@ static long open_virtual(struct sys_ctx *c, const struct sys_path *p,
     if (!f)
         return -ENOMEM;
     f->vnode = w->vnode;
-    f->is_dir = dir;
     return sys_new_fd(c, f, (flags & O_CLOEXEC) != 0);
 }
 
