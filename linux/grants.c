@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,29 @@ static int new_tmpfs(uint64_t size)
     return fd >= 0 ? fd : -e;
 }
 
+/* Without the mount API (Linux before 5.2, or valgrind, which does not
+ * know it): the same tmpfs mounted on /tmp in a mount namespace of
+ * kvmelf's own, opened, and detached at once, so the fd is again its only
+ * reference and the host's /tmp is what kvmelf sees. */
+static int old_tmpfs(uint64_t size)
+{
+    char opts[96];
+    uint64_t n = size / TMP_BYTES_PER_INODE;
+
+    snprintf(opts, sizeof opts, "size=%llu,nr_inodes=%llu,mode=1777",
+             (unsigned long long)size,
+             (unsigned long long)(n > TMP_MIN_INODES ? n : TMP_MIN_INODES));
+    if (unshare(CLONE_NEWNS) < 0 ||
+        mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("kvmelf-tmp", "/tmp", "tmpfs", MS_NODEV | MS_NOSUID | MS_NOEXEC,
+              opts) < 0)
+        return -errno;
+    int fd = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int e = errno;
+    umount2("/tmp", MNT_DETACH);
+    return fd >= 0 ? fd : -e;
+}
+
 static int write_file(const char *path, const char *text)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -162,10 +186,13 @@ static int enter_own_userns(void)
 
 static void add_tmp(struct linux_process *p, uint64_t size)
 {
-    int fd = new_tmpfs(size);
+    int (*make)(uint64_t) = new_tmpfs;
+    int fd = make(size);
 
+    if (fd == -ENOSYS)
+        fd = (make = old_tmpfs)(size);
     if (fd == -EPERM && enter_own_userns() == 0)
-        fd = new_tmpfs(size);
+        fd = make(size);
     fd = keep_high(fd);
     if (fd >= 0 && fs_tree_add(&p->tree, "/tmp", "(private tmpfs)", fd,
                                true, true) == 0)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -241,15 +242,137 @@ void fs_tree_free(struct fs_tree *t)
     memset(t, 0, sizeof *t);
 }
 
+/* The next component of *rest into name (NUL-terminated); false at the
+ * end.  *last: nothing follows it. */
+static bool next_component(const char **rest, char *name, bool *last)
+{
+    const char *s = *rest;
+
+    while (*s == '/')
+        s++;
+    if (!*s)
+        return false;
+    size_t n = strcspn(s, "/");
+    memcpy(name, s, n);
+    name[n] = '\0';
+    s += n;
+    while (*s == '/')
+        s++;
+    *rest = s;
+    *last = !*s;
+    return true;
+}
+
+/* rest becomes target + "/" + what followed the symlink. */
+static int splice_link(int dir, const char *name, char *rest, size_t size,
+                       const char *after)
+{
+    char target[FS_PATH_MAX], tail[FS_PATH_MAX];
+    ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+
+    if (n < 0)
+        return -errno;
+    target[n] = '\0';
+    if (target[0] == '/')
+        return -EACCES;                  /* out of the grant */
+    snprintf(tail, sizeof tail, "%s", after);
+    if ((size_t)snprintf(rest, size, "%s/%s", target, tail) >= size)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+#define WALK_DEPTH 256
+
+static int open_at(int dir, const char *name, uint64_t flags, uint64_t mode)
+{
+    int fd = openat(dir, name, (int)flags | O_CLOEXEC, (mode_t)mode);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Without openat2 (Linux before 5.6, or under valgrind, which does not
+ * know it): the same rule one component at a time.  Each is opened
+ * O_PATH | O_NOFOLLOW beneath the one before; a symlink's target is
+ * spliced into what is left (absolute, or climbing above the grant's
+ * root: EACCES), at most FS_SYMLOOP_MAX of them; the last component is
+ * opened with O_NOFOLLOW, so one swapped in meanwhile is ELOOP. */
+static int walk_beneath(int root, const char *rel, uint64_t flags,
+                        uint64_t mode, uint64_t resolve)
+{
+    char buf[FS_PATH_MAX], name[FS_NAME_MAX + 1];
+    int dirs[WALK_DEPTH], depth = 0, links = 0, r = 0;
+    const char *rest = buf;
+    bool last = true;
+
+    dirs[0] = root;
+    snprintf(buf, sizeof buf, "%s", rel);
+    for (;;) {
+        if (!next_component(&rest, name, &last)) {
+            r = open_at(dirs[depth], ".", flags, mode);
+            break;
+        }
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            if (depth == 0) {
+                r = -EACCES;
+                break;
+            }
+            close(dirs[depth--]);
+            continue;
+        }
+        struct stat st;
+        int fd = openat(dirs[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        bool link = fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
+        if (link && (!last || !(flags & O_NOFOLLOW))) {
+            close(fd);
+            if (resolve & RESOLVE_NO_SYMLINKS || ++links > FS_SYMLOOP_MAX) {
+                r = -ELOOP;
+                break;
+            }
+            char after[FS_PATH_MAX];
+            snprintf(after, sizeof after, "%s", rest);
+            if ((r = splice_link(dirs[depth], name, buf, sizeof buf,
+                                 after)) < 0)
+                break;
+            rest = buf;
+            continue;
+        }
+        if (last) {
+            if (fd >= 0)
+                close(fd);
+            r = open_at(dirs[depth], name, flags | O_NOFOLLOW, mode);
+            break;
+        }
+        if (fd < 0 || !S_ISDIR(st.st_mode) || depth + 1 == WALK_DEPTH) {
+            r = fd < 0 ? -errno : depth + 1 == WALK_DEPTH ? -ENAMETOOLONG
+                                                          : -ENOTDIR;
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        dirs[++depth] = fd;
+    }
+    while (depth > 0)
+        close(dirs[depth--]);
+    return r;
+}
+
 int fs_host_open(const struct fs_mount *m, const char *rel, uint64_t flags,
                  uint64_t mode, uint64_t extra_resolve)
 {
+    static bool no_openat2;
     struct open_how how = {
         .flags = flags | O_CLOEXEC, .mode = mode,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | extra_resolve,
     };
-    long fd = syscall(SYS_openat2, m->fd, *rel ? rel : ".", &how, sizeof how);
 
+    if (no_openat2)
+        return walk_beneath(m->fd, rel, flags, mode, extra_resolve);
+    long fd = syscall(SYS_openat2, m->fd, *rel ? rel : ".", &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS) {
+        no_openat2 = true;
+        return walk_beneath(m->fd, rel, flags, mode, extra_resolve);
+    }
     if (fd < 0)
         return errno == EXDEV ? -EACCES : -errno;
     return (int)fd;
