@@ -139,7 +139,6 @@ struct lfile {
     unsigned flags;          /* O_ACCMODE, O_APPEND, O_NONBLOCK, ... as
                                 the guest opened or F_SETFL set them */
     bool pipe;               /* LF_HOST: a pipe (nonblocking on the host) */
-    bool is_dir;
     const struct fs_mount *mount;   /* where it was opened (NULL: none) */
     char *path;              /* guest path, owned (NULL: a pipe) */
     uint64_t dir_pos;        /* LF_DIR: the next entry getdents gives */

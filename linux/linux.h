@@ -95,6 +95,10 @@ void linux_process_free(struct linux_process *p);      /* NULL is fine */
 
 /* ---- Files: what of the host the guest sees (docs/abi.md section 11) --- */
 
+/* Every host fd the file layer holds is at or above this: below are
+ * stdio and the fds the sandbox moves the VM and the vCPU to. */
+#define LINUX_HOST_FD_MIN 5
+
 /* One --dir HOST[:GUEST][:ro|:rw]. */
 struct linux_grant {
     const char *host;        /* the host directory, as given */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -232,4 +233,40 @@ long sys_arch_prctl(struct sys_ctx *c, const uint64_t a[6])
         return -EFAULT;
     memcpy(p, base, sizeof *base);
     return 0;
+}
+
+/* prctl(2): the thread's name; the rest of what prctl sets does not exist
+ * in kvmelf's one-process world: EINVAL, as Linux says to an option it
+ * does not know. */
+long sys_prctl(struct sys_ctx *c, const uint64_t a[6])
+{
+    char *name;
+    size_t n = sizeof c->proc->comm;
+
+    switch (a[0]) {
+    case PR_SET_NAME: {
+        const char *s = sys_user_ptr(c, a[1], 1, false);
+        if (!s)
+            return -EFAULT;
+        size_t len = 0;
+        while (len < n - 1 && (s = sys_user_ptr(c, a[1] + len, 1, false)) &&
+               *s)
+            len++;
+        const char *all = sys_user_ptr(c, a[1], len, false);
+        if (!all && len)
+            return -EFAULT;
+        memset(c->proc->comm, 0, n);
+        memcpy(c->proc->comm, all, len);
+        return 0;
+    }
+    case PR_GET_NAME:
+        if (!(name = sys_user_ptr(c, a[1], n, true)))
+            return -EFAULT;
+        memcpy(name, c->proc->comm, n);
+        return 0;
+    case PR_GET_DUMPABLE:
+        return 1;
+    default:
+        return -EINVAL;
+    }
 }
