@@ -92,7 +92,7 @@ struct fs_where {
 void fs_lookup(const struct fs_tree *t, const char *abs, struct fs_where *w);
 
 /* The names a directory that kvmelf lists holds (FS_SYNTHETIC, VN_DIR),
- * in order, each once; fds: the guest's open fds for /dev/fd and
+ * in name order, each once; fds: the guest's open fds for /dev/fd and
  * /proc/self/fd.  Calls fn(name, is_dir, ctx) for each; stops (and
  * returns) at fn's first non-zero result. */
 typedef int fs_name_fn(const char *name, bool is_dir, void *ctx);

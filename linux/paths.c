@@ -25,6 +25,9 @@
     (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | \
      O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | \
      O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE)
+/* O_TMPFILE includes O_DIRECTORY's bit: test it whole. */
+#define IS_TMPFILE(fl) (((fl) & O_TMPFILE) == O_TMPFILE)
+#define CREATES(fl) (((fl) & O_CREAT) || IS_TMPFILE(fl))
 #define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
 #define RESOLVE_KNOWN \
     (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | \
@@ -164,11 +167,11 @@ static long open_virtual(struct sys_ctx *c, const struct sys_path *p,
     if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
         return -EEXIST;
     bool dir = is_virtual_dir(p);
-    if (dir && (writes || flags & (O_CREAT | O_TMPFILE)))
+    if (dir && (writes || CREATES(flags)))
         return -EISDIR;
     if (!dir && (flags & O_DIRECTORY || p->dir_only))
         return -ENOTDIR;
-    if (flags & O_TMPFILE)
+    if (IS_TMPFILE(flags))
         return -EROFS;
     unsigned keep = (unsigned)(flags & (O_ACCMODE | O_APPEND | O_NONBLOCK));
     struct lfile *f = lfile_new(dir ? LF_DIR : LF_DEV, keep, p->abs);
@@ -185,17 +188,17 @@ static long readonly_open(const struct sys_path *p, uint64_t *flags)
 {
     bool writes = (*flags & O_ACCMODE) != O_RDONLY || *flags & O_TRUNC;
 
-    if (*flags & O_PATH || !(writes || *flags & (O_CREAT | O_TMPFILE)))
+    if (*flags & O_PATH || !(writes || CREATES(*flags)))
         return 0;
     int fd = host_path_fd(p, !(*flags & O_NOFOLLOW));
     if (fd < 0)
-        return fd == -ENOENT && *flags & (O_CREAT | O_TMPFILE) ? -EROFS : fd;
+        return fd == -ENOENT && CREATES(*flags) ? -EROFS : fd;
     struct stat st;
     bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
     close(fd);
     if ((*flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
         return -EEXIST;
-    if (writes || *flags & O_TMPFILE)
+    if (writes || IS_TMPFILE(*flags))
         return dir ? -EISDIR : -EROFS;
     *flags &= ~(uint64_t)O_CREAT;
     return 0;
@@ -207,7 +210,7 @@ static long open_in_mount(struct sys_ctx *c, const struct sys_path *p,
     const struct fs_mount *m = p->w.m;
 
     if (p->dir_only) {
-        if (flags & O_CREAT && !(flags & O_TMPFILE))
+        if (flags & O_CREAT && !IS_TMPFILE(flags))
             return -EISDIR;
         flags |= O_DIRECTORY;
     }
@@ -219,7 +222,7 @@ static long open_in_mount(struct sys_ctx *c, const struct sys_path *p,
     uint64_t host = flags & ~(uint64_t)(O_CLOEXEC | O_NOCTTY | O_ASYNC);
     if (host & O_PATH)
         host &= O_PATH_FLAGS;
-    uint64_t how_mode = host & (O_CREAT | O_TMPFILE) ?
+    uint64_t how_mode = CREATES(host) ?
                         (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
     int fd = fs_host_open(m, p->w.rel, host, how_mode, resolve);
     if (fd < 0)
@@ -252,7 +255,7 @@ static long open_resolved(struct sys_ctx *c, const struct sys_path *p,
     case FS_MISSING:
         break;
     }
-    return flags & (O_CREAT | O_TMPFILE) ? create_missing(c, p) : -ENOENT;
+    return CREATES(flags) ? create_missing(c, p) : -ENOENT;
 }
 
 static long open_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
@@ -261,7 +264,7 @@ static long open_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
     struct sys_path p;
 
     flags &= VALID_OPEN_FLAGS;
-    if ((flags & O_TMPFILE) == O_TMPFILE && (flags & O_ACCMODE) == O_RDONLY)
+    if (IS_TMPFILE(flags) && (flags & O_ACCMODE) == O_RDONLY)
         return -EINVAL;
     long r = get_path(c, dirfd, path, false, &p);
     return r < 0 ? r : open_resolved(c, &p, flags, mode, 0);
@@ -300,7 +303,7 @@ static long read_open_how(struct sys_ctx *c, uint64_t addr, uint64_t size,
         how->resolve & ~(uint64_t)RESOLVE_KNOWN ||
         how->mode & ~(uint64_t)07777)
         return -EINVAL;
-    if (!(how->flags & (O_CREAT | O_TMPFILE)) && how->mode)
+    if (!CREATES(how->flags) && how->mode)
         return -EINVAL;
     if (how->flags & O_PATH && how->flags & ~(uint64_t)O_PATH_FLAGS)
         return -EINVAL;
@@ -334,8 +337,7 @@ long sys_openat2(struct sys_ctx *c, const uint64_t a[6])
         if (!root || !fs_path_within(p.abs, root))
             return -EXDEV;
     }
-    if ((how.flags & O_TMPFILE) == O_TMPFILE &&
-        (how.flags & O_ACCMODE) == O_RDONLY)
+    if (IS_TMPFILE(how.flags) && (how.flags & O_ACCMODE) == O_RDONLY)
         return -EINVAL;
     if (how.resolve & RESOLVE_NO_MAGICLINKS && p.w.place == FS_VIRTUAL &&
         (p.w.vnode == VN_FD_LINK || p.w.vnode == VN_EXE))

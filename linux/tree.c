@@ -129,9 +129,13 @@ static bool child_name(const char *path, const char *dir, char *name)
     return end != NULL;
 }
 
+struct name_entry {
+    char name[FS_NAME_MAX + 1];
+    bool dir;
+};
+
 struct name_set {
-    char (*names)[FS_NAME_MAX + 1];
-    bool *dirs;
+    struct name_entry *e;
     size_t count;
 };
 
@@ -143,12 +147,18 @@ static void add_name(struct name_set *s, const char *path, const char *dir,
     char name[FS_NAME_MAX + 1];
     bool deeper = child_name(path, dir, name);
     for (size_t i = 0; i < s->count; i++)
-        if (strcmp(s->names[i], name) == 0) {
-            s->dirs[i] |= deeper || is_dir;
+        if (strcmp(s->e[i].name, name) == 0) {
+            s->e[i].dir |= deeper || is_dir;
             return;
         }
-    strcpy(s->names[s->count], name);
-    s->dirs[s->count++] = deeper || is_dir;
+    strcpy(s->e[s->count].name, name);
+    s->e[s->count++].dir = deeper || is_dir;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct name_entry *)a)->name,
+                  ((const struct name_entry *)b)->name);
 }
 
 static int list_fds(const int *fds, size_t nfds, fs_name_fn *fn, void *ctx)
@@ -171,21 +181,18 @@ int fs_list(const struct fs_tree *t, const char *abs, const int *fds,
             return list_fds(fds, nfds, fn, ctx);
 
     size_t max = t->count + ARRAY_SIZE(vnodes);
-    struct name_set s = { calloc(max, sizeof *s.names),
-                          calloc(max, sizeof *s.dirs), 0 };
-    int r = -ENOMEM;
-    if (!s.names || !s.dirs)
-        goto out;
+    struct name_set s = { calloc(max, sizeof *s.e), 0 };
+    if (!s.e)
+        return -ENOMEM;
     for (size_t i = 0; i < t->count; i++)
         add_name(&s, t->mounts[i].guest, abs, true);
     for (size_t i = 0; i < ARRAY_SIZE(vnodes); i++)
         add_name(&s, vnodes[i].path, abs, vnodes[i].vnode == VN_DIR);
-    r = 0;
+    qsort(s.e, s.count, sizeof *s.e, by_name);
+    int r = 0;
     for (size_t i = 0; i < s.count && r == 0; i++)
-        r = fn(s.names[i], s.dirs[i], ctx);
-out:
-    free(s.names);
-    free(s.dirs);
+        r = fn(s.e[i].name, s.e[i].dir, ctx);
+    free(s.e);
     return r;
 }
 
