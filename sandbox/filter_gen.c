@@ -109,6 +109,9 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(pipe2),           ANY_ARGS,       "the guest's pipes" },
     { SCMP_SYS(openat2),         DIRFD,          "open beneath a grant "
                                                  "(RESOLVE_BENEATH)" },
+    { SCMP_SYS(openat),          DIRFD,          "open beneath a grant where "
+                                                 "openat2 is missing, one "
+                                                 "component at a time" },
     { SCMP_SYS(mkdirat),         DIRFD,          "the guest's mkdir" },
     { SCMP_SYS(unlinkat),        DIRFD,          "the guest's unlink, rmdir" },
     { SCMP_SYS(readlinkat),      DIRFD,          "the guest's readlink" },
