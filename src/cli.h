@@ -156,8 +156,7 @@ struct files_report {
 void print_files(FILE *f, const char *prefix, const struct files_report *r);
 
 /* The trees of p in a new array (*n of them); NULL with *n 0 when there
- * are none or no memory (then nothing is granted: Landlock allows
- * nothing). */
+ * are none or no memory. */
 struct linux_tree *files_trees(const struct linux_process *p, size_t *n);
 
 /* --regs: general registers, then control and segment registers decoded. */

@@ -224,6 +224,9 @@ static int files_stage(struct session *s, struct kerr *err)
     if (note)
         warn_line(s, note);
     s->trees = files_trees(s->process, &s->ntrees);
+    if (!s->trees && linux_files_trees(s->process, NULL, 0))
+        return kerr_set(err, "out of memory");   /* Landlock would allow
+                                                    nothing */
     return 0;
 }
 

@@ -223,6 +223,13 @@ static void test_stats(void **state)
         E2E_CHECK(strncmp(l, "kvmelf: stats: files: ", 22) == 0 ||
                   (ms && ms < nl), "a timing line without ' ms'");
     }
+    /* Without the sandbox, the last line says so. */
+    static const char *const no_sandbox[] = { "--stats", "--no-sandbox",
+                                              NULL };
+    run_guest(no_sandbox, args, false);
+    e2e_check_status(0);
+    e2e_check_err_has("kvmelf: stats: files: confinement: none "
+                      "(--no-sandbox)");
     /* A crash report comes before the stats, which still appear. */
     static const char *const crash[] = { "crash", NULL };
     run_guest(opts, crash, false);
