@@ -967,11 +967,16 @@ long sys_fchmodat2(struct sys_ctx *c, const uint64_t a[6])
     return chmod_call(c, a[0], a[1], a[2], a[3]);
 }
 
-/* What a metadata change of an fd kvmelf made itself gives: the console
- * and the devices are not the guest's to change. */
-static long change_own_file(const struct lfile *f)
+/* What a metadata change of an open file gives when the guest may not
+ * make it (0 when it may): the console and the devices are not the
+ * guest's to change (EPERM), nor are kvmelf's directories (EROFS); a file
+ * of a read-only grant is EROFS, as on a read-only mount (the host's file
+ * may well be writable: only kvmelf stands in the way). */
+static long fd_change_refused(const struct lfile *f)
 {
-    return f->kind == LF_DIR ? -EROFS : -EPERM;
+    if (f->kind != LF_HOST)
+        return f->kind == LF_DIR ? -EROFS : -EPERM;
+    return f->mount && !f->mount->rw ? -EROFS : 0;
 }
 
 long sys_fchmod(struct sys_ctx *c, const uint64_t a[6])
@@ -980,8 +985,8 @@ long sys_fchmod(struct sys_ctx *c, const uint64_t a[6])
 
     if (!f)
         return -EBADF;
-    if (f->kind != LF_HOST)
-        return change_own_file(f);
+    if (fd_change_refused(f))
+        return fd_change_refused(f);
     return fchmod(f->host_fd, (mode_t)(a[1] & 07777)) < 0 ? -errno : 0;
 }
 
@@ -1030,8 +1035,8 @@ long sys_fchown(struct sys_ctx *c, const uint64_t a[6])
 
     if (!f)
         return -EBADF;
-    if (f->kind != LF_HOST)
-        return change_own_file(f);
+    if (fd_change_refused(f))
+        return fd_change_refused(f);
     return fchown(f->host_fd, (uid_t)a[1], (gid_t)a[2]) < 0 ? -errno : 0;
 }
 
@@ -1055,8 +1060,8 @@ long sys_utimensat(struct sys_ctx *c, const uint64_t a[6])
         struct lfile *f = sys_file(c, a[0]);
         if (!f)
             return -EBADF;
-        if (f->kind != LF_HOST)
-            return change_own_file(f);
+        if (fd_change_refused(f))
+            return fd_change_refused(f);
         return syscall(SYS_utimensat, f->host_fd, NULL, t, 0) < 0 ? -errno
                                                                   : 0;
     }
@@ -1065,8 +1070,8 @@ long sys_utimensat(struct sys_ctx *c, const uint64_t a[6])
         return r;
     if (p.empty) {
         struct lfile *f = sys_file(c, a[0]);
-        if (f->kind != LF_HOST)
-            return change_own_file(f);
+        if (fd_change_refused(f))
+            return fd_change_refused(f);
         return utimensat(f->host_fd, "", t, AT_EMPTY_PATH) < 0 ? -errno : 0;
     }
     if ((r = change_fd(c, &p, !(a[3] & AT_SYMLINK_NOFOLLOW), &fd)) < 0)
