@@ -44,6 +44,7 @@
 struct sys_path {
     char abs[FS_PATH_MAX];
     bool dir_only;           /* ended in "/": must be a directory */
+    unsigned dots;           /* its last name was "." (1) or ".." (2) */
     bool empty;              /* "" (only with AT_EMPTY_PATH) */
     struct fs_where w;
 };
@@ -56,6 +57,25 @@ static bool file_is_dir(struct lfile *f)
         return true;
     return f->kind == LF_HOST && f->path && fstat(f->host_fd, &st) == 0 &&
            S_ISDIR(st.st_mode);
+}
+
+/* 1 when the last name of s (trailing slashes aside) is ".", 2 for "..":
+ * what rmdir, unlink and rename refuse before anything else, which the
+ * normalized path no longer says. */
+static unsigned last_dots(const char *s)
+{
+    size_t n = strlen(s);
+
+    while (n > 1 && s[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start > 0 && s[start - 1] != '/')
+        start--;
+    size_t len = n - start;
+    if (len == 0 || len > 2 || s[start] != '.' ||
+        (len == 2 && s[start + 1] != '.'))
+        return 0;
+    return (unsigned)len;
 }
 
 /* The path s, against dirfd (AT_FDCWD: the working directory).
@@ -82,6 +102,7 @@ static long resolve(struct sys_ctx *c, uint64_t dirfd, const char *s,
     long r = fs_path_normalize(base, s, p->abs, &p->dir_only);
     if (r < 0)
         return r;
+    p->dots = last_dots(s);
     fs_lookup(&c->proc->tree, p->abs, &p->w);
     return 0;
 }
@@ -122,18 +143,37 @@ static long create_missing(struct sys_ctx *c, const struct sys_path *p)
     return -ENOENT;
 }
 
-/* Inside a read-only grant, a change Linux refuses in this order: a new
- * entry (creating) that exists is EEXIST, else EROFS; a change to an
- * entry that does not exist is ENOENT (or what the lookup says), else
- * EROFS. */
-static long refuse_readonly(const struct sys_path *p, bool creating)
-{
-    int fd = host_path_fd(p, false);
+/* What Linux makes of a change on a read-only mount, in its order. */
+enum ro_change {
+    RO_CREATE,       /* a new entry: the parent's lookup, then EEXIST
+                        when it exists, else EROFS                     */
+    RO_ENTRY,        /* unlink, rmdir, rename: the parent's lookup,
+                        then EROFS whether the entry exists or not     */
+    RO_OBJECT,       /* chmod, truncate...: the whole lookup, then EROFS */
+};
 
+/* The lookup of p's parent inside its grant: 0 or -errno. */
+static long parent_exists(const struct sys_path *p)
+{
+    const char *name;
+    int fd = *p->w.rel ? fs_host_parent(p->w.m, p->w.rel, &name) : 0;
+
+    if (fd > 0)
+        close(fd);
+    return fd < 0 ? fd : 0;
+}
+
+static long refuse_readonly(const struct sys_path *p, enum ro_change how)
+{
+    long r = how == RO_OBJECT ? 0 : parent_exists(p);
+
+    if (r < 0 || how == RO_ENTRY)
+        return r < 0 ? r : -EROFS;
+    int fd = host_path_fd(p, false);
     if (fd >= 0)
         close(fd);
-    if (creating)
-        return fd >= 0 ? -EEXIST : -EROFS;
+    if (how == RO_CREATE)
+        return fd >= 0 ? -EEXIST : fd == -ENOENT ? -EROFS : fd;
     return fd >= 0 ? -EROFS : fd;
 }
 
@@ -191,8 +231,12 @@ static long readonly_open(const struct sys_path *p, uint64_t *flags)
     if (*flags & O_PATH || !(writes || CREATES(*flags)))
         return 0;
     int fd = host_path_fd(p, !(*flags & O_NOFOLLOW));
+    if (fd == -ENOENT && CREATES(*flags)) {
+        long r = parent_exists(p);
+        return r < 0 ? r : -EROFS;
+    }
     if (fd < 0)
-        return fd == -ENOENT && CREATES(*flags) ? -EROFS : fd;
+        return fd;
     struct stat st;
     bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
     close(fd);
@@ -605,12 +649,27 @@ static long entry_parent(const struct sys_path *p, bool creating, long root,
     if (!*p->w.rel)
         return root;
     if (!p->w.m->rw)
-        return refuse_readonly(p, creating);
+        return refuse_readonly(p, creating ? RO_CREATE : RO_ENTRY);
     int fd = fs_host_parent(p->w.m, p->w.rel, name);
     if (fd < 0)
         return fd;
     *pfd = fd;
     return 0;
+}
+
+/* symlink("x", "new/") and link("f", "new/"): only a directory may be
+ * named with a "/" after it, so an entry that exists is EEXIST and a new
+ * one ENOENT (read-only or not: Linux looks before it refuses). */
+static long slash_created(const struct sys_path *p)
+{
+    int fd = fs_host_open(p->w.m, p->w.rel, O_PATH | O_NOFOLLOW, 0, 0);
+
+    if (fd >= 0) {
+        close(fd);
+        return -EEXIST;
+    }
+    long r = parent_exists(p);
+    return r < 0 ? r : -ENOENT;
 }
 
 /* What a path outside the grants gives a call that would create it. */
@@ -649,6 +708,21 @@ long sys_mkdirat(struct sys_ctx *c, const uint64_t a[6])
     return mkdir_call(c, a[0], a[1], a[2]);
 }
 
+/* A last name "." or ".." (p->dots), which rmdir, unlink and rename
+ * refuse once the directory it is in is found: dot or dotdot. */
+static long dots_refused(const struct sys_path *p, long dot, long dotdot)
+{
+    if (p->w.place == FS_IN_MOUNT) {
+        int fd = host_path_fd(p, true);
+        if (fd < 0)
+            return fd;
+        close(fd);
+    } else if (!is_virtual_dir(p)) {
+        return p->w.place == FS_MISSING ? -ENOENT : -ENOTDIR;
+    }
+    return p->dots == 1 ? dot : dotdot;
+}
+
 /* unlink and rmdir (dir), with what each says to kvmelf's own nodes. */
 static long remove_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                         bool dir)
@@ -660,6 +734,9 @@ static long remove_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
 
     if (r < 0)
         return r;
+    if (p.dots)
+        return dir ? dots_refused(&p, -EINVAL, -ENOTEMPTY)
+                   : dots_refused(&p, -EISDIR, -EISDIR);
     if (p.w.place == FS_MISSING)
         return -ENOENT;
     if (p.w.place != FS_IN_MOUNT) {
@@ -717,6 +794,38 @@ static long same_grant(struct sys_ctx *c, const struct sys_path *from,
     return from->w.m == to->w.m ? 0 : -EXDEV;
 }
 
+/* Whether p (in a grant) is a directory itself, not through a symlink;
+ * true when the lookup fails: the rename then says why. */
+static bool entry_is_dir(const struct sys_path *p)
+{
+    struct stat st;
+    int fd = fs_host_open(p->w.m, p->w.rel, O_PATH | O_NOFOLLOW, 0, 0);
+    bool dir = fd < 0 || (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode));
+
+    if (fd >= 0)
+        close(fd);
+    return dir;
+}
+
+/* rename's checks of its names before the host's (which gets them
+ * without their trailing "/"): "." and ".." are EBUSY (EEXIST as the new
+ * name with RENAME_NOREPLACE), a "/" after what is not a directory
+ * ENOTDIR. */
+static long rename_names(const struct sys_path *from,
+                         const struct sys_path *to, uint64_t flags)
+{
+    if (from->dots)
+        return -EBUSY;
+    if (to->dots)
+        return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
+    if ((from->dir_only || (to->dir_only && !(flags & RENAME_EXCHANGE))) &&
+        !entry_is_dir(from))
+        return -ENOTDIR;
+    if (flags & RENAME_EXCHANGE && to->dir_only && !entry_is_dir(to))
+        return -ENOTDIR;
+    return 0;
+}
+
 static long rename_call(struct sys_ctx *c, const uint64_t a[6],
                         uint64_t flags)
 {
@@ -732,6 +841,8 @@ static long rename_call(struct sys_ctx *c, const uint64_t a[6],
         r = get_path(c, a[2], a[3], false, &to);
     if (r == 0)
         r = same_grant(c, &from, &to);
+    if (r == 0)
+        r = rename_names(&from, &to, flags);
     if (r < 0)
         return r;
     if (!*to.w.rel)
@@ -742,9 +853,10 @@ static long rename_call(struct sys_ctx *c, const uint64_t a[6],
         close(p1);
         return r;
     }
-    /* The system call itself: glibc's renameat2 makes flags 0 renameat. */
+    /* The system call itself: glibc's renameat2() makes flags 0 a
+     * renameat, which the sandbox does not allow. */
     r = syscall(SYS_renameat2, p1, n1, p2, n2, (unsigned)flags) < 0 ? -errno
-                                                                    : 0;
+                                                                     : 0;
     close(p1);
     close(p2);
     return r;
@@ -804,8 +916,10 @@ static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
         r = same_grant(c, &from, &to);
     if (r < 0)
         return r;
+    if (to.dir_only && *to.w.rel)
+        return slash_created(&to);
     if (!from.w.m->rw || !to.w.m->rw)
-        return refuse_readonly(&to, true);
+        return refuse_readonly(&to, RO_CREATE);
     if ((r = entry_parent(&to, true, -EEXIST, &p2, &n2)) < 0)
         return r;
     if (flags & AT_SYMLINK_FOLLOW) {
@@ -855,6 +969,8 @@ static long symlink_call(struct sys_ctx *c, uint64_t target, uint64_t dirfd,
         return -ENOENT;
     if (p.w.place != FS_IN_MOUNT)
         return create_outside(c, &p);
+    if (p.dir_only && *p.w.rel)
+        return slash_created(&p);
     if ((r = entry_parent(&p, true, -EEXIST, &pfd, &name)) < 0)
         return r;
     r = symlinkat(t, pfd, name) < 0 ? -errno : 0;
@@ -885,8 +1001,8 @@ static long change_fd(struct sys_ctx *c, const struct sys_path *p,
         return r < 0 ? r : -EROFS;
     }
     if (!p->w.m->rw) {
-        long r = refuse_readonly(p, false);
-        return r == -EROFS || !follow ? r : refuse_readonly(p, false);
+        long r = refuse_readonly(p, RO_OBJECT);
+        return r == -EROFS || !follow ? r : refuse_readonly(p, RO_OBJECT);
     }
     int f = host_path_fd(p, follow);
     if (f < 0)
@@ -916,7 +1032,7 @@ long sys_truncate(struct sys_ctx *c, const uint64_t a[6])
     struct stat st;
     if (p.w.place != FS_IN_MOUNT && (r = stat_path(c, &p, true, &st)) == 0)
         return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    return r < 0 ? r : refuse_readonly(&p, false);
+    return r < 0 ? r : refuse_readonly(&p, RO_OBJECT);
 }
 
 static long chmod_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
@@ -966,11 +1082,16 @@ long sys_fchmodat2(struct sys_ctx *c, const uint64_t a[6])
     return chmod_call(c, a[0], a[1], a[2], a[3]);
 }
 
-/* What a metadata change of an fd kvmelf made itself gives: the console
- * and the devices are not the guest's to change. */
-static long change_own_file(const struct lfile *f)
+/* What a metadata change of an open file gives when the guest may not
+ * make it (0 when it may): the console and the devices are not the
+ * guest's to change (EPERM), nor are kvmelf's directories (EROFS); a file
+ * of a read-only grant is EROFS, as on a read-only mount (the host's file
+ * may well be writable: only kvmelf stands in the way). */
+static long fd_change_refused(const struct lfile *f)
 {
-    return f->kind == LF_DIR ? -EROFS : -EPERM;
+    if (f->kind != LF_HOST)
+        return f->kind == LF_DIR ? -EROFS : -EPERM;
+    return f->mount && !f->mount->rw ? -EROFS : 0;
 }
 
 long sys_fchmod(struct sys_ctx *c, const uint64_t a[6])
@@ -979,8 +1100,8 @@ long sys_fchmod(struct sys_ctx *c, const uint64_t a[6])
 
     if (!f)
         return -EBADF;
-    if (f->kind != LF_HOST)
-        return change_own_file(f);
+    if (fd_change_refused(f))
+        return fd_change_refused(f);
     return fchmod(f->host_fd, (mode_t)(a[1] & 07777)) < 0 ? -errno : 0;
 }
 
@@ -1029,8 +1150,8 @@ long sys_fchown(struct sys_ctx *c, const uint64_t a[6])
 
     if (!f)
         return -EBADF;
-    if (f->kind != LF_HOST)
-        return change_own_file(f);
+    if (fd_change_refused(f))
+        return fd_change_refused(f);
     return fchown(f->host_fd, (uid_t)a[1], (gid_t)a[2]) < 0 ? -errno : 0;
 }
 
@@ -1054,8 +1175,8 @@ long sys_utimensat(struct sys_ctx *c, const uint64_t a[6])
         struct lfile *f = sys_file(c, a[0]);
         if (!f)
             return -EBADF;
-        if (f->kind != LF_HOST)
-            return change_own_file(f);
+        if (fd_change_refused(f))
+            return fd_change_refused(f);
         return syscall(SYS_utimensat, f->host_fd, NULL, t, 0) < 0 ? -errno
                                                                   : 0;
     }
@@ -1064,8 +1185,8 @@ long sys_utimensat(struct sys_ctx *c, const uint64_t a[6])
         return r;
     if (p.empty) {
         struct lfile *f = sys_file(c, a[0]);
-        if (f->kind != LF_HOST)
-            return change_own_file(f);
+        if (fd_change_refused(f))
+            return fd_change_refused(f);
         return utimensat(f->host_fd, "", t, AT_EMPTY_PATH) < 0 ? -errno : 0;
     }
     if ((r = change_fd(c, &p, !(a[3] & AT_SYMLINK_NOFOLLOW), &fd)) < 0)
