@@ -78,6 +78,23 @@ static struct poll_item classify(struct sys_ctx *c, int fd, short events)
     return it;
 }
 
+/* How long the next wait may be: a slice, less when the deadline (NULL:
+ * none) is nearer, 0 once it passed. */
+static int slice_ms(const struct timespec *deadline)
+{
+    if (!deadline)
+        return WAIT_SLICE_MS;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t sec = deadline->tv_sec - now.tv_sec;
+    if (sec > 1)
+        return WAIT_SLICE_MS;    /* and no product of a far deadline */
+    int64_t left = sec * MSEC_PER_SEC +
+                   (deadline->tv_nsec - now.tv_nsec + NSEC_PER_MSEC - 1) /
+                   NSEC_PER_MSEC;
+    return left <= 0 ? 0 : left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS;
+}
+
 /* Polls the guest's pollfds (copied in fds) until one is ready, the
  * deadline (NULL: none) passes or a stop comes.  The count, or -EINTR. */
 static long poll_fds(struct sys_ctx *c, struct pollfd *fds, size_t n,
@@ -89,40 +106,31 @@ static long poll_fds(struct sys_ctx *c, struct pollfd *fds, size_t n,
 
     if (!host || !ready)
         goto out;
-    bool any = false;
     for (size_t i = 0; i < n; i++) {
         struct poll_item it = classify(c, fds[i].fd, fds[i].events);
         host[i] = (struct pollfd){ .fd = it.host,
                                    .events = it.host >= 0 ? fds[i].events : 0 };
         ready[i] = it.ready;
-        any |= it.ready != 0;
     }
     for (;;) {
-        int ms = any ? 0 : WAIT_SLICE_MS;
-        if (!any && deadline) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            int64_t left = (deadline->tv_sec - now.tv_sec) * MSEC_PER_SEC +
-                           (deadline->tv_nsec - now.tv_nsec + NSEC_PER_MSEC - 1) /
-                           NSEC_PER_MSEC;
-            ms = left <= 0 ? 0 : left < ms ? (int)left : ms;
-        }
-        int r = poll(host, n, ms);
-        if (r < 0 && errno != EINTR) {
+        if (poll(host, n, 0) < 0 && errno != EINTR) {
             count = -errno;
-            goto out;
+            break;
         }
         count = 0;
         for (size_t i = 0; i < n; i++) {
-            fds[i].revents = (short)(ready[i] | (host[i].fd >= 0 ? host[i].revents : 0));
+            short got = host[i].fd >= 0 ? host[i].revents : 0;
+            fds[i].revents = (short)(ready[i] | got);
             count += fds[i].revents != 0;
         }
-        if (count || ms == 0)
+        int ms = count ? 0 : slice_ms(deadline);
+        if (ms == 0)
             break;
         if (stop_requested()) {
             count = -EINTR;
             break;
         }
+        poll(host, n, ms);   /* wait; the next round says what is ready */
     }
 out:
     free(host);
@@ -155,12 +163,14 @@ static struct timespec time_left(const struct timespec *deadline)
     struct timespec now, left = { 0, 0 };
 
     clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ns = (deadline->tv_sec - now.tv_sec) * NSEC_PER_SEC +
-                 (deadline->tv_nsec - now.tv_nsec);
-    if (ns > 0) {
-        left.tv_sec = ns / NSEC_PER_SEC;
-        left.tv_nsec = ns % NSEC_PER_SEC;
+    left.tv_sec = deadline->tv_sec - now.tv_sec;
+    left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+    if (left.tv_nsec < 0) {
+        left.tv_sec--;
+        left.tv_nsec += NSEC_PER_SEC;
     }
+    if (left.tv_sec < 0)
+        left = (struct timespec){ 0, 0 };
     return left;
 }
 
@@ -323,6 +333,8 @@ long sys_select(struct sys_ctx *c, const uint64_t a[6])
         memcpy(&t, tv, sizeof t);
         if (t.tv_sec < 0 || t.tv_usec < 0)
             return -EINVAL;
+        if (t.tv_sec > INT64_MAX / 4)
+            t.tv_sec = INT64_MAX / 4;    /* as good as forever */
         const struct timespec rel = {
             t.tv_sec + t.tv_usec / 1000000,
             (t.tv_usec % 1000000) * NSEC_PER_USEC };
