@@ -172,7 +172,9 @@ static int enter_own_userns(void)
     char map[64];
     unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
 
-    if (unshare(CLONE_NEWUSER) < 0)
+    /* fsopen asks for CAP_SYS_ADMIN over the mount namespace's owner:
+     * both namespaces must be new. */
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
         return -errno;
     snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
     if (write_file("/proc/self/uid_map", map) < 0)

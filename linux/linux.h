@@ -93,7 +93,7 @@ struct linux_process;
 struct linux_process *linux_process_new(const struct linux_config *cfg);
 void linux_process_free(struct linux_process *p);      /* NULL is fine */
 
-/* ---- Files: what of the host the guest sees (docs/abi.md section 11) --- */
+/* ---- Files: what of the host the guest sees (docs/abi.md section 12) --- */
 
 /* Every host fd the file layer holds is at or above this: below are
  * stdio and the fds the sandbox moves the VM and the vCPU to. */
