@@ -775,7 +775,7 @@ static int put_dirent(const char *name, bool is_dir, void *ctx)
     memcpy(e + 8, &off, 8);
     memcpy(e + 16, &rl, 2);
     e[18] = dirent_type(d, name, is_dir);
-    memcpy(e + 19, name, len);
+    memcpy(e + 19, name, len + 1);      /* with its NUL */
     d->used += reclen;
     return 0;
 }

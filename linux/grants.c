@@ -37,7 +37,7 @@ static void fit_fd_limit(struct linux_process *p)
     }
     uint64_t *lim = p->limits[RLIMIT_NOFILE];
     if (r.rlim_cur < want) {
-        uint64_t room = r.rlim_cur > 2 * HOST_FD_RESERVE ?
+        uint64_t room = r.rlim_cur > 2ULL * HOST_FD_RESERVE ?
                         r.rlim_cur - HOST_FD_RESERVE : HOST_FD_RESERVE;
         lim[1] = room < lim[1] ? room : lim[1];
         lim[0] = lim[0] < lim[1] ? lim[0] : lim[1];
@@ -85,6 +85,7 @@ static int add_grant(struct linux_process *p, const struct linux_grant *g,
                            : -EINVAL;
     if (r == 0)
         r = fs_tree_add(&p->tree, guest, real, fd, g->rw, false);
+    bool relative = want[0] != '/';
     free(real);
     if (r == 0)
         return 0;
@@ -93,7 +94,7 @@ static int add_grant(struct linux_process *p, const struct linux_grant *g,
         return grant_error(err, g, "that guest path is granted twice");
     if (r == -ENOMEM)
         return kerr_set(err, "out of memory");
-    return grant_error(err, g, want[0] != '/' ?
+    return grant_error(err, g, relative ?
                        "the guest path must be absolute" :
                        r == -ENAMETOOLONG ? "the guest path is too long" :
                        "/dev and /proc are kvmelf's own (its devices, "
@@ -226,7 +227,7 @@ static int set_cwd(struct linux_process *p, const char *cwd, struct kerr *err)
         return kerr_set(err, "--cwd %s: no such directory in the guest's "
                         "tree (the granted directories, /tmp, /dev, /proc)",
                         cwd);
-    strcpy(p->cwd, abs);
+    memcpy(p->cwd, abs, strlen(abs) + 1);    /* both FS_PATH_MAX */
     return 0;
 }
 
@@ -255,7 +256,7 @@ static char *exe_path(const struct linux_process *p, const char *exe)
 int linux_files_open(struct linux_process *p, const struct linux_files *f,
                      struct kerr *err)
 {
-    char first[FS_PATH_MAX], guest[FS_PATH_MAX];
+    char first[FS_PATH_MAX] = "", guest[FS_PATH_MAX] = "";
     bool tmp_granted = false;
 
     fit_fd_limit(p);

@@ -37,6 +37,7 @@ static int add_components(char *out, size_t *len, const char *s,
                 out[(*len)++] = '/';
             memcpy(out + *len, s, n);
             *len += n;
+            out[*len] = '\0';
         }
         s += n;
     }

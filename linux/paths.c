@@ -203,7 +203,7 @@ static long open_virtual(struct sys_ctx *c, const struct sys_path *p,
         return sys_new_fd(c, t, (flags & O_CLOEXEC) != 0);
     }
     if (w->place == FS_VIRTUAL && w->vnode == VN_EXE)
-        return flags & O_NOFOLLOW ? -ELOOP : -EACCES;
+        return (flags & O_NOFOLLOW) ? -ELOOP : -EACCES;
     if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
         return -EEXIST;
     bool dir = is_virtual_dir(p);
@@ -646,6 +646,8 @@ long sys_readlinkat(struct sys_ctx *c, const uint64_t a[6])
 static long entry_parent(const struct sys_path *p, bool creating, long root,
                          int *pfd, const char **name)
 {
+    *pfd = -1;
+    *name = "";
     if (!*p->w.rel)
         return root;
     if (!p->w.m->rw)
@@ -682,7 +684,7 @@ static long mkdir_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                        uint64_t mode)
 {
     struct sys_path p;
-    const char *name;
+    const char *name = NULL;
     int pfd = -1;
     long r = get_path(c, dirfd, path, false, &p);
 
@@ -728,7 +730,7 @@ static long remove_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                         bool dir)
 {
     struct sys_path p;
-    const char *name;
+    const char *name = NULL;
     int pfd = -1;
     long r = get_path(c, dirfd, path, false, &p);
 
@@ -817,7 +819,7 @@ static long rename_names(const struct sys_path *from,
     if (from->dots)
         return -EBUSY;
     if (to->dots)
-        return flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
+        return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
     if ((from->dir_only || (to->dir_only && !(flags & RENAME_EXCHANGE))) &&
         !entry_is_dir(from))
         return -ENOTDIR;
@@ -829,8 +831,8 @@ static long rename_names(const struct sys_path *from,
 static long rename_call(struct sys_ctx *c, const uint64_t a[6],
                         uint64_t flags)
 {
-    struct sys_path from, to;
-    const char *n1, *n2;
+    struct sys_path from = { 0 }, to = { 0 };
+    const char *n1 = NULL, *n2 = NULL;
     int p1 = -1, p2 = -1;
 
     if (flags & ~(uint64_t)LX_RENAME_FLAGS ||
@@ -845,7 +847,7 @@ static long rename_call(struct sys_ctx *c, const uint64_t a[6],
         r = rename_names(&from, &to, flags);
     if (r < 0)
         return r;
-    if (!*to.w.rel)
+    if (!to.w.rel || !*to.w.rel)
         return -EBUSY;
     if ((r = entry_parent(&from, false, -EBUSY, &p1, &n1)) < 0)
         return r;
@@ -884,7 +886,7 @@ static long link_open_file(struct sys_ctx *c, uint64_t fd,
                            const struct sys_path *to)
 {
     struct lfile *f = sys_file(c, fd);
-    const char *name;
+    const char *name = NULL;
     int pfd = -1;
 
     if (f->kind != LF_HOST || !f->mount)
@@ -902,8 +904,8 @@ static long link_open_file(struct sys_ctx *c, uint64_t fd,
 static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
 {
     struct sys_path from, to;
-    const char *n1, *n2;
-    int p1 = -1, p2 = -1;
+    const char *n1 = NULL, *n2 = NULL;
+    int p1, p2 = -1;
 
     if (flags & ~(uint64_t)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -957,7 +959,7 @@ static long symlink_call(struct sys_ctx *c, uint64_t target, uint64_t dirfd,
                          uint64_t path)
 {
     struct sys_path p;
-    const char *t, *name;
+    const char *t, *name = NULL;
     int pfd = -1;
     long r = sys_user_string(c, target, FS_PATH_MAX, &t);
 
@@ -1039,7 +1041,7 @@ static long chmod_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                        uint64_t mode, uint64_t flags)
 {
     struct sys_path p;
-    int fd;
+    int fd = -1;
 
     if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -1058,7 +1060,7 @@ static long chmod_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
     if (r == -ENOSYS) {
         /* Before 6.6 an O_PATH fd cannot be chmod'ed: open it to read. */
         fd = fs_host_open(p.w.m, p.w.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY |
-                          (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0, 0);
+                          ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, 0);
         if (fd < 0)
             return fd;
         r = fchmod(fd, (mode_t)(mode & 07777)) < 0 ? -errno : 0;
@@ -1109,7 +1111,7 @@ static long chown_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                        const uint64_t ids[2], uint64_t flags)
 {
     struct sys_path p;
-    int fd;
+    int fd = -1;
 
     if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -1160,7 +1162,7 @@ long sys_utimensat(struct sys_ctx *c, const uint64_t a[6])
     struct timespec times[2];
     const struct timespec *t = NULL;
     struct sys_path p;
-    int fd;
+    int fd = -1;
 
     if (a[3] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -1212,7 +1214,7 @@ long sys_chdir(struct sys_ctx *c, const uint64_t a[6])
         return -ENOTDIR;
     if (p.w.place == FS_VIRTUAL && p.w.vnode == VN_FD_LINK)
         return -ENOTDIR;     /* a directory's fd: fchdir */
-    strcpy(c->proc->cwd, p.abs);
+    snprintf(c->proc->cwd, sizeof c->proc->cwd, "%s", p.abs);
     return 0;
 }
 
@@ -1224,7 +1226,7 @@ long sys_fchdir(struct sys_ctx *c, const uint64_t a[6])
         return -EBADF;
     if (!file_is_dir(f))
         return -ENOTDIR;
-    strcpy(c->proc->cwd, f->path);
+    snprintf(c->proc->cwd, sizeof c->proc->cwd, "%s", f->path);
     return 0;
 }
 

@@ -109,7 +109,7 @@ static long poll_fds(struct sys_ctx *c, struct pollfd *fds, size_t n,
     for (size_t i = 0; i < n; i++) {
         struct poll_item it = classify(c, fds[i].fd, fds[i].events);
         host[i] = (struct pollfd){ .fd = it.host,
-                                   .events = it.host >= 0 ? fds[i].events : 0 };
+                                   .events = (short)(it.host >= 0 ? fds[i].events : 0) };
         ready[i] = it.ready;
     }
     for (;;) {
@@ -119,7 +119,7 @@ static long poll_fds(struct sys_ctx *c, struct pollfd *fds, size_t n,
         }
         count = 0;
         for (size_t i = 0; i < n; i++) {
-            short got = host[i].fd >= 0 ? host[i].revents : 0;
+            short got = (short)(host[i].fd >= 0 ? host[i].revents : 0);
             fds[i].revents = (short)(ready[i] | got);
             count += fds[i].revents != 0;
         }
@@ -198,7 +198,7 @@ static long poll_call(struct sys_ctx *c, uint64_t addr, uint64_t nfds,
 long sys_poll(struct sys_ctx *c, const uint64_t a[6])
 {
     int ms = (int)a[2];
-    struct timespec deadline;
+    struct timespec deadline = { 0, 0 };
     const struct timespec rel = { ms / MSEC_PER_SEC,
                                   (ms % MSEC_PER_SEC) * NSEC_PER_MSEC };
 
@@ -236,7 +236,7 @@ static long read_timeout(struct sys_ctx *c, uint64_t addr,
 
 long sys_ppoll(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct timespec deadline, *ts;
+    struct timespec deadline = { 0, 0 }, *ts;
     long r = read_timeout(c, a[2], &ts, &deadline);
 
     if (r == 0)
@@ -288,7 +288,7 @@ static long select_call(struct sys_ctx *c, uint64_t nfds_arg,
         short ev = 0;
         for (int k = 0; k < 3; k++)
             if (fd_isset_in(s.set[k], fd))
-                ev |= k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI;
+                ev = (short)(ev | (k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI));
         if (!ev)
             continue;
         if (!sys_file(c, (uint64_t)fd)) {
@@ -311,7 +311,7 @@ static long select_call(struct sys_ctx *c, uint64_t nfds_arg,
             int fd = fds[i].fd;
             bool asked = (fds[i].events & (k == 0 ? POLLIN : k == 1 ? POLLOUT
                                                                      : POLLPRI)) != 0;
-            if (asked && (fds[i].revents & wanted[k])) {
+            if (asked && s.set[k] && (fds[i].revents & wanted[k])) {
                 s.set[k][fd / 8] = (uint8_t)(s.set[k][fd / 8] | 1u << (fd % 8));
                 count++;
             }
@@ -323,7 +323,7 @@ static long select_call(struct sys_ctx *c, uint64_t nfds_arg,
 long sys_select(struct sys_ctx *c, const uint64_t a[6])
 {
     struct timeval *tv = NULL;
-    struct timespec deadline;
+    struct timespec deadline = { 0, 0 };
 
     if (a[4]) {
         tv = sys_user_ptr(c, a[4], sizeof *tv, true);
@@ -352,7 +352,7 @@ long sys_select(struct sys_ctx *c, const uint64_t a[6])
 
 long sys_pselect6(struct sys_ctx *c, const uint64_t a[6])
 {
-    struct timespec deadline, *ts;
+    struct timespec deadline = { 0, 0 }, *ts;
     long r = read_timeout(c, a[4], &ts, &deadline);
 
     if (r < 0)

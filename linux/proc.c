@@ -256,7 +256,8 @@ long sys_prctl(struct sys_ctx *c, const uint64_t a[6])
         if (!all && len)
             return -EFAULT;
         memset(c->proc->comm, 0, n);
-        memcpy(c->proc->comm, all, len);
+        if (len)
+            memcpy(c->proc->comm, all, len);
         return 0;
     }
     case PR_GET_NAME:

@@ -134,7 +134,7 @@ struct linux_process *linux_process_new(const struct linux_config *cfg)
     p->pt = cfg->pt;
     mm_init(&p->mm, cfg->heap_start, cfg->heap_end);
     sys_limits_init(p);
-    strcpy(p->cwd, "/");
+    snprintf(p->cwd, sizeof p->cwd, "/");
     p->umask = 022;              /* what a login shell leaves */
     static const unsigned std_flags[] = { O_RDONLY, O_WRONLY, O_WRONLY };
     for (int fd = 0; fd < 3; fd++) {

@@ -152,7 +152,7 @@ static void add_name(struct name_set *s, const char *path, const char *dir,
             s->e[i].dir |= deeper || is_dir;
             return;
         }
-    strcpy(s->e[s->count].name, name);
+    snprintf(s->e[s->count].name, sizeof s->e[s->count].name, "%s", name);
     s->e[s->count++].dir = deeper || is_dir;
 }
 
