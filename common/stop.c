@@ -162,3 +162,9 @@ void stop_reset_for_test(void)
     pending_ns = 0;
     kick = NULL;
 }
+
+void stop_request_for_test(int sig)
+{
+    if (!first_signal)
+        first_signal = sig;
+}

@@ -63,6 +63,10 @@ struct stop_attempt {
 void stop_attempt_begin(struct stop_attempt *a);
 bool stop_attempt_over(const struct stop_attempt *a);
 
+/* For the fuzzer: a stop as if sig had come, without a signal (so every
+ * wait in a system call ends at once). */
+void stop_request_for_test(int sig);
+
 /* For tests: back to the state before stop_install (handlers stay). */
 void stop_reset_for_test(void);
 

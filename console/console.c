@@ -167,6 +167,11 @@ bool console_has_input(const struct console *c)
     return c->in_pos < c->in_len;
 }
 
+size_t console_buffered_input(const struct console *c)
+{
+    return c->in_len - c->in_pos;
+}
+
 bool console_at_eof(const struct console *c)
 {
     return !console_has_input(c) && c->input_eof;

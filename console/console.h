@@ -82,6 +82,8 @@ int console_write_all(int fd, const void *p, size_t len, size_t *done);
  * without blocking. */
 void console_poll_input(struct console *c);
 bool console_has_input(const struct console *c);
+/* How many bytes of stdin the console holds (FIONREAD adds them). */
+size_t console_buffered_input(const struct console *c);
 bool console_at_eof(const struct console *c);
 /* The next buffered byte (after console_poll_input), or -1 when none. */
 int console_getc(struct console *c);

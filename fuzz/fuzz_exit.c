@@ -21,6 +21,7 @@
  * record a call number and six arguments, until one ends the process or
  * fails.  (The port's decode and resume are test_exit.c's.)
  */
+#include "common/stop.h"
 #include "tests/support/fake_guest.h"
 #include "tests/support/fake_vm.h"
 
@@ -28,6 +29,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -109,6 +111,10 @@ static void fuzz_syscalls(int out_fd, const uint8_t *area,
                           const uint8_t *data, size_t size)
 {
     struct fake_guest *fg = fake_guest_new(out_fd);
+    /* There is no --timeout here: with a stop pending, every call that
+     * waits (poll, select, a read of an empty pipe, a write to a full one)
+     * returns EINTR at once instead of waiting forever. */
+    stop_request_for_test(SIGTERM);
     uint8_t *page = guest_mem_ptr(&fg->gm, FAKE_VM_USER_DATA, FUZZ_DATA_BYTES);
 
     CHECK(page != NULL);

@@ -4,8 +4,10 @@
 #ifndef KVMELF_LINUX_INTERNAL_H
 #define KVMELF_LINUX_INTERNAL_H
 
+#include "linux/fs.h"
 #include "linux/linux.h"
 
+#include <sys/stat.h>
 #include <time.h>
 
 /* ---- Address space: brk grows up, mmap allocates down -------------------- */
@@ -110,6 +112,13 @@ struct linux_process {
     uint64_t sigpending;         /* raised while blocked: acted on at unblock */
     uint64_t tid_address;
     uint64_t limits[SYS_RLIMIT_COUNT][2];   /* soft, hard (sys_limits_init) */
+    /* Files (fs.h): */
+    struct fs_tree tree;
+    struct fd_table fds;
+    char cwd[FS_PATH_MAX];       /* normalized guest path */
+    unsigned umask;
+    char note[192];              /* linux_files_note(), "" for none */
+    char comm[16];               /* prctl(PR_SET_NAME) */
 };
 
 /* What a handler sees of the call in progress. */
@@ -176,10 +185,45 @@ long sys_sleep_until(clockid_t clock, const struct timespec *abs);
 #define SYS_SLEEP_FOREVER \
     ((struct timespec){ INT64_MAX, NSEC_PER_SEC - 1 })
 
-/* Handlers (io.c, mem.c, proc.c, signal.c, time.c). */
-sys_handler sys_read, sys_write, sys_readv, sys_writev, sys_path_call,
-    sys_path_at_call, sys_close, sys_fstat, sys_newfstatat, sys_lseek,
-    sys_ioctl, sys_getcwd;
+/* The open file description of the guest's fd, or NULL (EBADF). */
+struct lfile *sys_file(struct sys_ctx *c, uint64_t fd);
+/* RLIMIT_NOFILE's soft limit: every new fd is below it. */
+uint64_t sys_nofile(const struct linux_process *p);
+
+/* signal.c: the signal a call raises in the guest itself (SIGPIPE for a
+ * write to a pipe nobody reads), acted on as kill(getpid(), sig) is. */
+long sys_raise(struct sys_ctx *c, int sig);
+
+/* files.c: what fstat says of an open file, and of a node kvmelf makes
+ * (a /dev device, a directory it lists) at path. */
+long sys_stat_file(struct sys_ctx *c, struct lfile *f, struct stat *st);
+void sys_stat_virtual(enum fs_vnode vnode, const char *path,
+                      struct stat *st);
+/* files.c: a new fd for f (taking its reference) at the lowest free
+ * number: the fd, or -EMFILE / -ENOMEM with f released. */
+long sys_new_fd(struct sys_ctx *c, struct lfile *f, bool cloexec);
+
+/* poll.c: waits until the host fd is ready for events (POLLIN, POLLOUT)
+ * or a stop (timeout, SIGINT, SIGTERM) comes: 0 or -EINTR. */
+long sys_wait_host_fd(int fd, short events);
+
+/* Handlers: files.c (calls on fds), paths.c (calls on paths), poll.c. */
+sys_handler sys_read, sys_write, sys_readv, sys_writev, sys_pread64,
+    sys_pwrite64, sys_preadv, sys_pwritev, sys_preadv2, sys_pwritev2,
+    sys_lseek, sys_close, sys_close_range, sys_dup, sys_dup2, sys_dup3,
+    sys_fcntl, sys_flock, sys_ioctl, sys_fstat, sys_getdents64,
+    sys_ftruncate, sys_fallocate, sys_fsync, sys_pipe, sys_pipe2,
+    sys_sendfile, sys_copy_file_range;
+sys_handler sys_open, sys_openat, sys_openat2, sys_creat, sys_stat,
+    sys_lstat, sys_newfstatat, sys_statx, sys_access, sys_faccessat,
+    sys_faccessat2, sys_readlink, sys_readlinkat, sys_mkdir, sys_mkdirat,
+    sys_rmdir, sys_unlink, sys_unlinkat, sys_rename, sys_renameat,
+    sys_renameat2, sys_link, sys_linkat, sys_symlink, sys_symlinkat,
+    sys_truncate, sys_chdir, sys_fchdir, sys_getcwd, sys_umask, sys_chmod,
+    sys_fchmod, sys_fchmodat, sys_fchmodat2, sys_chown, sys_fchown, sys_lchown,
+    sys_fchownat, sys_utimensat, sys_statfs, sys_fstatfs, sys_sync,
+    sys_syncfs;
+sys_handler sys_poll, sys_ppoll, sys_select, sys_pselect6;
 sys_handler sys_brk, sys_mmap, sys_munmap, sys_mremap, sys_mprotect,
     sys_madvise;
 sys_handler sys_exit, sys_arch_prctl, sys_set_tid_address, sys_clock_gettime,
@@ -188,12 +232,13 @@ sys_handler sys_exit, sys_arch_prctl, sys_set_tid_address, sys_clock_gettime,
     sys_getrandom, sys_sched_yield, sys_rt_sigaction, sys_rt_sigprocmask,
     sys_sigaltstack, sys_futex, sys_prlimit64, sys_getrlimit, sys_setrlimit,
     sys_kill, sys_tkill, sys_tgkill, sys_set_robust_list, sys_enosys_quiet,
-    sys_sched_getaffinity;
+    sys_sched_getaffinity, sys_prctl;
 
 /* The guest's process identity. */
 #define SYS_GUEST_PID 1
-/* The guest's file descriptors: 0, 1 and 2 (the monitor's own). */
-#define SYS_GUEST_FDS 3
+/* RLIMIT_NOFILE as a process starts: Linux's default soft and hard. */
+#define SYS_NOFILE_SOFT 1024
+#define SYS_NOFILE_HARD 4096
 #define NSEC_PER_SEC 1000000000L
 
 #endif

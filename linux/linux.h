@@ -87,9 +87,59 @@ struct linux_config {
 struct linux_process;
 
 /* A process as exec leaves it: nothing mapped, the break at heap_start,
- * default signal actions.  NULL only when out of memory. */
+ * default signal actions, fds 0-2 the console's stdin, stdout and stderr,
+ * no file system but /dev and /proc/self (linux_files_open adds the
+ * rest).  NULL only when out of memory. */
 struct linux_process *linux_process_new(const struct linux_config *cfg);
 void linux_process_free(struct linux_process *p);      /* NULL is fine */
+
+/* ---- Files: what of the host the guest sees (docs/abi.md section 12) --- */
+
+/* Every host fd the file layer holds is at or above this: below are
+ * stdio and the fds the sandbox moves the VM and the vCPU to. */
+#define LINUX_HOST_FD_MIN 5
+
+/* One --dir HOST[:GUEST][:ro|:rw]. */
+struct linux_grant {
+    const char *host;        /* the host directory, as given */
+    const char *guest;       /* where the guest sees it: absolute (NULL:
+                                HOST's own absolute path) */
+    bool rw;                 /* else read-only: writes give EROFS */
+};
+
+struct linux_files {
+    const struct linux_grant *grants;
+    size_t ngrants;
+    const char *cwd;         /* the guest's working directory (NULL: the
+                                first grant's guest path, or "/") */
+    uint64_t tmp_size;       /* the private /tmp's cap in bytes (0: none) */
+    const char *exe;         /* the program's path, for /proc/self/exe */
+};
+
+/* Opens every grant's directory (O_PATH, before any confinement: the
+ * sandbox only lets kvmelf reach what is already open), makes the private
+ * /tmp (a tmpfs of its own, gone with the process) and the working
+ * directory.  0, or -1 with a message naming the bad --dir, --cwd or
+ * --tmp and why.  Call once, before linux_files_confine_list(). */
+int linux_files_open(struct linux_process *p, const struct linux_files *f,
+                     struct kerr *err);
+
+/* What the guest can reach on the host, for the sandbox (Landlock) and for
+ * --stats and kvmelf info: the host directory's fd (O_PATH), its path as
+ * given and the guest's, and whether it is writable. */
+struct linux_tree {
+    int fd;
+    const char *host;
+    const char *guest;
+    bool rw;
+    bool is_tmp;             /* the private /tmp */
+};
+/* Fills up to max entries; returns how many there are. */
+size_t linux_files_trees(const struct linux_process *p,
+                         struct linux_tree *out, size_t max);
+/* A line about the files the run could not set up as asked (no private
+ * /tmp on this host, and why), or NULL. */
+const char *linux_files_note(const struct linux_process *p);
 
 /* The guest as one call sees it; vcpu/ fills it per call. */
 struct linux_guest {

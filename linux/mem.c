@@ -3,8 +3,10 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define PAGE KVMELF_PAGE_SIZE
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -102,6 +104,57 @@ long sys_brk(struct sys_ctx *c, const uint64_t a[6])
     return (long)brk;
 }
 
+/* The file an mmap maps: a host file read into private pages (*file), or
+ * /dev/zero, which is anonymous memory (*file stays NULL).  A shared
+ * writable mapping cannot be kept in step with the host file: ENODEV
+ * (docs/abi.md); a read-only shared one is a private copy. */
+static long map_source(struct sys_ctx *c, const uint64_t a[6],
+                       struct lfile **file)
+{
+    struct lfile *f = sys_file(c, a[4]);
+    uint64_t type = a[3] & LX_MAP_TYPE;
+    struct stat st;
+
+    if (!f || f->flags & O_PATH)
+        return -EBADF;
+    if (f->kind == LF_DEV && f->vnode == VN_ZERO)
+        return 0;
+    if (f->kind != LF_HOST || fstat(f->host_fd, &st) < 0 ||
+        !S_ISREG(st.st_mode))
+        return -ENODEV;
+    unsigned mode = f->flags & O_ACCMODE;
+    if (mode == O_WRONLY)
+        return -EACCES;
+    if (type != MAP_PRIVATE && a[2] & PROT_WRITE)
+        return mode == O_RDONLY ? -EACCES : -ENODEV;
+    if (a[5] > INT64_MAX - a[1])
+        return -EOVERFLOW;
+    *file = f;
+    return 0;
+}
+
+/* The file's bytes from off into [addr, addr + len); past its end the
+ * pages stay zero, as Linux's do. */
+static long fill_from_file(struct sys_ctx *c, const struct lfile *f,
+                           uint64_t addr, uint64_t len, uint64_t off)
+{
+    uint8_t *p = guest_mem_ptr(c->g->gm, addr, len);
+    uint64_t done = 0;
+
+    while (done < len) {
+        ssize_t n = pread(f->host_fd, p + done, len - done,
+                          (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        done += (uint64_t)n;
+    }
+    return 0;
+}
+
 long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
 {
     struct linux_mm *mm = &c->proc->mm;
@@ -114,8 +167,9 @@ long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
     if (type != MAP_PRIVATE && type != MAP_SHARED &&
         type != LX_MAP_SHARED_VALIDATE)
         return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS))
-        return (int64_t)a[4] >= 0 && a[4] < 3 ? -ENODEV : -EBADF;
+    struct lfile *file = NULL;
+    if (!(flags & MAP_ANONYMOUS) && (r = map_source(c, a, &file)) < 0)
+        return r;
     if (len == 0 || a[5] % PAGE)
         return -EINVAL;
     adopt_heap(c);
@@ -127,6 +181,10 @@ long sys_mmap(struct sys_ctx *c, const uint64_t a[6])
         return r;
     uint64_t end = addr + page_up(len);
     discard(c, addr, end);
+    if (file && (r = fill_from_file(c, file, addr, len, a[5])) < 0) {
+        mm_unmap(mm, addr, len);
+        return r;
+    }
     r = set_rights(c, addr, end, prot_attrs(prot));
     if (r < 0) {
         mm_unmap(mm, addr, len);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -136,20 +137,21 @@ void sys_limits_init(struct linux_process *st)
         case RLIMIT_STACK:  v = cfg->stack_size; break;
         case RLIMIT_DATA:
         case RLIMIT_AS:     v = cfg->heap_end - cfg->heap_start; break;
-        case RLIMIT_NOFILE: v = SYS_GUEST_FDS; break;
         case RLIMIT_CORE:   v = 0; break;
         case RLIMIT_NPROC:  v = 1; break;
         default:            break;
         }
         st->limits[r][0] = st->limits[r][1] = v;
     }
+    st->limits[RLIMIT_NOFILE][0] = SYS_NOFILE_SOFT;
+    st->limits[RLIMIT_NOFILE][1] = SYS_NOFILE_HARD;
 }
 
 /* prlimit64(pid, resource, new, old), with Linux's rules for a new limit
  * (a soft limit above its hard one is EINVAL; kvmelf cannot raise a hard
  * limit: the stack, the heap and the fds it gives are all it has, so that
- * is EPERM).  A lowered limit is remembered and reported; kvmelf does not
- * enforce it. */
+ * is EPERM).  RLIMIT_NOFILE bounds every new fd; any other lowered limit
+ * is remembered and reported, not enforced. */
 long sys_prlimit64(struct sys_ctx *c, const uint64_t a[6])
 {
     uint64_t lim[2], *cur;
@@ -231,4 +233,41 @@ long sys_arch_prctl(struct sys_ctx *c, const uint64_t a[6])
         return -EFAULT;
     memcpy(p, base, sizeof *base);
     return 0;
+}
+
+/* prctl(2): the thread's name; the rest of what prctl sets does not exist
+ * in kvmelf's one-process world: EINVAL, as Linux says to an option it
+ * does not know. */
+long sys_prctl(struct sys_ctx *c, const uint64_t a[6])
+{
+    char *name;
+    size_t n = sizeof c->proc->comm;
+
+    switch (a[0]) {
+    case PR_SET_NAME: {
+        const char *s = sys_user_ptr(c, a[1], 1, false);
+        if (!s)
+            return -EFAULT;
+        size_t len = 0;
+        while (len < n - 1 && (s = sys_user_ptr(c, a[1] + len, 1, false)) &&
+               *s)
+            len++;
+        const char *all = sys_user_ptr(c, a[1], len, false);
+        if (!all && len)
+            return -EFAULT;
+        memset(c->proc->comm, 0, n);
+        if (len)
+            memcpy(c->proc->comm, all, len);
+        return 0;
+    }
+    case PR_GET_NAME:
+        if (!(name = sys_user_ptr(c, a[1], n, true)))
+            return -EFAULT;
+        memcpy(name, c->proc->comm, n);
+        return 0;
+    case PR_GET_DUMPABLE:
+        return 1;
+    default:
+        return -EINVAL;
+    }
 }

@@ -179,3 +179,8 @@ long sys_tgkill(struct sys_ctx *c, const uint64_t a[6])
         return -ESRCH;
     return raise_signal(c, a[2]);
 }
+
+long sys_raise(struct sys_ctx *c, int sig)
+{
+    return raise_signal(c, (uint64_t)sig);
+}

@@ -3,10 +3,23 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+
+struct lfile *sys_file(struct sys_ctx *c, uint64_t fd)
+{
+    struct fd_slot *s = fd_get(&c->proc->fds, (int64_t)fd);
+    return s ? s->f : NULL;
+}
+
+uint64_t sys_nofile(const struct linux_process *p)
+{
+    return p->limits[RLIMIT_NOFILE][0];
+}
 
 void *sys_user_ptr(struct sys_ctx *c, uint64_t addr, uint64_t len, bool write)
 {
@@ -121,6 +134,18 @@ struct linux_process *linux_process_new(const struct linux_config *cfg)
     p->pt = cfg->pt;
     mm_init(&p->mm, cfg->heap_start, cfg->heap_end);
     sys_limits_init(p);
+    snprintf(p->cwd, sizeof p->cwd, "/");
+    p->umask = 022;              /* what a login shell leaves */
+    static const unsigned std_flags[] = { O_RDONLY, O_WRONLY, O_WRONLY };
+    for (int fd = 0; fd < 3; fd++) {
+        struct lfile *f = lfile_new(LF_CONSOLE, std_flags[fd], NULL);
+        if (!f || fd_install(&p->fds, fd, SYS_NOFILE_SOFT, f, false) < 0) {
+            lfile_put(f);
+            linux_process_free(p);
+            return NULL;
+        }
+        f->std = fd;
+    }
     return p;
 }
 
@@ -129,5 +154,7 @@ void linux_process_free(struct linux_process *p)
     if (!p)
         return;
     mm_fini(&p->mm);
+    fd_table_free(&p->fds);
+    fs_tree_free(&p->tree);
     free(p);
 }

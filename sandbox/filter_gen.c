@@ -28,6 +28,10 @@
 #include <unistd.h>
 #include <linux/filter.h>
 
+/* Linux 6.6's fchmodat2, which this libseccomp and libc do not name yet:
+ * the x86-64 number. */
+#define SYS_FCHMODAT2 452
+
 /* ---- The allowlist ------------------------------------------------------ */
 
 enum arg_rule {
@@ -35,8 +39,15 @@ enum arg_rule {
     FD_STDIN,        /* arg0 == 0                                         */
     FD_STDOUT_ERR,   /* arg0 == 1 or arg0 == 2                             */
     FD_STDIO,        /* arg0 <= 2                                         */
-    FD_STDIO_EMPTY_PATH,  /* newfstatat(0..2, "", ..., AT_EMPTY_PATH)     */
-    TTY_QUERY,       /* ioctl(0..2, TCGETS or TIOCGWINSZ)                 */
+    FD_FILE,         /* arg0 >= SANDBOX_FIRST_FILE_FD: the guest's files  */
+    DIRFD,           /* arg0 a non-negative int: no AT_FDCWD              */
+    DIRFD_ARG1,      /* the same for arg1 (symlinkat's newdirfd)          */
+    DIRFDS_0_2,      /* the same for arg0 and arg2 (renameat2, linkat)    */
+    DIRFD_EMPTY_PATH,    /* DIRFD, and arg3 has AT_EMPTY_PATH              */
+    DIRFD_EMPTY_PATH_A4, /* DIRFD, and arg4 has AT_EMPTY_PATH (fchownat)   */
+    DIRFD_NULL_PATH, /* DIRFD, arg1 NULL and arg3 0: futimens             */
+    FILE_FCNTL,      /* fcntl(0..2 or a file, one of fcntl_cmds[])        */
+    FILE_IOCTL,      /* ioctl(any fd, one of file_ioctls[])               */
     VCPU_IOCTL,      /* ioctl(vcpu fd, one of vcpu_ioctls[])              */
     VM_IOCTL,        /* ioctl(VM fd, one of vm_ioctls[])                  */
     NO_PROT_EXEC,    /* mmap/mprotect without PROT_EXEC                   */
@@ -56,11 +67,62 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(write),           FD_STDOUT_ERR,  "guest output, messages" },
     { SCMP_SYS(writev),          FD_STDOUT_ERR,  "stdio may gather writes" },
     { SCMP_SYS(read),            FD_STDIN,       "guest input (COM1 RBR)" },
-    { SCMP_SYS(poll),            ANY_ARGS,       "stdin ready, stdout writable" },
+    { SCMP_SYS(poll),            ANY_ARGS,       "stdin ready, stdout writable, "
+                                                 "the guest's poll" },
     { SCMP_SYS(ppoll),           ANY_ARGS,       "the same, newer libc" },
-    { SCMP_SYS(ioctl),           TTY_QUERY,      "isatty, terminal size" },
+    { SCMP_SYS(ioctl),           FILE_IOCTL,     "isatty, terminal size, "
+                                                 "FIONREAD" },
     { SCMP_SYS(fstat),           FD_STDIO,       "stdio buffering" },
-    { SCMP_SYS(newfstatat),      FD_STDIO_EMPTY_PATH, "fstat in glibc 2.33+" },
+    { SCMP_SYS(newfstatat),      DIRFD_EMPTY_PATH, "fstat in glibc 2.33+" },
+    /* The guest's files (linux/files.c, linux/paths.c): every host file
+     * it reaches is an fd from openat2 beneath a granted directory's fd,
+     * which Landlock confines to the granted trees; kvmelf's own fds
+     * (0-2, the VM and the vCPU) are below SANDBOX_FIRST_FILE_FD.  A call
+     * that names a directory entry takes a directory fd, never AT_FDCWD,
+     * and the calls that change a file's metadata act on an fd (an empty
+     * path), so no path is resolved from the working directory. */
+    { SCMP_SYS(read),            FD_FILE,        "the guest's read" },
+    { SCMP_SYS(write),           FD_FILE,        "the guest's write" },
+    { SCMP_SYS(readv),           FD_STDIN,       "the guest's readv" },
+    { SCMP_SYS(readv),           FD_FILE,        "the guest's readv" },
+    { SCMP_SYS(writev),          FD_FILE,        "the guest's writev" },
+    { SCMP_SYS(pread64),         FD_FILE,        "the guest's pread" },
+    { SCMP_SYS(pwrite64),        FD_FILE,        "the guest's pwrite" },
+    { SCMP_SYS(preadv),          FD_FILE,        "the guest's preadv" },
+    { SCMP_SYS(pwritev),         FD_FILE,        "the guest's pwritev" },
+    { SCMP_SYS(preadv2),         FD_FILE,        "the guest's preadv2" },
+    { SCMP_SYS(pwritev2),        FD_FILE,        "the guest's pwritev2" },
+    { SCMP_SYS(lseek),           FD_FILE,        "the guest's lseek" },
+    { SCMP_SYS(fstat),           FD_FILE,        "the guest's fstat, stat" },
+    { SCMP_SYS(fstatfs),         FD_FILE,        "the guest's statfs" },
+    { SCMP_SYS(getdents64),      FD_FILE,        "the guest's getdents64" },
+    { SCMP_SYS(ftruncate),       FD_FILE,        "the guest's truncate" },
+    { SCMP_SYS(fallocate),       FD_FILE,        "the guest's fallocate" },
+    { SCMP_SYS(fsync),           FD_FILE,        "the guest's fsync" },
+    { SCMP_SYS(fdatasync),       FD_FILE,        "the guest's fdatasync" },
+    { SCMP_SYS(syncfs),          FD_FILE,        "the guest's sync, syncfs" },
+    { SCMP_SYS(flock),           FD_FILE,        "the guest's flock" },
+    { SCMP_SYS(fchmod),          FD_FILE,        "the guest's fchmod" },
+    { SCMP_SYS(fchown),          FD_FILE,        "the guest's fchown" },
+    { SCMP_SYS(fcntl),           FILE_FCNTL,     "flags, record locks, pipe "
+                                                 "size" },
+    { SCMP_SYS(pipe2),           ANY_ARGS,       "the guest's pipes" },
+    { SCMP_SYS(openat2),         DIRFD,          "open beneath a grant "
+                                                 "(RESOLVE_BENEATH)" },
+    { SCMP_SYS(openat),          DIRFD,          "open beneath a grant where "
+                                                 "openat2 is missing, one "
+                                                 "component at a time" },
+    { SCMP_SYS(mkdirat),         DIRFD,          "the guest's mkdir" },
+    { SCMP_SYS(unlinkat),        DIRFD,          "the guest's unlink, rmdir" },
+    { SCMP_SYS(readlinkat),      DIRFD,          "the guest's readlink" },
+    { SCMP_SYS(symlinkat),       DIRFD_ARG1,     "the guest's symlink" },
+    { SCMP_SYS(renameat2),       DIRFDS_0_2,     "the guest's rename" },
+    { SCMP_SYS(linkat),          DIRFDS_0_2,     "the guest's link" },
+    { SCMP_SYS(faccessat2),      DIRFD_EMPTY_PATH, "the guest's access" },
+    { SYS_FCHMODAT2,             DIRFD_EMPTY_PATH, "the guest's chmod" },
+    { SCMP_SYS(fchownat),        DIRFD_EMPTY_PATH_A4, "the guest's chown" },
+    { SCMP_SYS(utimensat),       DIRFD_EMPTY_PATH, "the guest's utimensat" },
+    { SCMP_SYS(utimensat),       DIRFD_NULL_PATH, "the guest's futimens" },
     /* Time, for guests that ask (Linux personality) and for --timeout. */
     { SCMP_SYS(clock_gettime),   ANY_ARGS,       "guest clock" },
     { SCMP_SYS(clock_getres),    ANY_ARGS,       "guest clock_getres" },
@@ -93,7 +155,7 @@ static const struct allowed_call allowlist[] = {
      * by AFL++ (docs/security.md). */
     { SCMP_SYS(sysinfo),         ANY_ARGS,       "glibc's qsort" },
     /* The end. */
-    { SCMP_SYS(close),           ANY_ARGS,       "teardown" },
+    { SCMP_SYS(close),           ANY_ARGS,       "teardown, the guest's close" },
     { SCMP_SYS(exit),            ANY_ARGS,       "exit" },
     { SCMP_SYS(exit_group),      ANY_ARGS,       "exit" },
 };
@@ -108,7 +170,19 @@ static const unsigned long vcpu_ioctls[] = {
  * (vm_flush_tlb in kvm.c). */
 static const unsigned long vm_ioctls[] = { KVM_SET_USER_MEMORY_REGION };
 
-static const unsigned long tty_ioctls[] = { TCGETS, TIOCGWINSZ };
+/* On any fd: they only ask (a terminal's settings and size, the bytes
+ * waiting in a pipe or file), and on the VM or vCPU fd KVM answers
+ * ENOTTY. */
+static const unsigned long file_ioctls[] = { TCGETS, TIOCGWINSZ, FIONREAD };
+
+/* What the guest's fcntl needs of a host fd: its status flags, record
+ * locks (F_SETLKW waits for no one: the guest is the only process), a
+ * pipe's size.  Not F_DUPFD (the fd table shares open files itself) nor
+ * F_SETFD (every host fd is close-on-exec from its open). */
+static const unsigned long fcntl_cmds[] = {
+    F_GETFL, F_SETFL, F_GETFD, F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK,
+    F_OFD_SETLK, F_OFD_SETLKW, F_GETPIPE_SZ, F_SETPIPE_SZ,
+};
 
 /* MADV_DONTNEED drops guest RAM pages (munmap, MADV_DONTNEED from the
  * guest) and is how allocators return memory.  The others only tune how
@@ -150,6 +224,103 @@ static int add_fd_ioctls(scmp_filter_ctx ctx, int fd,
     return 0;
 }
 
+/* An int argument that is not negative, in either form it may take in
+ * its 64-bit register: sign-extended (0xffffffffffffff9c for AT_FDCWD, as
+ * libc passes it) or not (0x00000000ffffff9c; the kernel reads only the
+ * low half).  Both have a bit set under this mask; 0 to INT_MAX have
+ * none. */
+#define INT_NEGATIVE_BITS 0xffffffff80000000ULL
+
+static struct scmp_arg_cmp dirfd_cmp(unsigned arg)
+{
+    return arg_cmp(arg, SCMP_CMP_MASKED_EQ, INT_NEGATIVE_BITS, 0);
+}
+
+/* An fd kvmelf opened for the guest: SANDBOX_FIRST_FILE_FD and up.  One
+ * unsigned 64-bit comparison (libseccomp takes one per argument), so it
+ * also lets through a negative fd, which the kernel reads as a huge
+ * unsigned one: EBADF.  No int, sign-extended or not, reads as 0-4. */
+static struct scmp_arg_cmp file_fd_cmp(void)
+{
+    return arg_cmp(0, SCMP_CMP_GE, SANDBOX_FIRST_FILE_FD, 0);
+}
+
+static struct scmp_arg_cmp empty_path_cmp(unsigned arg)
+{
+    return arg_cmp(arg, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
+}
+
+/* fcntl(fd, cmd) for the stdio fds and the guest's files, with cmd one of
+ * fcntl_cmds[]. */
+static int add_fcntls(scmp_filter_ctx ctx, int nr)
+{
+    const struct scmp_arg_cmp fds[] = {
+        arg_cmp(0, SCMP_CMP_LE, STDERR_FILENO, 0), file_fd_cmp(),
+    };
+    int r = 0;
+
+    for (size_t f = 0; r == 0 && f < ARRAY_SIZE(fds); f++)
+        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(fcntl_cmds); i++) {
+            struct scmp_arg_cmp cmp[] = {
+                fds[f], arg_cmp(1, SCMP_CMP_EQ, fcntl_cmds[i], 0),
+            };
+            r = add_rule(ctx, nr, 2, cmp);
+        }
+    return r;
+}
+
+static int add_file_ioctls(scmp_filter_ctx ctx, int nr)
+{
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(file_ioctls); i++) {
+        struct scmp_arg_cmp cmp = arg_cmp(1, SCMP_CMP_EQ, file_ioctls[i], 0);
+        r = add_rule(ctx, nr, 1, &cmp);
+    }
+    return r;
+}
+
+/* The rules over files, directory fds and paths. */
+static int add_file_call(scmp_filter_ctx ctx, const struct allowed_call *c)
+{
+    struct scmp_arg_cmp cmp[3];
+
+    switch (c->rule) {
+    case FD_FILE:
+        cmp[0] = file_fd_cmp();
+        return add_rule(ctx, c->nr, 1, cmp);
+    case DIRFD:
+        cmp[0] = dirfd_cmp(0);
+        return add_rule(ctx, c->nr, 1, cmp);
+    case DIRFD_ARG1:
+        cmp[0] = dirfd_cmp(1);
+        return add_rule(ctx, c->nr, 1, cmp);
+    case DIRFDS_0_2:
+        cmp[0] = dirfd_cmp(0);
+        cmp[1] = dirfd_cmp(2);
+        return add_rule(ctx, c->nr, 2, cmp);
+    case DIRFD_EMPTY_PATH:
+        cmp[0] = dirfd_cmp(0);
+        cmp[1] = empty_path_cmp(3);
+        return add_rule(ctx, c->nr, 2, cmp);
+    case DIRFD_EMPTY_PATH_A4:
+        cmp[0] = dirfd_cmp(0);
+        cmp[1] = empty_path_cmp(4);
+        return add_rule(ctx, c->nr, 2, cmp);
+    case DIRFD_NULL_PATH:
+        cmp[0] = dirfd_cmp(0);
+        cmp[1] = arg_cmp(1, SCMP_CMP_EQ, 0, 0);
+        cmp[2] = arg_cmp(3, SCMP_CMP_EQ, 0, 0);
+        return add_rule(ctx, c->nr, 3, cmp);
+    case FILE_FCNTL:
+        return add_fcntls(ctx, c->nr);
+    case FILE_IOCTL:
+        return add_file_ioctls(ctx, c->nr);
+    default:
+        return -EINVAL;
+    }
+}
+
 static int add_call(scmp_filter_ctx ctx, const struct allowed_call *c)
 {
     struct scmp_arg_cmp cmp[2];
@@ -169,14 +340,6 @@ static int add_call(scmp_filter_ctx ctx, const struct allowed_call *c)
     case FD_STDIO:
         cmp[0] = arg_cmp(0, SCMP_CMP_LE, STDERR_FILENO, 0);
         return add_rule(ctx, c->nr, 1, cmp);
-    case FD_STDIO_EMPTY_PATH:
-        cmp[0] = arg_cmp(0, SCMP_CMP_LE, STDERR_FILENO, 0);
-        cmp[1] = arg_cmp(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
-        return add_rule(ctx, c->nr, 2, cmp);
-    case TTY_QUERY:
-        for (int fd = STDIN_FILENO; r == 0 && fd <= STDERR_FILENO; fd++)
-            r = add_fd_ioctls(ctx, fd, tty_ioctls, ARRAY_SIZE(tty_ioctls));
-        return r;
     case VCPU_IOCTL:
         return add_fd_ioctls(ctx, SANDBOX_VCPU_FD, vcpu_ioctls,
                              ARRAY_SIZE(vcpu_ioctls));
@@ -192,8 +355,9 @@ static int add_call(scmp_filter_ctx ctx, const struct allowed_call *c)
             r = add_rule(ctx, c->nr, 1, cmp);
         }
         return r;
+    default:
+        return add_file_call(ctx, c);
     }
-    return -EINVAL;
 }
 
 /* ---- Output -------------------------------------------------------------- */

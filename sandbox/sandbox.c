@@ -6,7 +6,10 @@
  * what running the guest, reporting on it and tearing down need.  The
  * allowlist is in filter_gen.c, which libseccomp compiles into the
  * BPF program included here when kvmelf is built; docs/security.md copies
- * it.
+ * it.  Before the filter, Landlock confines what the process can still
+ * open to the trees the guest was granted (and the rights it has there),
+ * so that even a file-layer bug that resolved a path wrongly could reach
+ * nothing else of the host.
  *
  * A refused call raises SIGSYS (SECCOMP_RET_TRAP rather than
  * SECCOMP_RET_KILL_PROCESS): the handler writes one line naming the call,
@@ -29,6 +32,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -99,6 +103,146 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
     _exit(128 + SIGSYS);     /* not reached; what a shell would show */
 }
 
+/* ---- Landlock ------------------------------------------------------------ */
+
+/* The uapi of <linux/landlock.h> up to ABI 7 (Linux 6.15), defined here:
+ * the build machine's header may be older, and the kernel's ABI only
+ * grows, so the rights of every version kvmelf knows are named once. */
+#define LL_CREATE_RULESET_VERSION (1U << 0)
+#define LL_RULE_PATH_BENEATH 1
+
+#define LL_FS_EXECUTE      (1ULL << 0)
+#define LL_FS_WRITE_FILE   (1ULL << 1)
+#define LL_FS_READ_FILE    (1ULL << 2)
+#define LL_FS_READ_DIR     (1ULL << 3)
+#define LL_FS_REMOVE_DIR   (1ULL << 4)
+#define LL_FS_REMOVE_FILE  (1ULL << 5)
+#define LL_FS_MAKE_CHAR    (1ULL << 6)
+#define LL_FS_MAKE_DIR     (1ULL << 7)
+#define LL_FS_MAKE_REG     (1ULL << 8)
+#define LL_FS_MAKE_SOCK    (1ULL << 9)
+#define LL_FS_MAKE_FIFO    (1ULL << 10)
+#define LL_FS_MAKE_BLOCK   (1ULL << 11)
+#define LL_FS_MAKE_SYM     (1ULL << 12)
+#define LL_FS_ABI1         ((LL_FS_MAKE_SYM << 1) - 1)   /* bits 0-12 */
+#define LL_FS_REFER        (1ULL << 13)
+#define LL_FS_TRUNCATE     (1ULL << 14)
+#define LL_FS_IOCTL_DEV    (1ULL << 15)
+#define LL_NET_BIND_TCP    (1ULL << 0)
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LL_SCOPE_SIGNAL    (1ULL << 1)
+
+/* Larger than an older kernel's struct: the kernel takes it as long as
+ * the fields it does not know are zero. */
+struct ll_ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;      /* ABI 4 */
+    uint64_t scoped;                  /* ABI 6 */
+};
+
+struct ll_path_beneath_attr {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+} __attribute__((packed));
+
+/* What each ABI version added.  Everything the kernel knows is handled,
+ * and so refused unless a rule below allows it: no execution, no device
+ * nodes, no TCP, no abstract UNIX sockets or signals outside the process,
+ * and outside the granted trees nothing at all. */
+static const struct {
+    int abi;
+    uint64_t fs, net, scoped;
+} ll_versions[] = {
+    { 1, LL_FS_ABI1, 0, 0 },
+    { 2, LL_FS_REFER, 0, 0 },                  /* link/rename elsewhere */
+    { 3, LL_FS_TRUNCATE, 0, 0 },
+    { 4, 0, LL_NET_BIND_TCP | LL_NET_CONNECT_TCP, 0 },
+    { 5, LL_FS_IOCTL_DEV, 0, 0 },
+    { 6, 0, 0, LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL },
+    /* 7 added audit flags, no rights. */
+};
+
+/* A granted tree's rights.  Read-only: read files, list directories.
+ * Writable: everything a file layer does (write, truncate, create and
+ * remove files, directories and symlinks, rename and link within and
+ * between the writable trees), but never execute, make device nodes or
+ * use a device's ioctls. */
+#define LL_TREE_RO (LL_FS_READ_FILE | LL_FS_READ_DIR)
+#define LL_TREE_RW_NEVER (LL_FS_EXECUTE | LL_FS_MAKE_CHAR | \
+                          LL_FS_MAKE_BLOCK | LL_FS_IOCTL_DEV)
+
+int sandbox_landlock_abi(void)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+                       LL_CREATE_RULESET_VERSION);
+    return abi < 0 ? -errno : (int)abi;
+}
+
+static struct ll_ruleset_attr ll_handled(int abi)
+{
+    struct ll_ruleset_attr attr = { 0 };
+
+    for (size_t i = 0; i < ARRAY_SIZE(ll_versions); i++)
+        if (ll_versions[i].abi <= abi) {
+            attr.handled_access_fs |= ll_versions[i].fs;
+            attr.handled_access_net |= ll_versions[i].net;
+            attr.scoped |= ll_versions[i].scoped;
+        }
+    return attr;
+}
+
+static int ll_add_trees(int ruleset, uint64_t handled,
+                        const struct linux_tree *trees, size_t ntrees,
+                        struct kerr *err)
+{
+    for (size_t i = 0; i < ntrees; i++) {
+        struct ll_path_beneath_attr rule = {
+            .allowed_access = handled & (trees[i].rw ? ~LL_TREE_RW_NEVER
+                                                     : LL_TREE_RO),
+            .parent_fd = trees[i].fd,
+        };
+        if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH,
+                    &rule, 0) < 0)
+            return kerr_errno(err, errno, "sandbox: Landlock refused the "
+                              "rule for %s (%s) (--no-sandbox runs without "
+                              "it)", trees[i].host, trees[i].guest);
+    }
+    return 0;
+}
+
+/* Needs no_new_privs.  Kernels without Landlock (not built in, or not in
+ * the boot's lsm= list) are told apart from a failure: the run goes on
+ * with openat2 and seccomp alone, and says so. */
+static int landlock_confine(const struct linux_tree *trees, size_t ntrees,
+                            struct sandbox_status *st, struct kerr *err)
+{
+    int abi = sandbox_landlock_abi();
+
+    if (abi == -ENOSYS || abi == -EOPNOTSUPP) {
+        st->landlock_errno = -abi;
+        return 0;
+    }
+    if (abi <= 0)
+        return kerr_errno(err, -abi, "sandbox: cannot ask for the kernel's "
+                          "Landlock version");
+    struct ll_ruleset_attr attr = ll_handled(abi);
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr,
+                               sizeof attr, 0);
+    if (ruleset < 0)
+        return kerr_errno(err, errno, "sandbox: cannot create a Landlock "
+                          "ruleset for ABI %d (--no-sandbox runs without "
+                          "it)", abi);
+    int r = ll_add_trees(ruleset, attr.handled_access_fs, trees, ntrees, err);
+    if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+        r = kerr_errno(err, errno, "sandbox: cannot confine kvmelf with "
+                       "Landlock (--no-sandbox runs without it)");
+    close(ruleset);
+    if (r == 0)
+        st->landlock_abi = abi;
+    return r;
+}
+
 /* ---- Public ------------------------------------------------------------- */
 
 int process_harden(struct kerr *err)
@@ -136,7 +280,8 @@ int process_harden(struct kerr *err)
     return 0;
 }
 
-int sandbox_confine(struct kerr *err)
+int sandbox_confine(const struct linux_tree *trees, size_t ntrees,
+                    struct sandbox_status *st, struct kerr *err)
 {
     struct sock_fprog prog = {
         .len = (unsigned short)ARRAY_SIZE(sandbox_filter),
@@ -145,13 +290,20 @@ int sandbox_confine(struct kerr *err)
     struct sigaction sa = { .sa_sigaction = on_sigsys,
                             .sa_flags = SA_SIGINFO };
 
+    *st = (struct sandbox_status){ 0 };
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSYS, &sa, NULL) < 0)
         return kerr_errno(err, errno, "sandbox: cannot handle SIGSYS");
-    /* Unprivileged processes may install a filter only without new
-     * privileges (libseccomp's seccomp_load did the same). */
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+    /* Unprivileged processes may install a filter or restrict themselves
+     * with Landlock only without new privileges (libseccomp's seccomp_load
+     * did the same). */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return kerr_errno(err, errno, "sandbox: cannot set no_new_privs "
+                          "(use --no-sandbox to run without the sandbox)");
+    /* Landlock first: the filter does not allow its calls. */
+    if (landlock_confine(trees, ntrees, st, err) < 0)
+        return -1;
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
         return kerr_errno(err, errno, "sandbox: cannot install the seccomp "
                           "filter (use --no-sandbox to run without it)");
     return 0;

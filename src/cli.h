@@ -2,8 +2,10 @@
 #ifndef KVMELF_CLI_H
 #define KVMELF_CLI_H
 
+#include "linux/linux.h"
 #include "loader/loader.h"
 #include "paging/paging.h"
+#include "sandbox/sandbox.h"
 #include "symbolize/symbolize.h"
 #include "vcpu/vcpu.h"
 
@@ -27,6 +29,9 @@ enum {
 
 enum cli_command { CLI_RUN, CLI_INFO };
 
+/* --tmp's default: the private /tmp holds at most this much. */
+#define TMP_SIZE_DEFAULT (64ULL << 20)
+
 struct options {
     uint64_t mem;
     uint64_t stack;          /* --stack; 0: the default for mem */
@@ -41,8 +46,12 @@ struct options {
     char **guest_argv;       /* argv[0] = path */
     size_t envc;
     char **env;              /* "NAME=VALUE", in order; owned array */
-    char **owned;            /* the strings --env NAME made */
+    char **owned;            /* the strings --env NAME and --dir made */
     size_t nowned;
+    struct linux_grant *grants;  /* --dir, in order; owned array */
+    size_t ngrants;
+    const char *cwd;         /* --cwd; NULL: the first grant's, or / */
+    uint64_t tmp_size;       /* --tmp; 0: no /tmp */
 };
 
 /* Parses `kvmelf run|info ...` (argv[0] is the command).  Returns -1 to go
@@ -114,6 +123,7 @@ struct run_stats {
     uint64_t at[STAT_COUNT];
     uint64_t exits;              /* KVM_RUN returns */
     uint64_t page_table_bytes;
+    char *files;                 /* print_files' lines, owned (NULL: none) */
 };
 
 /* All do nothing for stats == NULL. */
@@ -122,6 +132,32 @@ void stats_mark(struct run_stats *stats, enum stat_point point);
 void stats_run_result(struct run_stats *stats, uint64_t first_run_ns,
                       uint64_t exits);
 void stats_print(FILE *f, const struct run_stats *stats);
+/* Keeps the files' lines for stats_print (formatted before the guest
+ * runs: what they name is gone by the end). */
+struct files_report;
+void stats_files(struct run_stats *stats, const struct files_report *r);
+void stats_free(struct run_stats *stats);
+
+/* What of the host the guest sees and what confines kvmelf
+ * (src/files.c), for --stats and kvmelf info. */
+struct files_report {
+    const struct linux_tree *trees;   /* linux_files_trees() */
+    size_t ntrees;
+    uint64_t tmp_size;       /* --tmp */
+    const char *note;        /* linux_files_note(), or NULL */
+    bool sandbox;            /* false: --no-sandbox */
+    int landlock_abi;        /* > 0: the ABI that confines (run) or would
+                                (info); else none */
+    int landlock_errno;      /* with none: why (ENOSYS, EOPNOTSUPP) */
+};
+
+/* One line per grant ("HOST -> GUEST (read-only)"), one for /tmp, one for
+ * the confinement, each after prefix. */
+void print_files(FILE *f, const char *prefix, const struct files_report *r);
+
+/* The trees of p in a new array (*n of them); NULL with *n 0 when there
+ * are none or no memory. */
+struct linux_tree *files_trees(const struct linux_process *p, size_t *n);
 
 /* --regs: general registers, then control and segment registers decoded. */
 void report_regs(FILE *f, const struct run_result *res);
@@ -135,10 +171,12 @@ struct info_request {
     const struct paging_config *paging;   /* as the map stage made it */
     const struct memory_map *map;
     const struct symbolizer *symbolizer;  /* for the entry point */
+    const struct files_report *files;     /* the guest's files */
 };
 
 /* Prints the segments, the memory map as an aligned table and a to-scale
- * picture, the page sizes the tables would use and the entry point.  The
+ * picture, the page sizes the tables would use, the entry point and the
+ * files.  The
  * page tables and boot info are built in a scratch copy of the monitor's
  * area (never KVM), so the numbers are run's own.  Returns 0, or -1 with
  * err when the scratch area cannot be built. */

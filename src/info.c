@@ -542,6 +542,10 @@ int print_info(FILE *f, const struct info_request *req, struct kerr *err)
         rc = print_page_sizes(f, in, err);
         if (rc == 0)
             print_picture(f, in);
+        if (rc == 0 && req->files) {
+            fputs("\nFiles (what the guest sees of the host):\n", f);
+            print_files(f, "  ", req->files);
+        }
     }
     guest_mem_fini(&in->tables.gm);
     free(in);

@@ -36,6 +36,10 @@ struct session {
     struct guest_layout layout;     /* from RAM and stack size, once */
     struct linux_stack_result entry;   /* the process entry on the stack */
     struct linux_process *process;  /* its system calls' state */
+    char *exe;                      /* the file's absolute path, owned */
+    struct linux_tree *trees;       /* what of the host it reaches */
+    size_t ntrees;
+    struct sandbox_status sandbox;  /* what confined the run */
     bool sandbox_probe;             /* KVMELF_TEST_SANDBOX_PROBE=1 */
 };
 
@@ -178,7 +182,9 @@ static int outcome_status(const struct session *s, const struct run_result *r)
     return STATUS_CANNOT_RUN;
 }
 
-/* The Linux process the guest's system calls act on, as exec leaves it. */
+/* The Linux process the guest's system calls act on, as exec leaves it
+ * (for kvmelf info, tables NULL: a process that never runs, for its
+ * files). */
 static int process_stage(struct session *s, const struct cpu_tables *tables,
                          struct kerr *err)
 {
@@ -187,13 +193,72 @@ static int process_stage(struct session *s, const struct cpu_tables *tables,
         .stack_size = s->layout.stack_size,
         .stack_bottom = s->layout.stack_bottom,
         .allow_wx = s->opts->allow_wx,
-        .pt = { .cr3 = tables->cr3,
-                .next_table = KVMELF_PT_ADDR + tables->page_table_bytes,
-                .nx = vm_caps(s->vm)->nx },
+        .pt = { .cr3 = tables ? tables->cr3 : 0,
+                .next_table = tables ? KVMELF_PT_ADDR +
+                                       tables->page_table_bytes : 0,
+                .nx = s->vm ? vm_caps(s->vm)->nx : true },
     };
 
     s->process = linux_process_new(&cfg);
     return s->process ? 0 : kerr_set(err, "out of memory");
+}
+
+/* What of the host the guest sees: the --dir grants (opened now, before
+ * the sandbox: it lets kvmelf reach only what is open), the private /tmp,
+ * the working directory.  A bad --dir, --cwd or --tmp fails here, with
+ * linux_files_open's message. */
+static int files_stage(struct session *s, struct kerr *err)
+{
+    const struct options *o = s->opts;
+
+    /* /proc/self/exe names the file as Linux would: absolute, symlinks
+     * resolved. */
+    s->exe = realpath(o->file, NULL);
+    const struct linux_files files = {
+        .grants = o->grants, .ngrants = o->ngrants, .cwd = o->cwd,
+        .tmp_size = o->tmp_size, .exe = s->exe ? s->exe : o->file,
+    };
+    if (linux_files_open(s->process, &files, err) < 0)
+        return -1;
+    const char *note = linux_files_note(s->process);
+    if (note)
+        warn_line(s, note);
+    s->trees = files_trees(s->process, &s->ntrees);
+    if (!s->trees && linux_files_trees(s->process, NULL, 0))
+        return kerr_set(err, "out of memory");   /* Landlock would allow
+                                                    nothing */
+    return 0;
+}
+
+static struct files_report files_report(const struct session *s)
+{
+    return (struct files_report){
+        .trees = s->trees, .ntrees = s->ntrees,
+        .tmp_size = s->opts->tmp_size, .note = linux_files_note(s->process),
+        .sandbox = !s->opts->no_sandbox,
+        .landlock_abi = s->sandbox.landlock_abi,
+        .landlock_errno = s->sandbox.landlock_errno,
+    };
+}
+
+/* Landlock, then the seccomp filter (not with --no-sandbox).  A kernel
+ * without Landlock is said once, when there are grants it would have
+ * confined. */
+static int sandbox_stage(struct session *s, struct kerr *err)
+{
+    if (s->opts->no_sandbox)
+        return 0;
+    if (vm_move_fds(s->vm, SANDBOX_VM_FD, SANDBOX_VCPU_FD, err) < 0 ||
+        sandbox_confine(s->trees, s->ntrees, &s->sandbox, err) < 0)
+        return -1;
+    if (!s->sandbox.landlock_abi && s->opts->ngrants) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "note: this kernel has no Landlock (%s): "
+                 "--dir grants are confined by openat2 and seccomp alone",
+                 strerror(s->sandbox.landlock_errno));
+        warn_line(s, msg);
+    }
+    return 0;
 }
 
 static int run_session(struct session *s)
@@ -226,13 +291,15 @@ static int run_session(struct session *s)
     stats_mark(s->stats, STAT_VCPU);
     if (process_stage(s, &tables, &err) < 0)
         return cli_fail(STATUS_CANNOT_RUN, o->file, err.msg);
+    if (files_stage(s, &err) < 0)
+        return cli_fail(STATUS_CANNOT_RUN, NULL, err.msg);   /* usage */
     vm_end_setup(s->vm);
-    if (!o->no_sandbox &&
-        (vm_move_fds(s->vm, SANDBOX_VM_FD, SANDBOX_VCPU_FD, &err) < 0 ||
-         sandbox_confine(&err) < 0))
+    if (sandbox_stage(s, &err) < 0)
         return cli_fail(STATUS_NO_KVM, o->file, err.msg);   /* host: no seccomp */
     if (s->sandbox_probe)
         sandbox_probe();
+    struct files_report files = files_report(s);
+    stats_files(s->stats, &files);
 
     struct run_options ro = { .timeout_sec = o->timeout,
                               .strict_io = o->strict_io,
@@ -254,6 +321,8 @@ static int run_session(struct session *s)
 
 static void session_free(struct session *s)
 {
+    free(s->trees);
+    free(s->exe);
     linux_process_free(s->process);
     vm_close(s->vm);
     guest_mem_fini(&s->gm);
@@ -292,6 +361,7 @@ static int cmd_run(int argc, char **argv)
     stats_mark(s.stats, STAT_END);
     stats_print(msgs(), s.stats);
     messages_write();
+    stats_free(s.stats);
     options_free(&o);
     return status;
 }
@@ -300,14 +370,24 @@ static int info_session(struct session *s, struct options *o)
 {
     struct kerr err;
 
-    if (options_resolve_file(o, &err) < 0 || load_stage(s, &err) < 0)
+    if (options_resolve_file(o, &err) < 0 || load_stage(s, &err) < 0 ||
+        process_stage(s, NULL, &err) < 0)
         return cli_fail(STATUS_CANNOT_RUN, o->file, err.msg);
+    if (files_stage(s, &err) < 0)
+        return cli_fail(STATUS_CANNOT_RUN, NULL, err.msg);
     if (!(s->symbolizer = symbolizer_adopt(&s->file)))
         return cli_fail(STATUS_CANNOT_RUN, o->file, "out of memory reading "
                         "symbols");
+    /* What run would be confined by on this kernel; info confines
+     * nothing. */
+    int abi = sandbox_landlock_abi();
+    s->sandbox = (struct sandbox_status){
+        .landlock_abi = abi > 0 ? abi : 0, .landlock_errno = abi < 0 ? -abi : 0,
+    };
+    struct files_report files = files_report(s);
     struct info_request req = {
         .path = o->file, .plan = &s->plan, .paging = &s->paging,
-        .map = &s->map, .symbolizer = s->symbolizer,
+        .map = &s->map, .symbolizer = s->symbolizer, .files = &files,
     };
     if (print_info(stdout, &req, &err) < 0)
         return cli_fail(STATUS_CANNOT_RUN, o->file, err.msg);

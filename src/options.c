@@ -20,14 +20,15 @@
 
 static const char usage_text[] =
 "Usage: kvmelf run [OPTIONS] FILE [ARG...]\n"
-"       kvmelf info FILE [--mem SIZE] [--stack SIZE] [--allow-wx]\n"
+"       kvmelf info FILE [--mem SIZE] [--stack SIZE] [--allow-wx] [--dir ...]\n"
 "Run the static x86-64 ELF program FILE in a fresh KVM virtual machine, in\n"
 "64-bit long mode (ring 3 by default).  ARGs are passed to the guest, with\n"
 "FILE as argv[0].  A FILE without a slash that is not in the current\n"
 "directory is looked up in PATH.  FILE is either a static Linux program\n"
 "(e.g. built with kvmelf-cc or musl-gcc -static): its system calls are\n"
-"served by kvmelf, write(2) to fds 1/2 goes to stdout/stderr, read(2) from\n"
-"fd 0 takes stdin, there are no files; or a freestanding guest using\n"
+"served by kvmelf, fds 0-2 are kvmelf's stdin, stdout and stderr, and the\n"
+"only files it sees are the directories --dir grants, a private /tmp and\n"
+"/dev's null, zero, full, random and urandom; or a freestanding guest using\n"
 "kvmelf's ports: what it writes to COM1 (port 0x3f8) or port 0xe9 appears\n"
 "on stdout, COM1 reads take stdin.\n"
 "\n"
@@ -44,6 +45,15 @@ static const char usage_text[] =
 "  --allow-wx      map segments that ask for write+execute, and let mmap/\n"
 "                  mprotect ask for it (refused by default: every page is\n"
 "                  writable or executable, not both)\n"
+"  --dir HOST[:GUEST][:ro|:rw]\n"
+"                  show the host directory HOST to the guest at GUEST (an\n"
+"                  absolute path; default: HOST's own absolute path),\n"
+"                  read-only unless :rw (repeatable; nothing else of the\n"
+"                  host is visible)\n"
+"  --cwd PATH      the guest's working directory (default: the first --dir's\n"
+"                  GUEST, or /)\n"
+"  --tmp SIZE      the most the guest's private in-memory /tmp holds, K/M/G\n"
+"                  suffixes (default 64M; 0: no /tmp); gone when it ends\n"
 "  --env NAME=VALUE  set NAME in the guest's environment (repeatable; a\n"
 "                  later NAME replaces an earlier one; --env NAME passes\n"
 "                  kvmelf's own value, if it has one; the environment is\n"
@@ -54,12 +64,14 @@ static const char usage_text[] =
 "                  segment) on stderr\n"
 "  --stats         print where the time went on stderr at the end: exec to\n"
 "                  main, ELF load, VM creation, page tables, vCPU setup,\n"
-"                  first KVM_RUN, run (with the exit count), teardown\n"
+"                  first KVM_RUN, run (with the exit count), teardown; and\n"
+"                  the files granted and what confined the run\n"
 "  --max-output SIZE  stop the guest when it writes more than SIZE bytes\n"
 "                  (stdout and stderr together, K/M/G suffixes; the first\n"
 "                  SIZE bytes are written; exit status 153)\n"
-"  --no-sandbox    do not confine kvmelf with its seccomp filter while the\n"
-"                  guest runs (for debugging kvmelf, e.g. under strace/gdb)\n"
+"  --no-sandbox    do not confine kvmelf with its seccomp filter and\n"
+"                  Landlock while the guest runs (for debugging kvmelf,\n"
+"                  e.g. under strace/gdb)\n"
 "  -h, --help      show this help;  --version  show the version\n"
 "\n"
 "Exit status: the guest's own status (a Linux guest's exit(n); exit port\n"
@@ -75,11 +87,16 @@ static const char usage_text[] =
 "Environment: KVMELF_KVM_DEVICE overrides /dev/kvm.\n"
 "\n"
 "kvmelf info FILE shows the memory map FILE would get (segments, heap, stack,\n"
-"page sizes, entry point) without running it; see kvmelf info --help.\n"
+"page sizes, entry point) and the files it would see, without running it;\n"
+"see kvmelf info --help.\n"
 "\n"
-"Confinement: while the guest runs, a seccomp filter allows kvmelf only the\n"
-"system calls the run needs; kvmelf never dumps core and closes inherited\n"
-"file descriptors above 2 at startup.\n";
+"Confinement: the guest reaches host files only beneath the --dir grants\n"
+"(openat2 with RESOLVE_BENEATH from each grant's directory); while it runs,\n"
+"Landlock lets kvmelf open files only in those trees (read-only ones for\n"
+"reading), and a seccomp filter allows kvmelf only the system calls the run\n"
+"needs; kvmelf never dumps core and closes inherited file descriptors above\n"
+"2 at startup.  Where the kernel has no Landlock, kvmelf says so and goes\n"
+"on without it.\n";
 
 static const char info_usage_text[] =
 "Usage: kvmelf info [OPTIONS] FILE [OPTIONS]\n"
@@ -87,18 +104,23 @@ static const char info_usage_text[] =
 "running anything: the ELF's loadable segments, the guest memory map as a\n"
 "table and a to-scale picture (the monitor's area, each segment with its\n"
 "rights, heap and mmap area, stack and guard page), the page sizes the page\n"
-"tables would use, and the entry point with its symbol.  A file run would\n"
-"refuse gets the same one-line error and exit status 125.\n"
+"tables would use, the entry point with its symbol, and the files: each\n"
+"grant (host -> guest, read-only or read-write), the private /tmp and its\n"
+"size, and whether Landlock would confine the run (this kernel's ABI\n"
+"version).  A file or a --dir run would refuse gets the same one-line error\n"
+"and exit status 125.\n"
 "\n"
 "Options (before or after FILE):\n"
 "  --mem SIZE      guest RAM as for run (default 64M)\n"
 "  --stack SIZE    the stack as for run (default 8M, or RAM/8 below 64M)\n"
 "  --allow-wx      accept segments that ask for write+execute, as for run\n"
+"  --dir HOST[:GUEST][:ro|:rw], --cwd PATH, --tmp SIZE\n"
+"                  the guest's files, as for run\n"
 "  -h, --help      show this help\n";
 
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
        OPT_ALLOW_WX, OPT_ENV, OPT_STATS, OPT_MAX_OUTPUT, OPT_NO_SANDBOX,
-       OPT_STACK };
+       OPT_STACK, OPT_DIR, OPT_CWD, OPT_TMP };
 
 static const struct option run_longopts[] = {
     { "mem", required_argument, NULL, OPT_MEM },
@@ -112,15 +134,21 @@ static const struct option run_longopts[] = {
     { "stats", no_argument, NULL, OPT_STATS },
     { "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+    { "dir", required_argument, NULL, OPT_DIR },
+    { "cwd", required_argument, NULL, OPT_CWD },
+    { "tmp", required_argument, NULL, OPT_TMP },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
-/* info takes only the options that change the memory map. */
+/* info takes only the options that change the memory map or the files. */
 static const struct option info_longopts[] = {
     { "mem", required_argument, NULL, OPT_MEM },
     { "stack", required_argument, NULL, OPT_STACK },
     { "allow-wx", no_argument, NULL, OPT_ALLOW_WX },
+    { "dir", required_argument, NULL, OPT_DIR },
+    { "cwd", required_argument, NULL, OPT_CWD },
+    { "tmp", required_argument, NULL, OPT_TMP },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -367,6 +395,83 @@ static int add_env(struct options *o, const char *text, struct kerr *err)
     return 0;
 }
 
+/* The form every --dir error names. */
+#define DIR_FORM "--dir HOST[:GUEST][:ro|:rw]"
+
+static bool is_mode(const char *part, bool *rw)
+{
+    if (strcmp(part, "ro") != 0 && strcmp(part, "rw") != 0)
+        return false;
+    *rw = part[1] == 'w';
+    return true;
+}
+
+/* docker -v's syntax split on ':': HOST, HOST:GUEST or HOST:MODE (when
+ * the second part is ro or rw), HOST:GUEST:MODE.  Whether HOST is a
+ * directory is linux_files_open's to say. */
+static int add_grant(struct options *o, const char *text, struct kerr *err)
+{
+    char *copy = strdup(text);
+    char *part[4] = { copy };
+    size_t n = 1;
+
+    if (!copy)
+        return kerr_set(err, "out of memory");
+    o->owned[o->nowned++] = copy;
+    for (char *c = copy; *c && n < ARRAY_SIZE(part); c++)
+        if (*c == ':') {
+            *c = '\0';
+            part[n++] = c + 1;
+        }
+    if (n == ARRAY_SIZE(part))
+        return kerr_set(err, "--dir '%s' has more than 3 parts separated by "
+                        "':' (the form is %s; a path with a ':' cannot be "
+                        "granted)", text, DIR_FORM);
+    struct linux_grant g = { .host = part[0] };
+    if (!*g.host)
+        return kerr_set(err, "--dir '%s': HOST is empty (the form is %s)",
+                        text, DIR_FORM);
+    if (n == 2 && !is_mode(part[1], &g.rw))
+        g.guest = part[1];
+    if (n == 3) {
+        g.guest = part[1];
+        if (!is_mode(part[2], &g.rw))
+            return kerr_set(err, "--dir '%s': '%s' is not a mode: the last "
+                            "part is ro (read-only, the default) or rw", text,
+                            part[2]);
+    }
+    if (g.guest && !*g.guest)
+        return kerr_set(err, "--dir '%s': GUEST is empty (leave it out, as in "
+                        "--dir %s%s, and the guest sees HOST at its own "
+                        "path)", text, g.host, n == 3 ? (g.rw ? ":rw" : ":ro")
+                                                    : "");
+    if (g.guest && g.guest[0] != '/')
+        return kerr_set(err, "--dir '%s': GUEST '%s' is not an absolute path "
+                        "(where the guest sees HOST, e.g. /data; the form is "
+                        "%s)", text, g.guest, DIR_FORM);
+    o->grants[o->ngrants++] = g;
+    return 0;
+}
+
+/* A guest path: whether it exists is linux_files_open's to say. */
+static int parse_cwd(const char *text, const char **cwd, struct kerr *err)
+{
+    if (text[0] != '/')
+        return kerr_set(err, "--cwd '%s' is not an absolute path (a directory "
+                        "the guest sees, e.g. / or a --dir's GUEST)", text);
+    *cwd = text;
+    return 0;
+}
+
+static int parse_tmp(const char *text, uint64_t *out, struct kerr *err)
+{
+    struct kerr why;
+
+    if (parse_size(text, out, &why) < 0)
+        return kerr_set(err, "--tmp: %s (0 for no /tmp)", why.msg);
+    return 0;
+}
+
 /* ---- Parsing ------------------------------------------------------------- */
 
 /* FILE and what follows it; optind is at FILE. */
@@ -411,6 +516,9 @@ static int take_option(int c, const char *arg, struct options *o,
         return parse_timeout(arg, &o->timeout, err);
     case OPT_MAX_OUTPUT: return parse_max_output(arg, &o->max_output, err);
     case OPT_ENV:        return add_env(o, arg, err);
+    case OPT_DIR:        return add_grant(o, arg, err);
+    case OPT_CWD:        return parse_cwd(arg, &o->cwd, err);
+    case OPT_TMP:        return parse_tmp(arg, &o->tmp_size, err);
     case OPT_RING0:      o->ring0 = true; return 0;
     case OPT_STRICT_IO:  o->strict_io = true; return 0;
     case OPT_REGS:       o->regs = true; return 0;
@@ -428,11 +536,14 @@ int options_parse(enum cli_command which, int argc, char **argv,
     struct kerr err;
     int c;
 
-    *o = (struct options){ .mem = KVMELF_MEM_DEFAULT };
-    /* Every --env could be a NAME looked up on the host. */
+    *o = (struct options){ .mem = KVMELF_MEM_DEFAULT,
+                           .tmp_size = TMP_SIZE_DEFAULT };
+    /* Every --env could be a NAME looked up on the host, every argument a
+     * --dir (each makes one owned string at most). */
     o->env = calloc((size_t)argc + 1, sizeof(char *));
     o->owned = calloc((size_t)argc + 1, sizeof(char *));
-    if (!o->env || !o->owned)
+    o->grants = calloc((size_t)argc + 1, sizeof *o->grants);
+    if (!o->env || !o->owned || !o->grants)
         return usage_error("out of memory");
     opterr = 0;
     optind = 1;          /* argv[0] is the command */
@@ -464,6 +575,8 @@ void options_free(struct options *o)
     free(o->owned);
     free(o->env);
     free(o->resolved);
+    free(o->grants);
+    o->grants = NULL;
     o->owned = NULL;
     o->env = NULL;
     o->resolved = NULL;

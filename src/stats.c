@@ -2,6 +2,7 @@
  * (nothing is formatted while the guest runs). */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -75,4 +76,32 @@ void stats_print(FILE *f, const struct run_stats *stats)
     if (stats->at[STAT_END])
         fprintf(f, "kvmelf: stats: %-24s %9.3f ms (main to end)\n", "total",
                 (double)(stats->at[STAT_END] - stats->at[STAT_MAIN]) / 1e6);
+    if (stats->files)
+        fputs(stats->files, f);
+}
+
+void stats_files(struct run_stats *stats, const struct files_report *r)
+{
+    size_t len;
+
+    if (!stats)
+        return;
+    free(stats->files);
+    stats->files = NULL;
+    FILE *f = open_memstream(&stats->files, &len);
+    if (!f)
+        return;
+    print_files(f, "kvmelf: stats: files: ", r);
+    if (fclose(f) != 0) {
+        free(stats->files);
+        stats->files = NULL;
+    }
+}
+
+void stats_free(struct run_stats *stats)
+{
+    if (stats) {
+        free(stats->files);
+        stats->files = NULL;
+    }
 }

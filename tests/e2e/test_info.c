@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox/sandbox.h"
 #include "tests/support/e2e.h"
 #include "tests/support/elfgen.h"
 
@@ -391,6 +392,69 @@ static void test_missing_file_like_run(void **state)
     e2e_check_err_has("No such file");
 }
 
+/* ---- The guest's files ------------------------------------------------------ */
+
+/* Each grant with its rights, /tmp with its cap (or why there is none),
+ * and what would confine the run on this kernel. */
+static void test_files(void **state)
+{
+    const char *ro = e2e_tmpdir("info-ro"), *rw = e2e_tmpdir("info-rw");
+    char ro_arg[PATH_MAX], rw_arg[PATH_MAX], line[PATH_MAX + 64];
+    int abi = sandbox_landlock_abi();
+    (void)state;
+
+    snprintf(ro_arg, sizeof ro_arg, "%s:/data", ro);
+    snprintf(rw_arg, sizeof rw_arg, "%s:/out:rw", rw);
+    run_kvmelf((const char *[]){ "info", "G:hello.elf", "--dir", ro_arg,
+                                 "--dir", rw_arg, "--tmp", "1M", NULL });
+    e2e_check_status(0);
+    check_has("\nFiles (what the guest sees of the host):\n");
+    snprintf(line, sizeof line, "\n %s -> /data (read-only)\n", ro);
+    check_has(line);
+    snprintf(line, sizeof line, "\n %s -> /out (read-write)\n", rw);
+    check_has(line);
+    if (strstr(last_flat, "\n /tmp: private")) {
+        check_has("\n /tmp: private, in memory, at most 1 MiB (--tmp)");
+        e2e_check_err("");
+    } else {
+        check_has("\n /tmp: none: ");      /* and why, also on stderr */
+        e2e_check_err_lines(1);
+    }
+    if (abi > 0) {
+        snprintf(line, sizeof line, "\n confinement: seccomp filter and "
+                 "Landlock (ABI %d): kvmelf opens files only beneath the ",
+                 abi);
+        check_has(line);
+    } else {
+        check_has("\n confinement: seccomp filter; no Landlock on this "
+                  "kernel");
+    }
+
+    run_kvmelf((const char *[]){ "info", "G:hello.elf", "--tmp", "0", NULL });
+    e2e_check_status(0);
+    e2e_check_err("");
+    check_has("\n no host directory granted (--dir)\n /tmp: none (--tmp "
+              "0)\n");
+}
+
+/* A --dir run would refuse: 125, one line naming it. */
+static void test_bad_dir(void **state)
+{
+    (void)state;
+
+    run_kvmelf((const char *[]){ "info", "G:hello.elf", "--dir",
+                                 "/nonexistent-kvmelf-dir:/d", NULL });
+    e2e_check_status(125);
+    e2e_check_out("");
+    e2e_check_err_lines(1);
+    e2e_check_err_has("/nonexistent-kvmelf-dir");
+    run_kvmelf((const char *[]){ "info", "G:hello.elf", "--dir", "/tmp:d",
+                                 NULL });
+    e2e_check_status(125);
+    e2e_check_err_has("kvmelf: --dir '/tmp:d': GUEST 'd' is not an absolute "
+                      "path");
+}
+
 /* A full disk is an error, not a silent success. */
 static void test_stdout_full(void **state)
 {
@@ -422,6 +486,8 @@ int main(void)
         cmocka_unit_test_teardown(test_command_line, teardown),
         cmocka_unit_test_teardown(test_missing_file_like_run, teardown),
         cmocka_unit_test_teardown(test_stdout_full, teardown),
+        cmocka_unit_test_teardown(test_files, teardown),
+        cmocka_unit_test_teardown(test_bad_dir, teardown),
     };
 
     e2e_init(E2E_NO_GUESTS);

@@ -204,12 +204,32 @@ static void test_stats(void **state)
         E2E_CHECK(p != NULL, "stage '%s' missing or out of order", stages[i]);
         at = p;
     }
+    /* Then the files: no grant, /tmp, what confined the run. */
+    static const char *const files[] = {
+        "kvmelf: stats: files: no host directory granted (--dir)\n",
+        "kvmelf: stats: files: /tmp", "kvmelf: stats: files: confinement: "
+        "seccomp filter",
+    };
+    for (size_t i = 0; i < E2E_LEN(files); i++) {
+        const char *p = strstr(at, files[i]);
+        E2E_CHECK(p != NULL, "'%s' missing or out of order", files[i]);
+        at = p;
+    }
     for (const char *l = r->err; *l; l = strchr(l, '\n') + 1) {
+        const char *nl = strchr(l, '\n'), *ms = strstr(l, " ms");
         E2E_CHECK(strncmp(l, "kvmelf: stats: ", 15) == 0, "a line without "
                   "'kvmelf: stats: '");
-        E2E_CHECK(strstr(l, " ms") && strchr(l, '\n'), "a line without "
-                  "' ms'");
+        E2E_CHECK(nl, "a line without a newline");
+        E2E_CHECK(strncmp(l, "kvmelf: stats: files: ", 22) == 0 ||
+                  (ms && ms < nl), "a timing line without ' ms'");
     }
+    /* Without the sandbox, the last line says so. */
+    static const char *const no_sandbox[] = { "--stats", "--no-sandbox",
+                                              NULL };
+    run_guest(no_sandbox, args, false);
+    e2e_check_status(0);
+    e2e_check_err_has("kvmelf: stats: files: confinement: none "
+                      "(--no-sandbox)");
     /* A crash report comes before the stats, which still appear. */
     static const char *const crash[] = { "crash", NULL };
     run_guest(opts, crash, false);

@@ -1,0 +1,396 @@
+/* The guest's tree: host grants as mounts, kvmelf's virtual nodes, the
+ * read-only directories above them (fs.h). */
+#include "fs.h"
+#include "common/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* /dev and /proc are kvmelf's: no grant goes there. */
+static const char *const owned_roots[] = { "/dev", "/proc" };
+
+static const struct {
+    const char *path;
+    enum fs_vnode vnode;
+    int fd;
+} vnodes[] = {
+    { "/dev", VN_DIR, -1 },
+    { "/dev/fd", VN_DIR, -1 },
+    { "/dev/full", VN_FULL, -1 },
+    { "/dev/null", VN_NULL, -1 },
+    { "/dev/random", VN_RANDOM, -1 },
+    { "/dev/stderr", VN_FD_LINK, 2 },
+    { "/dev/stdin", VN_FD_LINK, 0 },
+    { "/dev/stdout", VN_FD_LINK, 1 },
+    { "/dev/urandom", VN_URANDOM, -1 },
+    { "/dev/zero", VN_ZERO, -1 },
+    { "/proc", VN_DIR, -1 },
+    { "/proc/self", VN_DIR, -1 },
+    { "/proc/self/exe", VN_EXE, -1 },
+    { "/proc/self/fd", VN_DIR, -1 },
+};
+
+/* The directories whose entries are the guest's fds. */
+static const char *const fd_dirs[] = { "/dev/fd", "/proc/self/fd" };
+
+/* "N" with no sign, no leading zero and no more than an int holds. */
+static int parse_fd(const char *s)
+{
+    long v = 0;
+
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 10)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v <= 0x7fffffff ? (int)v : -1;
+}
+
+static bool lookup_virtual(const char *abs, struct fs_where *w)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(vnodes); i++)
+        if (strcmp(abs, vnodes[i].path) == 0) {
+            w->place = FS_VIRTUAL;
+            w->vnode = vnodes[i].vnode;
+            w->fd = vnodes[i].fd;
+            return true;
+        }
+    for (size_t i = 0; i < ARRAY_SIZE(fd_dirs); i++) {
+        size_t n = strlen(fd_dirs[i]);
+        if (strncmp(abs, fd_dirs[i], n) == 0 && abs[n] == '/') {
+            int fd = parse_fd(abs + n + 1);
+            if (fd >= 0) {
+                w->place = FS_VIRTUAL;
+                w->vnode = VN_FD_LINK;
+                w->fd = fd;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool owned(const char *abs)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(owned_roots); i++)
+        if (fs_path_within(abs, owned_roots[i]))
+            return true;
+    return false;
+}
+
+void fs_lookup(const struct fs_tree *t, const char *abs, struct fs_where *w)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = -1;
+    if (owned(abs)) {
+        if (!lookup_virtual(abs, w))
+            w->place = FS_MISSING;
+        return;
+    }
+    const struct fs_mount *best = NULL;
+    for (size_t i = 0; i < t->count; i++)
+        if (fs_path_within(abs, t->mounts[i].guest) &&
+            (!best || t->mounts[i].len > best->len))
+            best = &t->mounts[i];
+    if (best) {
+        w->place = FS_IN_MOUNT;
+        w->m = best;
+        w->rel = abs + best->len;
+        if (*w->rel == '/')
+            w->rel++;
+        return;
+    }
+    /* Every path above /dev, /proc or a grant is a directory. */
+    w->place = strcmp(abs, "/") == 0 ? FS_SYNTHETIC : FS_MISSING;
+    for (size_t i = 0; i < t->count && w->place == FS_MISSING; i++)
+        if (fs_path_within(t->mounts[i].guest, abs))
+            w->place = FS_SYNTHETIC;
+}
+
+/* The component of path right below dir (path strictly within dir), into
+ * name; whether more follows it. */
+static bool child_name(const char *path, const char *dir, char *name)
+{
+    size_t n = strlen(dir);
+    const char *s = path + (n == 1 ? 1 : n + 1);
+    const char *end = strchr(s, '/');
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+
+    memcpy(name, s, len);
+    name[len] = '\0';
+    return end != NULL;
+}
+
+struct name_entry {
+    char name[FS_NAME_MAX + 1];
+    bool dir;
+};
+
+struct name_set {
+    struct name_entry *e;
+    size_t count;
+};
+
+static void add_name(struct name_set *s, const char *path, const char *dir,
+                     bool is_dir)
+{
+    if (strcmp(path, dir) == 0 || !fs_path_within(path, dir))
+        return;
+    char name[FS_NAME_MAX + 1];
+    bool deeper = child_name(path, dir, name);
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->e[i].name, name) == 0) {
+            s->e[i].dir |= deeper || is_dir;
+            return;
+        }
+    snprintf(s->e[s->count].name, sizeof s->e[s->count].name, "%s", name);
+    s->e[s->count++].dir = deeper || is_dir;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct name_entry *)a)->name,
+                  ((const struct name_entry *)b)->name);
+}
+
+static int list_fds(const int *fds, size_t nfds, fs_name_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < nfds; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", fds[i]);
+        int r = fn(name, false, ctx);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+int fs_list(const struct fs_tree *t, const char *abs, const int *fds,
+            size_t nfds, fs_name_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fd_dirs); i++)
+        if (strcmp(abs, fd_dirs[i]) == 0)
+            return list_fds(fds, nfds, fn, ctx);
+
+    size_t max = t->count + ARRAY_SIZE(vnodes);
+    struct name_set s = { calloc(max, sizeof *s.e), 0 };
+    if (!s.e)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->count; i++)
+        add_name(&s, t->mounts[i].guest, abs, true);
+    for (size_t i = 0; i < ARRAY_SIZE(vnodes); i++)
+        add_name(&s, vnodes[i].path, abs, vnodes[i].vnode == VN_DIR);
+    qsort(s.e, s.count, sizeof *s.e, by_name);
+    int r = 0;
+    for (size_t i = 0; i < s.count && r == 0; i++)
+        r = fn(s.e[i].name, s.e[i].dir, ctx);
+    free(s.e);
+    return r;
+}
+
+static int by_guest_path(const void *a, const void *b)
+{
+    return strcmp(((const struct fs_mount *)a)->guest,
+                  ((const struct fs_mount *)b)->guest);
+}
+
+int fs_tree_add(struct fs_tree *t, const char *guest, const char *host,
+                int fd, bool rw, bool is_tmp)
+{
+    if (owned(guest))
+        return -EINVAL;
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->mounts[i].guest, guest) == 0)
+            return -EEXIST;
+    struct fs_mount *m = realloc(t->mounts, (t->count + 1) * sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    t->mounts = m;
+    m = &t->mounts[t->count];
+    *m = (struct fs_mount){ .guest = strdup(guest), .host = strdup(host),
+                            .fd = fd, .rw = rw, .is_tmp = is_tmp };
+    if (!m->guest || !m->host) {
+        free(m->guest);
+        free(m->host);
+        return -ENOMEM;
+    }
+    m->len = strlen(guest);
+    t->count++;
+    qsort(t->mounts, t->count, sizeof *t->mounts, by_guest_path);
+    return 0;
+}
+
+void fs_tree_free(struct fs_tree *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        free(t->mounts[i].guest);
+        free(t->mounts[i].host);
+        if (t->mounts[i].fd >= 0)
+            close(t->mounts[i].fd);
+    }
+    free(t->mounts);
+    free(t->exe);
+    memset(t, 0, sizeof *t);
+}
+
+/* The next component of *rest into name (NUL-terminated); false at the
+ * end.  *last: nothing follows it. */
+static bool next_component(const char **rest, char *name, bool *last)
+{
+    const char *s = *rest;
+
+    while (*s == '/')
+        s++;
+    if (!*s)
+        return false;
+    size_t n = strcspn(s, "/");
+    memcpy(name, s, n);
+    name[n] = '\0';
+    s += n;
+    while (*s == '/')
+        s++;
+    *rest = s;
+    *last = !*s;
+    return true;
+}
+
+/* rest becomes target + "/" + what followed the symlink. */
+static int splice_link(int dir, const char *name, char *rest, size_t size,
+                       const char *after)
+{
+    char target[FS_PATH_MAX], tail[FS_PATH_MAX];
+    ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+
+    if (n < 0)
+        return -errno;
+    target[n] = '\0';
+    if (target[0] == '/')
+        return -EACCES;                  /* out of the grant */
+    snprintf(tail, sizeof tail, "%s", after);
+    if ((size_t)snprintf(rest, size, "%s/%s", target, tail) >= size)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+#define WALK_DEPTH 256
+
+static int open_at(int dir, const char *name, uint64_t flags, uint64_t mode)
+{
+    int fd = openat(dir, name, (int)flags | O_CLOEXEC, (mode_t)mode);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Without openat2 (Linux before 5.6, or under valgrind, which does not
+ * know it): the same rule one component at a time.  Each is opened
+ * O_PATH | O_NOFOLLOW beneath the one before; a symlink's target is
+ * spliced into what is left (absolute, or climbing above the grant's
+ * root: EACCES), at most FS_SYMLOOP_MAX of them; the last component is
+ * opened with O_NOFOLLOW, so one swapped in meanwhile is ELOOP. */
+static int walk_beneath(int root, const char *rel, uint64_t flags,
+                        uint64_t mode, uint64_t resolve)
+{
+    char buf[FS_PATH_MAX], name[FS_NAME_MAX + 1];
+    int dirs[WALK_DEPTH], depth = 0, links = 0, r = 0;
+    const char *rest = buf;
+    bool last = true;
+
+    dirs[0] = root;
+    snprintf(buf, sizeof buf, "%s", rel);
+    for (;;) {
+        if (!next_component(&rest, name, &last)) {
+            r = open_at(dirs[depth], ".", flags, mode);
+            break;
+        }
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            if (depth == 0) {
+                r = -EACCES;
+                break;
+            }
+            close(dirs[depth--]);
+            continue;
+        }
+        struct stat st;
+        int fd = openat(dirs[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        bool link = fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
+        if (link && (!last || !(flags & O_NOFOLLOW))) {
+            close(fd);
+            if (resolve & RESOLVE_NO_SYMLINKS || ++links > FS_SYMLOOP_MAX) {
+                r = -ELOOP;
+                break;
+            }
+            char after[FS_PATH_MAX];
+            snprintf(after, sizeof after, "%s", rest);
+            if ((r = splice_link(dirs[depth], name, buf, sizeof buf,
+                                 after)) < 0)
+                break;
+            rest = buf;
+            continue;
+        }
+        if (last) {
+            if (fd >= 0)
+                close(fd);
+            r = open_at(dirs[depth], name, flags | O_NOFOLLOW, mode);
+            break;
+        }
+        if (fd < 0 || !S_ISDIR(st.st_mode) || depth + 1 == WALK_DEPTH) {
+            r = fd < 0 ? -errno : depth + 1 == WALK_DEPTH ? -ENAMETOOLONG
+                                                          : -ENOTDIR;
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        dirs[++depth] = fd;
+    }
+    while (depth > 0)
+        close(dirs[depth--]);
+    return r;
+}
+
+int fs_host_open(const struct fs_mount *m, const char *rel, uint64_t flags,
+                 uint64_t mode, uint64_t extra_resolve)
+{
+    static bool no_openat2;
+    struct open_how how = {
+        .flags = flags | O_CLOEXEC, .mode = mode,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | extra_resolve,
+    };
+
+    if (no_openat2)
+        return walk_beneath(m->fd, rel, flags, mode, extra_resolve);
+    long fd = syscall(SYS_openat2, m->fd, *rel ? rel : ".", &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS) {
+        no_openat2 = true;
+        return walk_beneath(m->fd, rel, flags, mode, extra_resolve);
+    }
+    if (fd < 0)
+        return errno == EXDEV ? -EACCES : -errno;
+    return (int)fd;
+}
+
+int fs_host_parent(const struct fs_mount *m, const char *rel,
+                   const char **name)
+{
+    char parent[FS_PATH_MAX];
+    const char *slash = strrchr(rel, '/');
+
+    if (!slash) {
+        *name = rel;
+        return fs_host_open(m, "", O_PATH | O_DIRECTORY, 0, 0);
+    }
+    size_t n = (size_t)(slash - rel);
+    memcpy(parent, rel, n);
+    parent[n] = '\0';
+    *name = slash + 1;
+    return fs_host_open(m, parent, O_PATH | O_DIRECTORY, 0, 0);
+}

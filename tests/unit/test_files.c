@@ -1,0 +1,392 @@
+/*
+ * The Linux personality's files without KVM: each call goes to
+ * linux_syscall() as vcpu/ would make it (tests/support/fake_guest), over a
+ * real host directory granted the way --dir grants it, and the test looks
+ * at the result where the guest would and at the host tree.  The e2e
+ * tests run real programs over the same calls and compare with native
+ * runs; these pin the rules one call at a time.
+ */
+#include "tests/support/fake_guest.h"
+#include "linux/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define DATA       ((uint64_t)FAKE_VM_USER_DATA)
+#define BUF        (DATA + 2048)        /* the second half of the page */
+
+/* The fake guest, and a host directory granted as /work. */
+struct files_fixture {
+    struct fake_guest *f;
+    char host[64];
+};
+
+static void run_rm(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int setup_grant(void **state, bool rw)
+{
+    struct files_fixture *x = calloc(1, sizeof *x);
+    const char *tmp = getenv("TMPDIR");
+
+    assert_non_null(x);
+    snprintf(x->host, sizeof x->host, "%s/kvmelf-files-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(x->host));
+    x->f = fake_guest_new(-1);
+    const struct linux_grant g = { .host = x->host, .guest = "/work",
+                                   .rw = rw };
+    const struct linux_files files = { .grants = &g, .ngrants = 1 };
+    struct kerr err;
+    if (linux_files_open(x->f->proc, &files, &err) < 0)
+        fail_msg("linux_files_open: %s", err.msg);
+    *state = x;
+    return 0;
+}
+
+static int setup_rw(void **state) { return setup_grant(state, true); }
+static int setup_ro(void **state) { return setup_grant(state, false); }
+
+static int teardown_grant(void **state)
+{
+    struct files_fixture *x = *state;
+    run_rm(x->host);
+    free(x);
+    return 0;
+}
+
+#define rw_test(t) cmocka_unit_test_setup_teardown(t, setup_rw, teardown_grant)
+#define ro_test(t) cmocka_unit_test_setup_teardown(t, setup_ro, teardown_grant)
+
+static long call6(struct fake_guest *f, uint32_t nr, uint64_t a0, uint64_t a1,
+                  uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+    struct linux_call c;
+    enum linux_result r = fake_guest_call(f, nr, args, &c);
+
+    if (r != LINUX_RESUME)
+        fail_msg("call %u: result %d (%s)", nr, r, f->err.msg);
+    return c.ret;
+}
+
+#define call(f, nr, ...) call_(f, nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
+/* Every argument as the register holds it: fds and flags sign-extended. */
+#define call_(f, nr, a, b, c, d, e, g, ...) \
+    call6(f, nr, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c), (uint64_t)(d), \
+          (uint64_t)(e), (uint64_t)(g))
+
+static void *guest(struct fake_guest *f, uint64_t addr, size_t len)
+{
+    void *p = guest_mem_ptr(&f->gm, addr, len);
+    assert_non_null(p);
+    return p;
+}
+
+/* The string s in guest memory at DATA + slot * 256. */
+static uint64_t str(struct fake_guest *f, unsigned slot, const char *s)
+{
+    uint64_t at = DATA + slot * 256u;
+    assert_true(strlen(s) < 256);
+    strcpy(guest(f, at, strlen(s) + 1), s);
+    return at;
+}
+
+static void host_path(const struct files_fixture *x, const char *rel,
+                      char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", x->host, rel);
+}
+
+static void test_create_write_read(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+    struct stat st;
+
+    long fd = call(f, SYS_open, str(f, 0, "/work/a.txt"),
+                   O_CREAT | O_RDWR | O_EXCL, 0666);
+    assert_int_equal(fd, 3);             /* the lowest free fd */
+    memcpy(guest(f, BUF, 5), "hello", 5);
+    assert_int_equal(call(f, SYS_write, fd, BUF, 5), 5);
+    assert_int_equal(call(f, SYS_lseek, fd, 1, SEEK_SET), 1);
+    assert_int_equal(call(f, SYS_read, fd, BUF + 100, 10), 4);
+    assert_memory_equal(guest(f, BUF + 100, 4), "ello", 4);
+    assert_int_equal(call(f, SYS_close, fd), 0);
+    assert_int_equal(call(f, SYS_close, fd), -EBADF);
+    host_path(x, "a.txt", path, sizeof path);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 5);
+    assert_int_equal(st.st_mode & 0777, 0644);   /* umask 022 */
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/a.txt"),
+                          O_CREAT | O_EXCL | O_WRONLY, 0600), -EEXIST);
+    /* Relative to the working directory, the grant (--cwd's default). */
+    assert_int_equal(call(f, SYS_open, str(f, 0, "a.txt"), O_RDONLY), 3);
+    assert_int_equal(call(f, SYS_rename, str(f, 0, "a.txt"),
+                          str(f, 1, "/work/b.txt")), 0);
+    assert_int_equal(call(f, SYS_unlink, str(f, 0, "b.txt")), 0);
+    host_path(x, "b.txt", path, sizeof path);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+static void test_readonly_grant(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+
+    host_path(x, "ro.txt", path, sizeof path);
+    FILE *h = fopen(path, "w");
+    assert_non_null(h);
+    fputs("data", h);
+    fclose(h);
+    uint64_t p = str(f, 0, "/work/ro.txt"), missing = str(f, 1, "/work/x");
+    assert_int_equal(call(f, SYS_open, p, O_WRONLY), -EROFS);
+    assert_int_equal(call(f, SYS_open, p, O_RDONLY | O_TRUNC), -EROFS);
+    assert_int_equal(call(f, SYS_open, missing, O_CREAT | O_WRONLY, 0644),
+                     -EROFS);
+    assert_int_equal(call(f, SYS_open, missing, O_WRONLY), -ENOENT);
+    assert_int_equal(call(f, SYS_mkdir, missing, 0755), -EROFS);
+    assert_int_equal(call(f, SYS_mkdir, str(f, 2, "/work"), 0755), -EEXIST);
+    assert_int_equal(call(f, SYS_unlink, p), -EROFS);
+    /* Linux asks for write access to the mount before it looks the name
+     * up: EROFS, even for a name that is not there. */
+    assert_int_equal(call(f, SYS_unlink, missing), -EROFS);
+    assert_int_equal(call(f, SYS_rename, p, missing), -EROFS);
+    assert_int_equal(call(f, SYS_chmod, p, 0600), -EROFS);
+    assert_int_equal(call(f, SYS_truncate, p, 0), -EROFS);
+    assert_int_equal(call(f, SYS_access, p, W_OK), -EROFS);
+    long fd = call(f, SYS_open, p, O_RDONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);                /* it exists: O_CREAT creates nothing */
+    assert_int_equal(call(f, SYS_read, fd, BUF, 10), 4);
+    assert_int_equal(call(f, SYS_write, fd, BUF, 1), -EBADF);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 4);
+}
+
+/* Nothing outside the grant is reachable: ".." stops at the guest's "/",
+ * and a symlink that leads out is refused on the host. */
+static void test_escapes_refused(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+
+    host_path(x, "abs", path, sizeof path);
+    assert_int_equal(symlink("/etc", path), 0);
+    host_path(x, "rel", path, sizeof path);
+    assert_int_equal(symlink("../../../../../../etc", path), 0);
+    host_path(x, "loop", path, sizeof path);
+    assert_int_equal(symlink("loop", path), 0);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/../../etc/passwd"),
+                          O_RDONLY), -ENOENT);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/abs/passwd"),
+                          O_RDONLY), -EACCES);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/rel/passwd"),
+                          O_RDONLY), -EACCES);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/loop"), O_RDONLY),
+                     -ELOOP);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/proc/self/root/etc/passwd"),
+                          O_RDONLY), -ENOENT);
+    assert_int_equal(call(f, SYS_link, str(f, 0, "/etc/passwd"),
+                          str(f, 1, "/work/pw")), -ENOENT);
+    /* Through the symlink, a new entry would land outside: refused. */
+    assert_int_equal(call(f, SYS_mkdir, str(f, 0, "/work/abs/kvmelf-x"), 0755),
+                     -EACCES);
+    assert_int_equal(access("/etc/kvmelf-x", F_OK), -1);
+    /* The fds kvmelf holds for itself are not the guest's. */
+    for (uint64_t fd = 3; fd < 64; fd++)
+        assert_int_equal(call(f, SYS_fstat, fd, BUF), -EBADF);
+}
+
+static void test_close_and_dup2_onto_stdio(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128], got[8] = { 0 };
+
+    assert_int_equal(call(f, SYS_close, 0), 0);
+    assert_int_equal(call(f, SYS_read, 0, BUF, 1), -EBADF);
+    long fd = call(f, SYS_open, str(f, 0, "/work/out"), O_CREAT | O_WRONLY,
+                   0644);
+    assert_int_equal(fd, 0);             /* the freed slot */
+    assert_int_equal(call(f, SYS_dup2, fd, 1), 1);
+    memcpy(guest(f, BUF, 3), "abc", 3);
+    assert_int_equal(call(f, SYS_write, 1, BUF, 3), 3);
+    host_path(x, "out", path, sizeof path);
+    FILE *h = fopen(path, "r");
+    assert_non_null(h);
+    assert_int_equal(fread(got, 1, sizeof got, h), 3);
+    fclose(h);
+    assert_string_equal(got, "abc");
+    /* fd 0 and 1 share one description: one offset. */
+    assert_int_equal(call(f, SYS_lseek, 0, 0, SEEK_CUR), 3);
+}
+
+static void test_fd_flags_and_limit(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    uint64_t *lim = guest(f, BUF, 16);
+
+    long fd = call(f, SYS_open, str(f, 0, "/work"),
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal(call(f, SYS_fcntl, fd, F_GETFD), FD_CLOEXEC);
+    long d = call(f, SYS_dup, fd);
+    assert_int_equal(call(f, SYS_fcntl, d, F_GETFD), 0);
+    assert_int_equal(call(f, SYS_dup3, fd, 20, O_CLOEXEC), 20);
+    assert_int_equal(call(f, SYS_fcntl, 20, F_GETFD), FD_CLOEXEC);
+    assert_int_equal(call(f, SYS_dup3, fd, fd, 0), -EINVAL);
+    assert_int_equal(call(f, SYS_prlimit64, 0, RLIMIT_NOFILE, 0, BUF), 0);
+    assert_int_equal(lim[0], 1024);
+    assert_int_equal(lim[1], 4096);
+    lim[0] = 6;
+    assert_int_equal(call(f, SYS_prlimit64, 0, RLIMIT_NOFILE, BUF, 0), 0);
+    /* 0-2, fd, d and 20 are open: 5 is the last below the limit. */
+    assert_int_equal(call(f, SYS_dup, fd), 5);
+    assert_int_equal(call(f, SYS_dup, fd), -EMFILE);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work"), O_RDONLY), -EMFILE);
+    assert_int_equal(call(f, SYS_dup2, fd, 6), -EBADF);
+    assert_int_equal(call(f, SYS_fcntl, fd, F_DUPFD, 6), -EINVAL);
+    lim[0] = 8192;
+    assert_int_equal(call(f, SYS_prlimit64, 0, RLIMIT_NOFILE, BUF, 0),
+                     -EINVAL);           /* soft above hard */
+    lim[1] = 8192;
+    assert_int_equal(call(f, SYS_prlimit64, 0, RLIMIT_NOFILE, BUF, 0), -EPERM);
+    assert_int_equal(call(f, SYS_close_range, 3, 100, 0), 0);
+    assert_int_equal(call(f, SYS_fcntl, 20, F_GETFD), -EBADF);
+}
+
+static void test_pipe_poll(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    int *fds = guest(f, BUF, 8);
+    struct pollfd *pfd = guest(f, BUF + 64, 2 * sizeof *pfd);
+
+    assert_int_equal(call(f, SYS_pipe2, BUF, O_NONBLOCK | O_CLOEXEC), 0);
+    assert_int_equal(fds[0], 3);
+    assert_int_equal(fds[1], 4);
+    int r = fds[0], w = fds[1];
+    assert_int_equal(call(f, SYS_read, r, BUF + 256, 4), -EAGAIN);
+    pfd[0] = (struct pollfd){ .fd = r, .events = POLLIN };
+    pfd[1] = (struct pollfd){ .fd = 99, .events = POLLIN };
+    assert_int_equal(call(f, SYS_poll, BUF + 64, 2, 0), 1);
+    assert_int_equal(pfd[0].revents, 0);
+    assert_int_equal(pfd[1].revents, POLLNVAL);
+    memcpy(guest(f, BUF + 256, 2), "hi", 2);
+    assert_int_equal(call(f, SYS_write, w, BUF + 256, 2), 2);
+    assert_int_equal(call(f, SYS_poll, BUF + 64, 1, -1), 1);
+    assert_int_equal(pfd[0].revents, POLLIN);
+    int *n = guest(f, BUF + 512, sizeof *n);
+    assert_int_equal(call(f, SYS_ioctl, r, FIONREAD, BUF + 512), 0);
+    assert_int_equal(*n, 2);
+    assert_int_equal(call(f, SYS_read, r, BUF + 300, 8), 2);
+    assert_int_equal(call(f, SYS_lseek, r, 0, SEEK_SET), -ESPIPE);
+    assert_int_equal(call(f, SYS_pipe2, BUF, 0x1234), -EINVAL);
+}
+
+static void test_devices_and_kvmelf_dirs(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    struct stat *st = guest(f, BUF, sizeof *st);
+
+    long null = call(f, SYS_open, str(f, 0, "/dev/null"), O_RDWR);
+    assert_int_equal(call(f, SYS_read, null, BUF + 512, 8), 0);
+    assert_int_equal(call(f, SYS_write, null, BUF + 512, 8), 8);
+    long full = call(f, SYS_open, str(f, 0, "/dev/full"), O_WRONLY);
+    assert_int_equal(call(f, SYS_write, full, BUF + 512, 1), -ENOSPC);
+    long zero = call(f, SYS_open, str(f, 0, "/dev/zero"), O_RDONLY);
+    memset(guest(f, BUF + 512, 4), 7, 4);
+    assert_int_equal(call(f, SYS_read, zero, BUF + 512, 4), 4);
+    assert_memory_equal(guest(f, BUF + 512, 4), "\0\0\0\0", 4);
+    assert_int_equal(call(f, SYS_write, zero, BUF + 512, 1), -EBADF);
+    assert_int_equal(call(f, SYS_stat, str(f, 0, "/dev/null"), BUF), 0);
+    assert_true(S_ISCHR(st->st_mode));
+    assert_int_equal(st->st_rdev, makedev(1, 3));
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/dev/sda"), O_RDONLY),
+                     -ENOENT);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/etc/passwd"), O_RDONLY),
+                     -ENOENT);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/newfile"),
+                          O_CREAT | O_WRONLY, 0644), -EROFS);
+    assert_int_equal(call(f, SYS_mkdir, str(f, 0, "/dev"), 0755), -EEXIST);
+    /* /dev/fd/N is the guest's fd N. */
+    long again = call(f, SYS_open, str(f, 0, "/dev/fd/0"), O_RDONLY);
+    assert_true(again > 0);
+    assert_int_equal(call(f, SYS_readlink, str(f, 0, "/dev/stdin"), BUF, 64),
+                     15);                /* no NUL, as readlink(2) */
+    assert_memory_equal(guest(f, BUF, 15), "/proc/self/fd/0", 15);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/dev/fd/77"), O_RDONLY),
+                     -ENOENT);
+}
+
+/* "/" lists kvmelf's directories and the grant, each once. */
+static void test_root_listing(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char names[256] = "";
+
+    long fd = call(f, SYS_open, str(f, 0, "/"), O_RDONLY | O_DIRECTORY);
+    long n = call(f, SYS_getdents64, fd, BUF, 1024);
+    if (n <= 0)
+        fail_msg("getdents64 of / (fd %ld): %ld", fd, n);
+    const uint8_t *p = guest(f, BUF, (size_t)n);
+    for (long off = 0; off < n; ) {
+        uint16_t reclen;
+        memcpy(&reclen, p + off + 16, 2);
+        strcat(names, (const char *)p + off + 19);
+        strcat(names, " ");
+        off += reclen;
+    }
+    assert_string_equal(names, ". .. dev proc work ");
+    assert_int_equal(call(f, SYS_getdents64, fd, BUF, 1024), 0);
+    assert_int_equal(call(f, SYS_lseek, fd, 0, SEEK_SET), 0);
+    assert_int_equal(call(f, SYS_getdents64, fd, BUF, 1024), n);
+    assert_int_equal(call(f, SYS_getdents64, fd, BUF, 8), 0);    /* the end */
+    assert_int_equal(call(f, SYS_lseek, fd, 0, SEEK_SET), 0);
+    assert_int_equal(call(f, SYS_getdents64, fd, BUF, 8), -EINVAL);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "/dev")), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 5);
+    assert_string_equal(guest(f, BUF, 5), "/dev");
+    assert_int_equal(call(f, SYS_getcwd, BUF, 4), -ERANGE);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "null")), -ENOTDIR);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        rw_test(test_create_write_read),
+        ro_test(test_readonly_grant),
+        rw_test(test_escapes_refused),
+        rw_test(test_close_and_dup2_onto_stdio),
+        rw_test(test_fd_flags_and_limit),
+        rw_test(test_pipe_poll),
+        rw_test(test_devices_and_kvmelf_dirs),
+        rw_test(test_root_listing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
