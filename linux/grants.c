@@ -145,7 +145,7 @@ static int old_tmpfs(uint64_t size)
              (unsigned long long)size,
              (unsigned long long)(n > TMP_MIN_INODES ? n : TMP_MIN_INODES));
     if (unshare(CLONE_NEWNS) < 0 ||
-        mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("kvmelf-tmp", "/tmp", "tmpfs", MS_NODEV | MS_NOSUID | MS_NOEXEC,
               opts) < 0)
         return -errno;
