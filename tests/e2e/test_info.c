@@ -400,7 +400,10 @@ static void test_files(void **state)
 {
     const char *ro = e2e_tmpdir("info-ro"), *rw = e2e_tmpdir("info-rw");
     char ro_arg[PATH_MAX], rw_arg[PATH_MAX], line[PATH_MAX + 64];
-    int abi = sandbox_landlock_abi();
+    /* What kvmelf will find: under valgrind, which does not know the
+     * Landlock calls, none. */
+    const char *vg = getenv("KVMELF_UNDER_VALGRIND");
+    int abi = vg && *vg ? 0 : sandbox_landlock_abi();
     (void)state;
 
     snprintf(ro_arg, sizeof ro_arg, "%s:/data", ro);
