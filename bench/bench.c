@@ -8,7 +8,7 @@
  *   bench [--quick] [--reps N] [--write FILE] [--notes FILE] BUILD_DIR
  *
  * BUILD_DIR holds kvmelf, guests/hello.elf and bench/ (floor, the bench
- * guests, native-compute, pvh_hello.elf).  The tables go to stdout and,
+ * guests, native-compute, pvh_hello.elf, readfile).  The tables go to stdout and,
  * with --write, to FILE (docs/performance.md), followed by the hand-written
  * analysis in --notes FILE (bench/notes.md).
  */
@@ -703,6 +703,148 @@ static void bench_scaling(void)
     out("\n");
 }
 
+/* ---- 7. Files ------------------------------------------------------------ */
+
+/* PATH of `bytes` bytes that are not all alike (a pattern per page). */
+static void write_data_file(const char *path, unsigned long bytes)
+{
+    unsigned char page[4096];
+    FILE *f = fopen(path, "wb");
+
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    for (unsigned long done = 0, k = 0; done < bytes; done += sizeof page, k++) {
+        memset(page, (int)(k * 37 % 251), sizeof page);
+        unsigned long n = bytes - done < sizeof page ? bytes - done : sizeof page;
+        if (fwrite(page, 1, n, f) != n) {
+            perror(path);
+            exit(2);
+        }
+    }
+    if (fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+struct read_result {
+    double loop_ns[MAX_REPS], wall[MAX_REPS];
+    char sums[MAX_REPS][64];
+    int n;
+};
+
+/* reps rounds of native and guest readfile runs, alternating. */
+static void measure_reads(const char *const nargv[], const char *const gargv[],
+                          struct read_result *nat, struct read_result *gst,
+                          int reps)
+{
+    for (int r = 0; r < reps && r < MAX_REPS; r++)
+        for (int k = 0; k < 2; k++) {
+            bool native = (k == 0) == (r % 2 == 0);
+            struct read_result *x = native ? nat : gst;
+            unsigned long long bytes = 0, ns = 0;
+            char *text;
+            struct sample sm = run(native ? nargv : gargv, &text, NULL);
+            if (sm.status != 0 || sscanf(text, "bytes %llu ns %llu sum %63s",
+                                         &bytes, &ns, x->sums[x->n]) != 3) {
+                fprintf(stderr, "bench: readfile run failed (status %d)\n",
+                        sm.status);
+                failures++;
+            }
+            free(text);
+            x->loop_ns[x->n] = (double)ns;
+            x->wall[x->n++] = sm.sec;
+        }
+}
+
+static bool same_sums(const struct read_result *a, const struct read_result *b)
+{
+    for (int i = 0; i < a->n && i < b->n; i++)
+        if (strcmp(a->sums[i], a->sums[0]) != 0 ||
+            strcmp(b->sums[i], a->sums[0]) != 0)
+            return false;
+    return a->n > 0;
+}
+
+static void bench_files(void)
+{
+    unsigned long bytes = cfg.quick ? 1u << 20 : 100u << 20;
+    static const char *const chunks[] = { "1048576", "4096" };
+    const int nchunks = 2;
+    int reps = cfg.quick ? 1 : cfg.reps;
+    char dir[PATH_MAX], file[PATH_MAX], grant[PATH_MAX + 8], prog[PATH_MAX];
+    static struct read_result nat[2], gst[2];
+
+    path_in(dir, cfg.tmpdir, "files");
+    path_in(file, dir, "data.bin");
+    path_in(prog, cfg.dir, "readfile");
+    snprintf(grant, sizeof grant, "%s:/data", dir);
+    if (mkdir(dir, 0755) != 0) {
+        perror(dir);
+        exit(2);
+    }
+    write_data_file(file, bytes);
+    for (int c = 0; c < nchunks; c++) {
+        const char *nargv[] = { prog, file, chunks[c], NULL };
+        const char *gargv[] = { cfg.kvmelf, "run", "--dir", grant, prog,
+                                "/data/data.bin", chunks[c], NULL };
+        memset(&nat[c], 0, sizeof nat[c]);
+        memset(&gst[c], 0, sizeof gst[c]);
+        measure_reads(nargv, gargv, &nat[c], &gst[c], reps);
+    }
+    struct variant tmp[2] = {
+        { .name = "--tmp 0", .argv = { cfg.kvmelf, "run", "--tmp", "0", prog,
+                                       "/dev/null" } },
+        { .name = "private /tmp (default)",
+          .argv = { cfg.kvmelf, "run", prog, "/dev/null" } },
+    };
+    measure(tmp, 2, cfg.quick ? 1 : cfg.reps * STARTUP_REPS_FACTOR);
+
+    out("## 7. Files\n\n");
+    out("`readfile PATH CHUNK` (bench/linux/readfile.c, one static musl "
+        "binary built with kvmelf-cc) reads a %lu-byte file to its end with "
+        "read(2) calls of CHUNK bytes, natively and as `kvmelf run --dir "
+        "DIR:/data readfile /data/data.bin CHUNK`, alternating; the file is "
+        "in the page cache. The loop is timed inside the program "
+        "(CLOCK_MONOTONIC around the reads alone); whole run = fork to "
+        "reaped. Medians of %d; speed = native time / kvmelf time.\n\n",
+        bytes, nat[0].n);
+    out("| chunk | native loop | kvmelf loop | spread n/k | MB/s n/k | loop speed "
+        "| whole run n/k | same bytes |\n|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    double speed_1m = 0;
+    for (int c = 0; c < nchunks; c++) {
+        double a = median(nat[c].loop_ns, nat[c].n);
+        double b = median(gst[c].loop_ns, gst[c].n);
+        bool same = same_sums(&nat[c], &gst[c]);
+        if (!same)
+            failures++;
+        if (c == 0)
+            speed_1m = b > 0 ? a / b : 0;
+        out("| %s | %.2f ms | %.2f ms | %.0f%% / %.0f%% | %.0f / %.0f | %.3fx "
+            "| %.2f / %.2f ms | %s |\n", chunks[c], a / 1e6, b / 1e6,
+            spread_pct(nat[c].loop_ns, nat[c].n),
+            spread_pct(gst[c].loop_ns, gst[c].n),
+            a > 0 ? (double)bytes / a * 1e3 : 0,
+            b > 0 ? (double)bytes / b * 1e3 : 0, b > 0 ? a / b : 0,
+            median(nat[c].wall, nat[c].n) * 1e3,
+            median(gst[c].wall, gst[c].n) * 1e3, same ? "yes" : "NO");
+    }
+    out("\nWhat the private /tmp costs at start-up (`kvmelf run readfile "
+        "/dev/null`, whole run, medians of %d):\n\n", tmp[0].n);
+    out("| run | median | spread | vs --tmp 0 |\n|---|---:|---:|---:|\n");
+    for (int i = 0; i < 2; i++)
+        out("| %s | %.2f ms | %.0f%% | %+.3f ms |\n", tmp[i].name,
+            med(&tmp[i]) * 1e3, spread_pct(tmp[i].sec, tmp[i].n),
+            (med(&tmp[i]) - med(&tmp[0])) * 1e3);
+    out("\n");
+    target("read(2) of a file through --dir at least 0.5x native (1 MiB calls)",
+           speed_1m >= 0.5, "%.3fx", speed_1m);
+    unlink(file);
+    rmdir(dir);
+}
+
 /* ---- Set-up and main ----------------------------------------------------- */
 
 static void describe_machine(int argc, char **argv)
@@ -852,6 +994,7 @@ int main(int argc, char **argv)
     bench_compute();
     bench_memory();
     bench_scaling();
+    bench_files();
 
     out("## Targets\n\n| target | measured | met |\n|---|---|---|\n");
     for (int t = 0; t < ntargets; t++)
