@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -97,6 +98,36 @@ long sys_uname(struct sys_ctx *c, const uint64_t a[6])
     copy_field(u.machine, UTS_MACHINE);
     copy_field(u.domainname, UTS_DOMAIN);
     memcpy(p, &u, sizeof u);
+    return 0;
+}
+
+/* sysinfo(2) of the guest's machine: its RAM (free: the heap's pages
+ * neither below the break nor mapped), no swap, one process, no load, and
+ * the time since boot of CLOCK_BOOTTIME, which the guest reads as the
+ * host's, rounded up as Linux does.  glibc's qsort asks (through
+ * sysconf(_SC_PHYS_PAGES)) before it sorts more than 1 KiB: busybox sort
+ * of a long file named the call unsupported on stderr. */
+long sys_sysinfo(struct sys_ctx *c, const uint64_t a[6])
+{
+    const struct linux_mm *mm = &c->proc->mm;
+    struct sysinfo si;
+    struct timespec t;
+    void *p = sys_user_ptr(c, a[0], sizeof si, true);
+
+    if (!p)
+        return -EFAULT;
+    memset(&si, 0, sizeof si);
+    clock_gettime(CLOCK_BOOTTIME, &t);
+    si.uptime = t.tv_sec + (t.tv_nsec ? 1 : 0);
+    const uint64_t page = KVMELF_PAGE_SIZE;
+    uint64_t used = (mm->brk - mm->lo + page - 1) & ~(page - 1);
+    for (size_t i = 0; i < mm->count; i++)
+        used += mm->maps[i].end - mm->maps[i].start;
+    si.totalram = c->g->gm->size;
+    si.freeram = mm->hi - mm->lo > used ? mm->hi - mm->lo - used : 0;
+    si.procs = 1;
+    si.mem_unit = 1;
+    memcpy(p, &si, sizeof si);
     return 0;
 }
 
