@@ -4,6 +4,7 @@
 #include "common/stop.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define ARCH_SET_GS 0x1001
@@ -51,6 +53,48 @@ long sys_getuid(struct sys_ctx *c, const uint64_t a[6])
 {
     (void)c; (void)a;
     return 0;                    /* the whole uid/gid family */
+}
+
+/* No supplementary groups (the guest is uid and gid 0, section 11):
+ * Linux's count, 0, for any size but a negative one. */
+long sys_getgroups(struct sys_ctx *c, const uint64_t a[6])
+{
+    (void)c;
+    return (int)a[0] < 0 ? -EINVAL : 0;
+}
+
+/* A process that never had a child (fork is not served): wait4 and
+ * waitid find none, ECHILD, after the checks Linux makes first
+ * (kernel_wait4, kernel_waitid).  busybox tar waits for a decompressor it
+ * did not start. */
+long sys_wait4(struct sys_ctx *c, const uint64_t a[6])
+{
+    (void)c;
+    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD |
+                           __WCLONE | __WALL))
+        return -EINVAL;
+    return (int)a[0] == INT_MIN ? -ESRCH : -ECHILD;
+}
+
+long sys_waitid(struct sys_ctx *c, const uint64_t a[6])
+{
+    (void)c;
+    if (a[3] & ~(uint64_t)(WNOHANG | WNOWAIT | WEXITED | WSTOPPED |
+                           WCONTINUED | __WNOTHREAD | __WCLONE | __WALL) ||
+        !(a[3] & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -EINVAL;
+    switch ((int)a[0]) {
+    case P_ALL:
+        return -ECHILD;
+    case P_PID:
+        return (int)a[1] <= 0 ? -EINVAL : -ECHILD;
+    case P_PGID:
+        return (int)a[1] < 0 ? -EINVAL : -ECHILD;
+    case P_PIDFD:
+        return (int)a[1] < 0 ? -EINVAL : -EBADF;   /* no fd is a pidfd */
+    default:
+        return -EINVAL;
+    }
 }
 
 long sys_sched_yield(struct sys_ctx *c, const uint64_t a[6])

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -161,6 +163,34 @@ static void test_sysinfo_is_the_guests(void **state)
     assert_int_equal(si.freeram, free_before - 4 * FAKE_VM_PAGE);
 }
 
+/* A process with no children and no supplementary groups, answered as
+ * Linux answers one (no "unsupported" warning: busybox tar waits for a
+ * child it never started, busybox id asks for the groups). */
+static void test_no_children_no_groups(void **state)
+{
+    struct fake_guest *f = *state;
+
+    assert_int_equal(call(f, SYS_wait4, (uint64_t)-1, DATA, 0, 0), -ECHILD);
+    assert_int_equal(call(f, SYS_wait4, 7, 0, WNOHANG, 0), -ECHILD);
+    assert_int_equal(call(f, SYS_wait4, (uint64_t)-1, 0, 0x10000, 0), -EINVAL);
+    assert_int_equal(call(f, SYS_wait4, (uint32_t)INT_MIN, 0, 0, 0), -ESRCH);
+    assert_int_equal(call(f, SYS_waitid, P_ALL, 0, DATA, WEXITED, 0),
+                     -ECHILD);
+    assert_int_equal(call(f, SYS_waitid, P_PID, 5, DATA, WEXITED, 0),
+                     -ECHILD);
+    assert_int_equal(call(f, SYS_waitid, P_PID, 0, DATA, WEXITED, 0),
+                     -EINVAL);
+    assert_int_equal(call(f, SYS_waitid, P_ALL, 0, DATA, WNOHANG, 0),
+                     -EINVAL);               /* no WEXITED, WSTOPPED... */
+    assert_int_equal(call(f, SYS_waitid, P_PIDFD, 3, DATA, WEXITED, 0),
+                     -EBADF);
+    assert_int_equal(call(f, SYS_waitid, 9, 0, DATA, WEXITED, 0), -EINVAL);
+    assert_int_equal(call(f, SYS_getgroups, 64, DATA), 0);
+    assert_int_equal(call(f, SYS_getgroups, 0, 0), 0);
+    assert_int_equal(call(f, SYS_getgroups, (uint32_t)-1, 0), -EINVAL);
+    assert_int_equal(f->warnings, 0);
+}
+
 static void test_unsupported_named_once(void **state)
 {
     struct fake_guest *f = *state;
@@ -258,6 +288,7 @@ int main(void)
         linux_test(test_each_pointer_checked),
         linux_test(test_uname_writes_guest_memory),
         linux_test(test_sysinfo_is_the_guests),
+        linux_test(test_no_children_no_groups),
         linux_test(test_unsupported_named_once),
         linux_test(test_brk_and_mmap_give_user_memory),
         linux_test(test_rt_sigprocmask_as_linux),
