@@ -27,12 +27,13 @@
  * A missing program (no busybox-static, or no network to fetch Lua's
  * source) skips its cases, saying what is missing and how to get it;
  * with $KVMELF_REALPROGS_REQUIRED set (.ci/run) it fails them instead.
- * Under `make check-valgrind` every case runs: about a second each.
+ * Under `make check-valgrind` every case runs (about a second a run,
+ * some forty seconds in all).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ struct realprog_case {
     const char *out_has;         /* what both print (NULL: not checked) */
 };
 
-/* ---- The programs and the trees ------------------------------------------ */
+/* ---- The programs and the trees ----------------------------------------- */
 
 /* The tree under test, for the teardown. */
 static char base_dir[PATH_MAX];
@@ -122,20 +123,20 @@ static const char *need_prog(enum prog prog)
 
     if (!path || !*path)
         MISSING("%s is not set: `make check` sets it (mk/thirdparty.mk)",
-                 var);
+                var);
     if (prog == BUSYBOX && access(path, X_OK) != 0)
         MISSING("no %s: busybox-static is not installed; as root run: "
-                 "apt-get install busybox-static", path);
+                "apt-get install busybox-static", path);
     if (prog == LUA && access(path, X_OK) != 0) {
         const char *howto = getenv("KVMELF_LUA_HOWTO");
         MISSING("no Lua interpreter at %s: Lua's source (Debian's lua5.4) "
-                 "was not fetched; run: %s", path,
-                 howto && *howto ? howto : "make thirdparty");
+                "was not fetched; run: %s", path,
+                howto && *howto ? howto : "make thirdparty");
     }
     if (dynamically_linked(path))
         MISSING("%s is dynamically linked (Debian's busybox, not "
-                 "busybox-static): kvmelf runs static programs; as root "
-                 "run: apt-get install busybox-static", path);
+                "busybox-static): kvmelf runs static programs; as root "
+                "run: apt-get install busybox-static", path);
     if (!realpath(path, abs))
         fail_msg("realpath %s: %s", path, strerror(errno));
     e2e_need_kvm();
@@ -153,8 +154,8 @@ static const char *src_dir(void)
             fail_msg("%s: %s", (what), strerror(errno));                 \
     } while (0)
 
-/* dir/rel made from tests/e2e/realprogs and the rest (the top comment);
- * the same calls in the same order every time. */
+/* dir made from tests/e2e/realprogs and the rest (the top comment): the
+ * same calls in the same order every time. */
 static void make_tree(const char *dir)
 {
     char path[PATH_MAX];
@@ -207,7 +208,7 @@ static const char *fmt(const char *format, ...)
     return e2e_owned(p);
 }
 
-/* ---- One program, twice ----------------------------------------------------- */
+/* ---- One program, twice ------------------------------------------------- */
 
 struct pair {
     const char *prog;
@@ -309,23 +310,26 @@ static void check_trees(const struct pair *p)
 {
     size_t a_len, b_len;
     char *a = hosttree_describe(p->native_dir, &a_len);
-    char *b = hosttree_describe(p->guest_dir, &b_len);
 
-    if (!a || !b)
-        fail_msg("describing the trees: %s", strerror(errno));
+    if (!a)
+        fail_msg("describing %s: %s", p->native_dir, strerror(errno));
     e2e_owned(a);
+    char *b = hosttree_describe(p->guest_dir, &b_len);
+    if (!b)
+        fail_msg("describing %s: %s", p->guest_dir, strerror(errno));
     e2e_owned(b);
     if (!proc_same_output("native", a, a_len, "kvmelf", b, b_len))
         fail_msg("the trees differ; natively:\n%s\nunder kvmelf:\n%s", a, b);
 }
 
-/* ---- The cases ----------------------------------------------------------------- */
+/* ---- The cases ---------------------------------------------------------- */
 
 #define BB(...) .prog = BUSYBOX, .args = { __VA_ARGS__ }
 #define LUA_(...) .prog = LUA, .args = { __VA_ARGS__ }
 
 static const char numbers_in[] = "5\nnot a number\n7\n";
-static const char words_in[] = "zeta\nalpha\nmid dle\nalpha\nneedle in stdin\n";
+static const char words_in[] =
+    "zeta\nalpha\nmid dle\nalpha\nneedle in stdin\n";
 
 /* Read-only cases over one tree; rw cases over two. */
 static const struct realprog_case cases[] = {
@@ -336,10 +340,10 @@ static const struct realprog_case cases[] = {
       .out_has = "kiwi 7" },
     { "cat_stdin", BB("cat", "-n", "sub/a.txt", "-", "dirlink/a.txt"),
       .input = words_in, .out_has = "mid dle" },
-    /* ls -n: numeric owners.  Natively busybox's glibc reads /etc/passwd
-     * and prints "root"; the guest is shown no /etc, so getpwuid finds
-     * no name and ls would print the number (the same program, told
-     * less). */
+    /* ls -n: numeric owners.  With -l alone the owner column differs,
+     * and not by a bug: natively glibc finds "root" in /etc/passwd, the
+     * guest is shown no /etc (only its grants), so ls prints the number
+     * there; -n prints the number both ways. */
     { "ls_ln", BB("ls", "-ln"), .out_has = "Feb  3  2001 fruits.txt" },
     { "ls_lnR", BB("ls", "-lnRa", "sub", "pkg"), .out_has = "n.conf" },
     /* "dirlink/": a trailing slash follows the link (lstat). */

@@ -46,7 +46,7 @@ static int join(char *out, const char *a, const char *b)
     return 0;
 }
 
-/* ---- Copy ---------------------------------------------------------------- */
+/* ---- Copy --------------------------------------------------------------- */
 
 static int copy_file(const char *src, const char *dst, mode_t mode)
 {
@@ -112,7 +112,7 @@ int hosttree_copy(const char *src, const char *dst)
     return r;
 }
 
-/* ---- Describe -------------------------------------------------------------- */
+/* ---- Describe ----------------------------------------------------------- */
 
 static void put_escaped(FILE *out, const unsigned char *p, size_t n)
 {
@@ -235,7 +235,7 @@ char *hosttree_describe(const char *dir, size_t *len)
     return text;
 }
 
-/* ---- Times, removal -------------------------------------------------------- */
+/* ---- Times, removal ----------------------------------------------------- */
 
 int hosttree_set_times(const char *dir, time_t t)
 {
