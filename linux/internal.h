@@ -228,8 +228,9 @@ sys_handler sys_brk, sys_mmap, sys_munmap, sys_mremap, sys_mprotect,
     sys_madvise;
 sys_handler sys_exit, sys_arch_prctl, sys_set_tid_address, sys_clock_gettime,
     sys_clock_getres, sys_gettimeofday, sys_time, sys_nanosleep,
-    sys_clock_nanosleep, sys_getpid, sys_getppid, sys_getuid, sys_uname,
-    sys_getrandom, sys_sched_yield, sys_rt_sigaction, sys_rt_sigprocmask,
+    sys_clock_nanosleep, sys_getpid, sys_getppid, sys_getuid, sys_getgroups,
+    sys_wait4, sys_waitid, sys_uname, sys_sysinfo, sys_getrandom,
+    sys_sched_yield, sys_rt_sigaction, sys_rt_sigprocmask,
     sys_sigaltstack, sys_futex, sys_prlimit64, sys_getrlimit, sys_setrlimit,
     sys_kill, sys_tkill, sys_tgkill, sys_set_robust_list, sys_enosys_quiet,
     sys_sched_getaffinity, sys_prctl;

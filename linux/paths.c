@@ -117,9 +117,15 @@ static long get_path(struct sys_ctx *c, uint64_t dirfd, uint64_t addr,
     return r < 0 ? r : resolve(c, dirfd, s, empty_ok, p);
 }
 
-/* An O_PATH fd of the host object p names (inside a grant). */
+/* An O_PATH fd of the host object p names (inside a grant).  A path that
+ * ended in "/" (or "/.") follows its last symlink whatever follow says:
+ * Linux's lookup makes such a last name a directory to resolve
+ * (path_resolution(7); namei.c's lookup_last), so lstat("link/") is the
+ * directory link points to and readlink("link/") EINVAL.  The host gets
+ * the name without the "/", hence O_DIRECTORY and no O_NOFOLLOW. */
 static int host_path_fd(const struct sys_path *p, bool follow)
 {
+    follow = follow || p->dir_only;
     uint64_t flags = O_PATH | (follow ? 0 : O_NOFOLLOW) |
                      (p->dir_only ? O_DIRECTORY : 0);
     return fs_host_open(p->w.m, p->w.rel, flags, 0, 0);
@@ -169,7 +175,11 @@ static long refuse_readonly(const struct sys_path *p, enum ro_change how)
 
     if (r < 0 || how == RO_ENTRY)
         return r < 0 ? r : -EROFS;
-    int fd = host_path_fd(p, false);
+    /* A new entry: whether the name is taken, by anything, followed or
+     * not ("x/" too: mkdir("file/") is EEXIST). */
+    int fd = how == RO_CREATE ?
+             fs_host_open(p->w.m, p->w.rel, O_PATH | O_NOFOLLOW, 0, 0) :
+             host_path_fd(p, false);
     if (fd >= 0)
         close(fd);
     if (how == RO_CREATE)
@@ -256,7 +266,8 @@ static long open_in_mount(struct sys_ctx *c, const struct sys_path *p,
     if (p->dir_only) {
         if (flags & O_CREAT && !IS_TMPFILE(flags))
             return -EISDIR;
-        flags |= O_DIRECTORY;
+        /* "link/" follows link even with O_NOFOLLOW (host_path_fd) */
+        flags = (flags | O_DIRECTORY) & ~(uint64_t)O_NOFOLLOW;
     }
     if (!m->rw) {
         long r = readonly_open(p, &flags);
@@ -748,11 +759,18 @@ static long remove_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
         return is_dir ? -EISDIR : -EROFS;
     }
     if (!dir && p.dir_only) {
-        /* unlink("x/"): a directory is EISDIR, anything else ENOTDIR */
-        int fd = host_path_fd(&p, true);
-        if (fd >= 0)
-            close(fd);
-        return fd >= 0 ? -EISDIR : fd == -ENOTDIR ? -ENOTDIR : fd;
+        /* unlink("x/"): Linux asks for write access (EROFS), then looks x
+         * up without following it: a directory is EISDIR, anything else
+         * ENOTDIR, a symlink to a directory too (do_unlinkat). */
+        if (!p.w.m->rw)
+            return refuse_readonly(&p, RO_ENTRY);
+        struct stat st;
+        int fd = fs_host_open(p.w.m, p.w.rel, O_PATH | O_NOFOLLOW, 0, 0);
+        if (fd < 0)
+            return fd;
+        bool is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+        close(fd);
+        return is_dir ? -EISDIR : -ENOTDIR;
     }
     if ((r = entry_parent(&p, false, dir ? -EBUSY : -EISDIR, &pfd,
                           &name)) < 0)
@@ -1023,8 +1041,10 @@ long sys_truncate(struct sys_ctx *c, const uint64_t a[6])
     if ((int64_t)a[1] < 0)
         return -EINVAL;
     if (p.w.place == FS_IN_MOUNT && p.w.m->rw) {
+        /* truncate("file/") is ENOTDIR, not the file truncated */
         int fd = fs_host_open(p.w.m, p.w.rel, O_WRONLY | O_NONBLOCK |
-                              O_NOCTTY, 0, 0);
+                              O_NOCTTY | (p.dir_only ? O_DIRECTORY : 0),
+                              0, 0);
         if (fd < 0)
             return fd;
         r = ftruncate(fd, (off_t)a[1]) < 0 ? -errno : 0;

@@ -4,12 +4,15 @@
 #include "common/stop.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define ARCH_SET_GS 0x1001
@@ -50,6 +53,48 @@ long sys_getuid(struct sys_ctx *c, const uint64_t a[6])
 {
     (void)c; (void)a;
     return 0;                    /* the whole uid/gid family */
+}
+
+/* No supplementary groups (the guest is uid and gid 0, section 11):
+ * Linux's count, 0, for any size but a negative one. */
+long sys_getgroups(struct sys_ctx *c, const uint64_t a[6])
+{
+    (void)c;
+    return (int)a[0] < 0 ? -EINVAL : 0;
+}
+
+/* A process that never had a child (fork is not served): wait4 and
+ * waitid find none, ECHILD, after the checks Linux makes first
+ * (kernel_wait4, kernel_waitid).  busybox tar waits for a decompressor it
+ * did not start. */
+long sys_wait4(struct sys_ctx *c, const uint64_t a[6])
+{
+    (void)c;
+    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD |
+                           __WCLONE | __WALL))
+        return -EINVAL;
+    return (int)a[0] == INT_MIN ? -ESRCH : -ECHILD;
+}
+
+long sys_waitid(struct sys_ctx *c, const uint64_t a[6])
+{
+    (void)c;
+    if (a[3] & ~(uint64_t)(WNOHANG | WNOWAIT | WEXITED | WSTOPPED |
+                           WCONTINUED | __WNOTHREAD | __WCLONE | __WALL) ||
+        !(a[3] & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -EINVAL;
+    switch ((int)a[0]) {
+    case P_ALL:
+        return -ECHILD;
+    case P_PID:
+        return (int)a[1] <= 0 ? -EINVAL : -ECHILD;
+    case P_PGID:
+        return (int)a[1] < 0 ? -EINVAL : -ECHILD;
+    case P_PIDFD:
+        return (int)a[1] < 0 ? -EINVAL : -EBADF;   /* no fd is a pidfd */
+    default:
+        return -EINVAL;
+    }
 }
 
 long sys_sched_yield(struct sys_ctx *c, const uint64_t a[6])
@@ -97,6 +142,36 @@ long sys_uname(struct sys_ctx *c, const uint64_t a[6])
     copy_field(u.machine, UTS_MACHINE);
     copy_field(u.domainname, UTS_DOMAIN);
     memcpy(p, &u, sizeof u);
+    return 0;
+}
+
+/* sysinfo(2) of the guest's machine: its RAM (free: the heap's pages
+ * neither below the break nor mapped), no swap, one process, no load, and
+ * the time since boot of CLOCK_BOOTTIME, which the guest reads as the
+ * host's, rounded up as Linux does.  glibc's qsort asks (through
+ * sysconf(_SC_PHYS_PAGES)) before it sorts more than 1 KiB: busybox sort
+ * of a long file named the call unsupported on stderr. */
+long sys_sysinfo(struct sys_ctx *c, const uint64_t a[6])
+{
+    const struct linux_mm *mm = &c->proc->mm;
+    struct sysinfo si;
+    struct timespec t;
+    void *p = sys_user_ptr(c, a[0], sizeof si, true);
+
+    if (!p)
+        return -EFAULT;
+    memset(&si, 0, sizeof si);
+    clock_gettime(CLOCK_BOOTTIME, &t);
+    si.uptime = t.tv_sec + (t.tv_nsec ? 1 : 0);
+    const uint64_t page = KVMELF_PAGE_SIZE;
+    uint64_t used = (mm->brk - mm->lo + page - 1) & ~(page - 1);
+    for (size_t i = 0; i < mm->count; i++)
+        used += mm->maps[i].end - mm->maps[i].start;
+    si.totalram = c->g->gm->size;
+    si.freeram = mm->hi - mm->lo > used ? mm->hi - mm->lo - used : 0;
+    si.procs = 1;
+    si.mem_unit = 1;
+    memcpy(p, &si, sizeof si);
     return 0;
 }
 

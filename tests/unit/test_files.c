@@ -220,6 +220,95 @@ static void test_escapes_refused(void **state)
         assert_int_equal(call(f, SYS_fstat, fd, BUF), -EBADF);
 }
 
+/* A path that ends in "/" names a directory, through a last symlink
+ * whatever NOFOLLOW says (Linux's lookup follows it): busybox's
+ * `ls -l link/` lstat()s "link/" and lists the directory.  The calls on
+ * the entry itself (unlink) do not follow it, and creating "x/" where x
+ * exists is EEXIST, whatever x is. */
+static void test_trailing_slash(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+    struct stat *st = guest(f, BUF, sizeof *st);
+
+    host_path(x, "d", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "file", path, sizeof path);
+    assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
+    host_path(x, "link", path, sizeof path);
+    assert_int_equal(symlink("d", path), 0);
+    host_path(x, "dangling", path, sizeof path);
+    assert_int_equal(symlink("nowhere", path), 0);
+    uint64_t link = str(f, 0, "link/"), dangling = str(f, 1, "dangling/");
+    uint64_t file = str(f, 2, "file/");
+
+    assert_int_equal(call(f, SYS_lstat, link, BUF), 0);
+    assert_true(S_ISDIR(st->st_mode));
+    assert_int_equal(call(f, SYS_lstat, str(f, 3, "link/."), BUF), 0);
+    assert_true(S_ISDIR(st->st_mode));
+    assert_int_equal(call(f, SYS_newfstatat, AT_FDCWD, link, BUF,
+                          AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(call(f, SYS_lstat, dangling, BUF), -ENOENT);
+    assert_int_equal(call(f, SYS_lstat, file, BUF), -ENOTDIR);
+    assert_int_equal(call(f, SYS_readlink, link, BUF, 64), -EINVAL);
+    assert_int_equal(call(f, SYS_readlink, dangling, BUF, 64), -ENOENT);
+    assert_int_equal(call(f, SYS_faccessat2, AT_FDCWD, link, R_OK,
+                          AT_SYMLINK_NOFOLLOW), 0);
+    long fd = call(f, SYS_open, link, O_RDONLY | O_NOFOLLOW);
+    assert_true(fd >= 0);
+    assert_int_equal(call(f, SYS_fstat, fd, BUF), 0);
+    assert_true(S_ISDIR(st->st_mode));
+    assert_int_equal(call(f, SYS_close, fd), 0);
+    assert_int_equal(call(f, SYS_open, str(f, 3, "link"),
+                          O_RDONLY | O_NOFOLLOW | O_DIRECTORY), -ENOTDIR);
+    assert_int_equal(call(f, SYS_lchown, link, getuid(), getgid()), 0);
+    assert_int_equal(call(f, SYS_utimensat, AT_FDCWD, link, 0,
+                          AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(call(f, SYS_truncate, file, 0), -ENOTDIR);
+    /* The entry itself: a symlink, to a directory or to nothing. */
+    assert_int_equal(call(f, SYS_unlink, link), -ENOTDIR);
+    assert_int_equal(call(f, SYS_unlink, dangling), -ENOTDIR);
+    assert_int_equal(call(f, SYS_unlink, str(f, 3, "d/")), -EISDIR);
+    assert_int_equal(call(f, SYS_unlink, str(f, 3, "none/")), -ENOENT);
+    assert_int_equal(call(f, SYS_rmdir, link), -ENOTDIR);
+    assert_int_equal(call(f, SYS_mkdir, file, 0755), -EEXIST);
+    assert_int_equal(call(f, SYS_mkdir, dangling, 0755), -EEXIST);
+    host_path(x, "link", path, sizeof path);
+    assert_int_equal(access(path, F_OK), 0);     /* nothing was removed */
+}
+
+/* The same in a read-only grant: looking up works as in a writable one,
+ * unlink asks for write access first (EROFS), and a name that exists is
+ * EEXIST to mkdir before EROFS is. */
+static void test_trailing_slash_readonly(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+    struct stat *st = guest(f, BUF, sizeof *st);
+
+    host_path(x, "d", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "file", path, sizeof path);
+    assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
+    host_path(x, "link", path, sizeof path);
+    assert_int_equal(symlink("d", path), 0);
+    host_path(x, "dangling", path, sizeof path);
+    assert_int_equal(symlink("nowhere", path), 0);
+    uint64_t link = str(f, 0, "link/"), dangling = str(f, 1, "dangling/");
+
+    assert_int_equal(call(f, SYS_lstat, link, BUF), 0);
+    assert_true(S_ISDIR(st->st_mode));
+    assert_int_equal(call(f, SYS_readlink, link, BUF, 64), -EINVAL);
+    assert_int_equal(call(f, SYS_unlink, link), -EROFS);
+    assert_int_equal(call(f, SYS_unlink, str(f, 2, "d/")), -EROFS);
+    assert_int_equal(call(f, SYS_mkdir, str(f, 2, "file/"), 0755), -EEXIST);
+    assert_int_equal(call(f, SYS_mkdir, dangling, 0755), -EEXIST);
+    assert_int_equal(call(f, SYS_mkdir, link, 0755), -EEXIST);
+    assert_int_equal(call(f, SYS_mkdir, str(f, 2, "new/"), 0755), -EROFS);
+}
+
 static void test_close_and_dup2_onto_stdio(void **state)
 {
     struct files_fixture *x = *state;
@@ -382,6 +471,8 @@ int main(void)
         rw_test(test_create_write_read),
         ro_test(test_readonly_grant),
         rw_test(test_escapes_refused),
+        rw_test(test_trailing_slash),
+        ro_test(test_trailing_slash_readonly),
         rw_test(test_close_and_dup2_onto_stdio),
         rw_test(test_fd_flags_and_limit),
         rw_test(test_pipe_poll),

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +21,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -110,6 +113,7 @@ static void test_each_pointer_checked(void **state)
         { "sched_getaffinity bad", SYS_sched_getaffinity, { 0, 8, FAR_AWAY } },
         { "getrandom into text", SYS_getrandom, { text, 16, 0 } },
         { "uname beyond RAM", SYS_uname, { FAR_AWAY } },
+        { "sysinfo into text", SYS_sysinfo, { text } },
         { "arch_prctl get_fs bad", SYS_arch_prctl, { 0x1003, FAR_AWAY } },
         { "time bad", SYS_time, { text } },
     };
@@ -134,6 +138,57 @@ static void test_uname_writes_guest_memory(void **state)
     memcpy(&u, guest(f, DATA, sizeof u), sizeof u);
     assert_string_equal(u.sysname, "Linux");
     assert_string_equal(u.machine, "x86_64");
+}
+
+/* sysinfo: the guest's RAM, what of its heap is free, one process. */
+static void test_sysinfo_is_the_guests(void **state)
+{
+    struct fake_guest *f = *state;
+    struct sysinfo si;
+
+    assert_int_equal(call(f, SYS_sysinfo, DATA), 0);
+    memcpy(&si, guest(f, DATA, sizeof si), sizeof si);
+    assert_int_equal(si.totalram, f->gm.size);
+    assert_int_equal(si.mem_unit, 1);
+    assert_int_equal(si.procs, 1);
+    assert_int_equal(si.totalswap, 0);
+    assert_true(si.freeram > 0 && si.freeram < si.totalram);
+    assert_true(si.uptime > 0);
+    unsigned long free_before = si.freeram;
+    long m = call(f, SYS_mmap, 0, 4 * FAKE_VM_PAGE, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+    assert_true(m > 0);
+    assert_int_equal(call(f, SYS_sysinfo, DATA), 0);
+    memcpy(&si, guest(f, DATA, sizeof si), sizeof si);
+    assert_int_equal(si.freeram, free_before - 4 * FAKE_VM_PAGE);
+}
+
+/* A process with no children and no supplementary groups, answered as
+ * Linux answers one (no "unsupported" warning: busybox tar waits for a
+ * child it never started, busybox id asks for the groups). */
+static void test_no_children_no_groups(void **state)
+{
+    struct fake_guest *f = *state;
+
+    assert_int_equal(call(f, SYS_wait4, (uint64_t)-1, DATA, 0, 0), -ECHILD);
+    assert_int_equal(call(f, SYS_wait4, 7, 0, WNOHANG, 0), -ECHILD);
+    assert_int_equal(call(f, SYS_wait4, (uint64_t)-1, 0, 0x10000, 0), -EINVAL);
+    assert_int_equal(call(f, SYS_wait4, (uint32_t)INT_MIN, 0, 0, 0), -ESRCH);
+    assert_int_equal(call(f, SYS_waitid, P_ALL, 0, DATA, WEXITED, 0),
+                     -ECHILD);
+    assert_int_equal(call(f, SYS_waitid, P_PID, 5, DATA, WEXITED, 0),
+                     -ECHILD);
+    assert_int_equal(call(f, SYS_waitid, P_PID, 0, DATA, WEXITED, 0),
+                     -EINVAL);
+    assert_int_equal(call(f, SYS_waitid, P_ALL, 0, DATA, WNOHANG, 0),
+                     -EINVAL);               /* no WEXITED, WSTOPPED... */
+    assert_int_equal(call(f, SYS_waitid, P_PIDFD, 3, DATA, WEXITED, 0),
+                     -EBADF);
+    assert_int_equal(call(f, SYS_waitid, 9, 0, DATA, WEXITED, 0), -EINVAL);
+    assert_int_equal(call(f, SYS_getgroups, 64, DATA), 0);
+    assert_int_equal(call(f, SYS_getgroups, 0, 0), 0);
+    assert_int_equal(call(f, SYS_getgroups, (uint32_t)-1, 0), -EINVAL);
+    assert_int_equal(f->warnings, 0);
 }
 
 static void test_unsupported_named_once(void **state)
@@ -232,6 +287,8 @@ int main(void)
         linux_test(test_bad_pointers_are_efault),
         linux_test(test_each_pointer_checked),
         linux_test(test_uname_writes_guest_memory),
+        linux_test(test_sysinfo_is_the_guests),
+        linux_test(test_no_children_no_groups),
         linux_test(test_unsupported_named_once),
         linux_test(test_brk_and_mmap_give_user_memory),
         linux_test(test_rt_sigprocmask_as_linux),

@@ -1,0 +1,49 @@
+/*
+ * Host directory trees for the tests that compare what a program did to
+ * its files under kvmelf with what it did natively: copy a tree, describe
+ * one as text (so that two descriptions compare with proc_same_output and
+ * a difference shows as a line), remove one.  Plain files, directories
+ * and symbolic links; a FIFO or device is described by its type only.
+ * Nothing here uses cmocka: errors come back as -1 with errno set.
+ */
+#ifndef KVMELF_TESTS_HOSTTREE_H
+#define KVMELF_TESTS_HOSTTREE_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* Times before this (2020-01-01 UTC) are ones the test or the program set
+ * on purpose (touch -d, cp -p, the fixture's own), so a description shows
+ * them; later ones are the clock at the run, which differs between two
+ * runs, so it leaves them out. */
+#define HOSTTREE_SET_TIME_BEFORE ((time_t)1577836800)
+
+/* Copies the directory src to dst (which must not exist): directories,
+ * regular files with their permission bits, symbolic links as links.
+ * Names are copied in name order, so two copies of one tree were made
+ * the same way.  0 or -1 (errno; a partial dst is left for the caller to
+ * remove). */
+int hosttree_copy(const char *src, const char *dst);
+
+/* One line per entry below dir, in name order, paths relative to dir:
+ *
+ *     d 0755 sub
+ *     f 0644 11 sub/a.txt "alpha\nbeta\n"
+ *     l sub/link -> ../a.txt
+ *
+ * a file's bytes C-escaped (at most 240 of them, then its length and an
+ * FNV-1a hash of the whole), and " mtime=SECONDS" after any entry (not a
+ * link) whose modification time is before HOSTTREE_SET_TIME_BEFORE.  A
+ * malloc'd string (its length in *len when len is not NULL), or NULL
+ * (errno). */
+char *hosttree_describe(const char *dir, size_t *len);
+
+/* Sets the access and modification times of every entry below dir, and
+ * of dir itself, to t (links themselves, not their targets), deepest
+ * first.  0 or -1 (errno). */
+int hosttree_set_times(const char *dir, time_t t);
+
+/* rm -rf path: 0 (also when it does not exist) or -1 (errno). */
+int hosttree_remove(const char *path);
+
+#endif
