@@ -918,6 +918,12 @@ static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
         r = same_grant(c, &from, &to);
     if (r < 0)
         return r;
+    /* Linux finds the old name before it looks at the new one
+     * (do_linkat): a missing file is ENOENT, read-only grant or not. */
+    int old = host_path_fd(&from, flags & AT_SYMLINK_FOLLOW);
+    if (old < 0)
+        return old;
+    close(old);
     if (to.dir_only && *to.w.rel)
         return slash_created(&to);
     if (!from.w.m->rw || !to.w.m->rw)

@@ -173,6 +173,11 @@ static void test_readonly_grant(void **state)
      * up: EROFS, even for a name that is not there. */
     assert_int_equal(call(f, SYS_unlink, missing), -EROFS);
     assert_int_equal(call(f, SYS_rename, p, missing), -EROFS);
+    /* link looks up the old name first: a missing one is ENOENT. */
+    assert_int_equal(call(f, SYS_link, missing, str(f, 2, "/work/y")),
+                     -ENOENT);
+    assert_int_equal(call(f, SYS_link, p, missing), -EROFS);
+    assert_int_equal(call(f, SYS_link, p, p), -EEXIST);
     assert_int_equal(call(f, SYS_chmod, p, 0600), -EROFS);
     assert_int_equal(call(f, SYS_truncate, p, 0), -EROFS);
     assert_int_equal(call(f, SYS_access, p, W_OK), -EROFS);
