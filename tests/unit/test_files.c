@@ -312,6 +312,40 @@ static void test_pipe_poll(void **state)
     assert_int_equal(call(f, SYS_pipe2, BUF, 0x1234), -EINVAL);
 }
 
+/* The guest's stdin is the console's: what kvmelf buffered is POLLIN,
+ * the rest is what the host says of its stdin, here a pipe whose writer
+ * left: POLLHUP at the end, as Linux says of the pipe itself. */
+static void test_poll_stdin_at_end(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    struct pollfd *pfd = guest(f, BUF, sizeof *pfd);
+    int p[2], saved = dup(STDIN_FILENO);
+
+    assert_true(saved >= 0);
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], "x", 1), 1);
+    close(p[1]);
+    assert_int_equal(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
+    close(p[0]);
+    f->console.input_eof = false;    /* the fake guest's stdin is ours now */
+    *pfd = (struct pollfd){ .fd = 0, .events = POLLIN };
+    long ready = call(f, SYS_poll, BUF, 1, -1);
+    short with_byte = pfd->revents;
+    long got = call(f, SYS_read, 0, BUF + 64, 8);
+    long at_end = call(f, SYS_poll, BUF, 1, -1);
+    short end = pfd->revents;
+    long eof = call(f, SYS_read, 0, BUF + 64, 8);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    assert_int_equal(ready, 1);
+    assert_int_equal(with_byte, POLLIN | POLLHUP);
+    assert_int_equal(got, 1);
+    assert_int_equal(at_end, 1);
+    assert_int_equal(end, POLLHUP);
+    assert_int_equal(eof, 0);
+}
+
 static void test_devices_and_kvmelf_dirs(void **state)
 {
     struct files_fixture *x = *state;
@@ -390,6 +424,7 @@ int main(void)
         rw_test(test_close_and_dup2_onto_stdio),
         rw_test(test_fd_flags_and_limit),
         rw_test(test_pipe_poll),
+        rw_test(test_poll_stdin_at_end),
         rw_test(test_devices_and_kvmelf_dirs),
         rw_test(test_root_listing),
     };
