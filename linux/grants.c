@@ -227,7 +227,7 @@ static int set_cwd(struct linux_process *p, const char *cwd, struct kerr *err)
         return kerr_set(err, "--cwd %s: no such directory in the guest's "
                         "tree (the granted directories, /tmp, /dev, /proc)",
                         cwd);
-    memcpy(p->cwd, abs, strlen(abs) + 1);    /* both FS_PATH_MAX */
+    fs_physical(&p->tree, abs, p->cwd);
     return 0;
 }
 

@@ -1220,7 +1220,7 @@ long sys_chdir(struct sys_ctx *c, const uint64_t a[6])
         return -ENOTDIR;
     if (p.w.place == FS_VIRTUAL && p.w.vnode == VN_FD_LINK)
         return -ENOTDIR;     /* a directory's fd: fchdir */
-    snprintf(c->proc->cwd, sizeof c->proc->cwd, "%s", p.abs);
+    fs_physical(&c->proc->tree, p.abs, c->proc->cwd);
     return 0;
 }
 
@@ -1232,7 +1232,7 @@ long sys_fchdir(struct sys_ctx *c, const uint64_t a[6])
         return -EBADF;
     if (!file_is_dir(f))
         return -ENOTDIR;
-    snprintf(c->proc->cwd, sizeof c->proc->cwd, "%s", f->path);
+    fs_physical(&c->proc->tree, f->path, c->proc->cwd);
     return 0;
 }
 

@@ -225,6 +225,39 @@ static void test_escapes_refused(void **state)
         assert_int_equal(call(f, SYS_fstat, fd, BUF), -EBADF);
 }
 
+/* chdir through a symbolic link: the working directory is the directory
+ * itself, as Linux keeps it, so getcwd names it and ".." is its parent;
+ * the same for fchdir of an fd opened through the link. */
+static void test_chdir_through_a_link(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+
+    host_path(x, "a", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "a/b", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "l", path, sizeof path);
+    assert_int_equal(symlink("a/./b", path), 0);
+    host_path(x, "a/up", path, sizeof path);
+    assert_int_equal(symlink("../l", path), 0);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "/work/l")), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 10);
+    assert_string_equal(guest(f, BUF, 10), "/work/a/b");
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "..")), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 8);
+    assert_string_equal(guest(f, BUF, 8), "/work/a");
+    /* A link to a link, with ".." in its target. */
+    long fd = call(f, SYS_open, str(f, 0, "/work/a/up"),
+                   O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "/")), 0);
+    assert_int_equal(call(f, SYS_fchdir, fd), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 10);
+    assert_string_equal(guest(f, BUF, 10), "/work/a/b");
+}
+
 static void test_close_and_dup2_onto_stdio(void **state)
 {
     struct files_fixture *x = *state;
@@ -421,6 +454,7 @@ int main(void)
         rw_test(test_create_write_read),
         ro_test(test_readonly_grant),
         rw_test(test_escapes_refused),
+        rw_test(test_chdir_through_a_link),
         rw_test(test_close_and_dup2_onto_stdio),
         rw_test(test_fd_flags_and_limit),
         rw_test(test_pipe_poll),
