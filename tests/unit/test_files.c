@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -448,6 +451,85 @@ static void test_root_listing(void **state)
     assert_int_equal(call(f, SYS_chdir, str(f, 0, "null")), -ENOTDIR);
 }
 
+#define NOBODY 65534
+#define CHILD_SKIP 77
+
+/* The guest's open of path with flags, in a forked child (no cmocka). */
+static long child_open(struct fake_guest *f, const char *path, int flags)
+{
+    const uint64_t args[6] = { str(f, 0, path), (uint64_t)flags, 0644 };
+    struct linux_call c;
+
+    return fake_guest_call(f, SYS_open, args, &c) == LINUX_RESUME ? c.ret
+                                                                 : -9999;
+}
+
+/* As a user without CAP_SYS_ADMIN: a :rw grant of dir and a private
+ * /tmp, which takes a user namespace of kvmelf's own.  0 when the guest
+ * may not write the user's 0444 file there but may use /tmp; CHILD_SKIP
+ * when this host cannot do it. */
+static int userns_child(const char *dir)
+{
+    if (getuid() == 0 &&
+        (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+         setresuid(NOBODY, NOBODY, NOBODY) < 0 ||
+         /* setresuid made it undumpable, which leaves /proc/self/uid_map
+          * root's: a user who starts kvmelf is dumpable */
+         prctl(PR_SET_DUMPABLE, 1) < 0))
+        return CHILD_SKIP;
+    if (access(dir, W_OK | X_OK) < 0)
+        return CHILD_SKIP;              /* $TMPDIR is not nobody's */
+    struct fake_guest *f = fake_guest_new(-1);
+    const struct linux_grant g = { .host = dir, .guest = "/work", .rw = true };
+    const struct linux_files files = { .grants = &g, .ngrants = 1,
+                                       .tmp_size = 1 << 20 };
+    struct kerr err;
+    if (linux_files_open(f->proc, &files, &err) < 0)
+        return 2;
+    if (linux_files_note(f->proc))
+        return CHILD_SKIP;              /* no user namespace for /tmp */
+    if (child_open(f, "/work/ro.txt", O_WRONLY) != -EACCES)
+        return 3;
+    if (child_open(f, "/work/ro.txt", O_RDONLY) < 0)
+        return 4;
+    return child_open(f, "/tmp/t", O_CREAT | O_WRONLY) < 0 ? 5 : 0;
+}
+
+/* The host checks as the user who runs kvmelf, also when the private
+ * /tmp needed a user namespace: the capabilities that namespace gives
+ * over the user's own files (CAP_DAC_OVERRIDE) are not the guest's. */
+static void test_tmp_userns_keeps_the_users_rights(void **state)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[64], file[96];
+    int status = -1;
+
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/kvmelf-userns-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/ro.txt", dir);
+    FILE *h = fopen(file, "w");
+    assert_non_null(h);
+    fclose(h);
+    assert_int_equal(chmod(file, 0444), 0);
+    if (getuid() == 0)
+        assert_int_equal(chown(dir, NOBODY, NOBODY) | chown(file, NOBODY,
+                                                            NOBODY), 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(userns_child(dir));
+    bool waited = pid > 0 && waitpid(pid, &status, 0) == pid;
+    run_rm(dir);
+    assert_true(waited);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP)
+        skip();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the child (uid %d, in its own user namespace) ended with "
+                 "status 0x%x: 3 means it could write a 0444 file", NOBODY,
+                 status);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +543,7 @@ int main(void)
         rw_test(test_poll_stdin_at_end),
         rw_test(test_devices_and_kvmelf_dirs),
         rw_test(test_root_listing),
+        cmocka_unit_test(test_tmp_userns_keeps_the_users_rights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
