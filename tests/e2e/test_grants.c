@@ -1,6 +1,6 @@
 /*
  * The guest's files end to end: real programs (tests/linux/fileops.c,
- * readonly.c, tmpfull.c) run under kvmelf in a :rw grant, a
+ * readonly.c, tmpfull.c, polling.c) run under kvmelf in a :rw grant, a
  * :ro grant and the private /tmp, and the same static file natively in a
  * fresh host directory set up the same way; stdout, the status and, for
  * a grant, the tree left on the host must be the same.  For a read-only
@@ -12,6 +12,7 @@
  * that ordinary programs, through libc, see Linux.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,53 @@ static void test_tmp_cap_native(void **state)
     e2e_check_out(tmpfull_expected);
 }
 
+/* ---- Pipes, poll, select ------------------------------------------------------ */
+
+static const char polling_input[] = "line one\nline two\n";
+
+/* The same results as natively, stdin a pipe the test feeds. */
+static void test_polling(void **state)
+{
+    const struct proc_opts o = { .input = polling_input,
+                                 .input_len = strlen(polling_input) };
+
+    (void)state;
+    e2e_need_kvm();
+    e2e_run_native((const char *const[]){ "T:polling.musl", NULL }, &o);
+    e2e_check_status(0);
+    e2e_check_err("");
+    e2e_take(&native);
+
+    e2e_run((const char *const[]){ "run", "T:polling.musl", NULL }, &o);
+    e2e_check_same_run(&native, "native");
+    e2e_check_err("");
+    /* Not two runs that agree on nothing. */
+    e2e_check_out_has("write with SIGPIPE ignored           -1 EPIPE\n");
+    e2e_check_out_has("select empty, 10 ms                  0\n");
+    e2e_check_out_has("  closed fd                          NVAL\n");
+    e2e_check_out_has("stdin held                           "
+                      "\"line one|line two|\"\n");
+}
+
+/* A write to a pipe nobody reads, SIGPIPE not ignored: natively the
+ * process dies of SIGPIPE; kvmelf ends the guest with 128 + 13 and says
+ * so. */
+static void test_sigpipe_ends_the_guest(void **state)
+{
+    (void)state;
+    e2e_need_kvm();
+    e2e_expect_signal(SIGPIPE);
+    e2e_run_native((const char *const[]){ "T:polling.musl", "sigpipe",
+                                          NULL }, NULL);
+    e2e_check_out("writing to a pipe nobody reads\n");
+
+    RUN("T:polling.musl", "sigpipe");
+    e2e_check_status(128 + SIGPIPE);
+    e2e_check_out("writing to a pipe nobody reads\n");
+    e2e_check_err(e2e_guest_line("T:polling.musl", "ended by signal 13 "
+                                 "(SIGPIPE: Broken pipe) it raised\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +327,8 @@ int main(void)
         cmocka_unit_test_teardown(test_readonly_native, teardown),
         cmocka_unit_test_teardown(test_tmp_cap, teardown),
         cmocka_unit_test_teardown(test_tmp_cap_native, teardown),
+        cmocka_unit_test_teardown(test_polling, teardown),
+        cmocka_unit_test_teardown(test_sigpipe_ends_the_guest, teardown),
     };
 
     e2e_init(E2E_RUNS_GUESTS);
