@@ -121,6 +121,15 @@ int fs_host_open(const struct fs_mount *m, const char *rel, uint64_t flags,
 int fs_host_parent(const struct fs_mount *m, const char *rel,
                    const char **name);
 
+/* abs (normalized) as the directory's own path: inside a grant, with
+ * every symbolic link on the way followed beneath the grant as
+ * fs_host_open follows them, so that it names no link (Linux's working
+ * directory is the directory, and getcwd says its path).  Into out;
+ * abs itself where nothing is to follow, the lookup fails, or the
+ * directory found is hidden by another grant. */
+void fs_physical(const struct fs_tree *t, const char *abs,
+                 char out[FS_PATH_MAX]);
+
 /* ---- Open file descriptions and the fd table (fd.c) --------------------- */
 
 enum lfile_kind {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -187,24 +188,49 @@ static int enter_own_userns(void)
     return 0;
 }
 
-static void add_tmp(struct linux_process *p, uint64_t size)
+/* The user namespace entered for /tmp gives kvmelf every capability over
+ * what the user owns: CAP_DAC_OVERRIDE would let the guest write the
+ * user's 0444 files and create in their 0555 directories, which the user
+ * may not.  Once the tmpfs exists kvmelf needs none of them, and without
+ * them the host checks every access as the user (docs/abi.md). */
+static int drop_capabilities(void)
+{
+    struct __user_cap_header_struct head = {
+        .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+
+    memset(none, 0, sizeof none);
+    return syscall(SYS_capset, &head, none) < 0 ? -errno : 0;
+}
+
+static int add_tmp(struct linux_process *p, uint64_t size, struct kerr *err)
 {
     int (*make)(uint64_t) = new_tmpfs;
     int fd = make(size);
 
     if (fd == -ENOSYS)
         fd = (make = old_tmpfs)(size);
-    if (fd == -EPERM && enter_own_userns() == 0)
+    if (fd == -EPERM && enter_own_userns() == 0) {
         fd = make(size);
+        int e = drop_capabilities();
+        if (e < 0) {
+            if (fd >= 0)
+                close(fd);
+            return kerr_set(err, "cannot give up the capabilities of the "
+                            "user namespace made for /tmp: %s (--tmp 0 "
+                            "runs without one)", strerror(-e));
+        }
+    }
     fd = keep_high(fd);
     if (fd >= 0 && fs_tree_add(&p->tree, "/tmp", "(private tmpfs)", fd,
                                true, true) == 0)
-        return;
+        return 0;
     if (fd >= 0)
         close(fd);
     snprintf(p->note, sizeof p->note, "no private /tmp on this host (a "
              "tmpfs of its own: %s); the guest sees none (--tmp 0 says so "
              "quietly)", strerror(fd < 0 ? -fd : ENOMEM));
+    return 0;
 }
 
 static int set_cwd(struct linux_process *p, const char *cwd, struct kerr *err)
@@ -227,7 +253,7 @@ static int set_cwd(struct linux_process *p, const char *cwd, struct kerr *err)
         return kerr_set(err, "--cwd %s: no such directory in the guest's "
                         "tree (the granted directories, /tmp, /dev, /proc)",
                         cwd);
-    memcpy(p->cwd, abs, strlen(abs) + 1);    /* both FS_PATH_MAX */
+    fs_physical(&p->tree, abs, p->cwd);
     return 0;
 }
 
@@ -267,8 +293,8 @@ int linux_files_open(struct linux_process *p, const struct linux_files *f,
     }
     for (size_t i = 0; i < p->tree.count; i++)
         tmp_granted |= strcmp(p->tree.mounts[i].guest, "/tmp") == 0;
-    if (f->tmp_size && !tmp_granted)
-        add_tmp(p, f->tmp_size);
+    if (f->tmp_size && !tmp_granted && add_tmp(p, f->tmp_size, err) < 0)
+        return -1;
     const char *cwd = f->cwd ? f->cwd : f->ngrants ? first : NULL;
     if (cwd && set_cwd(p, cwd, err) < 0)
         return -1;

@@ -936,6 +936,12 @@ static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
         r = same_grant(c, &from, &to);
     if (r < 0)
         return r;
+    /* Linux finds the old name before it looks at the new one
+     * (do_linkat): a missing file is ENOENT, read-only grant or not. */
+    int old = host_path_fd(&from, flags & AT_SYMLINK_FOLLOW);
+    if (old < 0)
+        return old;
+    close(old);
     if (to.dir_only && *to.w.rel)
         return slash_created(&to);
     if (!from.w.m->rw || !to.w.m->rw)
@@ -1234,7 +1240,7 @@ long sys_chdir(struct sys_ctx *c, const uint64_t a[6])
         return -ENOTDIR;
     if (p.w.place == FS_VIRTUAL && p.w.vnode == VN_FD_LINK)
         return -ENOTDIR;     /* a directory's fd: fchdir */
-    snprintf(c->proc->cwd, sizeof c->proc->cwd, "%s", p.abs);
+    fs_physical(&c->proc->tree, p.abs, c->proc->cwd);
     return 0;
 }
 
@@ -1246,7 +1252,7 @@ long sys_fchdir(struct sys_ctx *c, const uint64_t a[6])
         return -EBADF;
     if (!file_is_dir(f))
         return -ENOTDIR;
-    snprintf(c->proc->cwd, sizeof c->proc->cwd, "%s", f->path);
+    fs_physical(&c->proc->tree, f->path, c->proc->cwd);
     return 0;
 }
 

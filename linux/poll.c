@@ -63,12 +63,14 @@ static struct poll_item classify(struct sys_ctx *c, int fd, short events)
             it.ready = (short)(events & (POLLOUT | POLLWRNORM));
             break;
         }
+        /* What kvmelf buffered is ready; the host's stdin says the rest,
+         * at its end too: a pipe whose writer left is POLLHUP, not POLLIN
+         * (also with bytes still buffered: POLLIN | POLLHUP), a file or
+         * /dev/null POLLIN, as Linux says of the guest's stdin itself. */
         console_poll_input(c->g->console);
-        if (console_has_input(c->g->console) ||
-            console_at_eof(c->g->console))
+        if (console_has_input(c->g->console))
             it.ready = (short)(events & (POLLIN | POLLRDNORM));
-        else
-            it.host = STDIN_FILENO;
+        it.host = STDIN_FILENO;
         break;
     case LF_DEV:
     case LF_DIR:

@@ -394,3 +394,100 @@ int fs_host_parent(const struct fs_mount *m, const char *rel,
     *name = slash + 1;
     return fs_host_open(m, parent, O_PATH | O_DIRECTORY, 0, 0);
 }
+
+/* Whether every name in s fits FS_NAME_MAX: a symlink's target may hold
+ * a longer one (the host stores any target, and the link may have been
+ * swapped since the host followed it), which next_component's buffer
+ * must never see; the kernel says ENAMETOOLONG of it. */
+static bool names_fit(const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, "/");
+        if (n > FS_NAME_MAX)
+            return false;
+        s += n;
+        s += strspn(s, "/");
+    }
+    return true;
+}
+
+/* rel beneath m with its links followed, into out (below m's root, ""
+ * for the root itself): 0 or -errno.  rel's own names fit (a normalized
+ * guest path's do). */
+static int physical_rel(const struct fs_mount *m, const char *rel,
+                        char out[FS_PATH_MAX])
+{
+    char todo[FS_PATH_MAX], name[FS_NAME_MAX + 1];
+    const char *rest = todo;
+    size_t len = 0;
+    int links = 0;
+    bool last;
+
+    snprintf(todo, sizeof todo, "%s", rel);
+    out[0] = '\0';
+    while (next_component(&rest, name, &last) > 0) {
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {      /* only from a link's target */
+            if (len == 0)
+                return -EACCES;
+            char *slash = strrchr(out, '/');
+            len = slash ? (size_t)(slash - out) : 0;
+            out[len] = '\0';
+            continue;
+        }
+        size_t at = len;
+        if (len + 1 + strlen(name) >= FS_PATH_MAX)
+            return -ENAMETOOLONG;
+        len += (size_t)snprintf(out + len, FS_PATH_MAX - len, "%s%s",
+                                len ? "/" : "", name);
+        int fd = fs_host_open(m, out, O_PATH | O_NOFOLLOW, 0, 0);
+        if (fd < 0)
+            return fd;
+        struct stat st;
+        char target[FS_PATH_MAX], after[FS_PATH_MAX];
+        ssize_t n = fstat(fd, &st) == 0 && S_ISLNK(st.st_mode) ?
+                    readlinkat(fd, "", target, sizeof target - 1) : 0;
+        int e = errno;
+        close(fd);
+        if (n == 0)
+            continue;                       /* not a link */
+        if (n < 0)
+            return -e;
+        target[n] = '\0';
+        if (target[0] == '/')
+            return -EACCES;                 /* out of the grant */
+        if (!names_fit(target))
+            return -ENAMETOOLONG;
+        if (++links > FS_SYMLOOP_MAX)
+            return -ELOOP;
+        out[len = at] = '\0';
+        snprintf(after, sizeof after, "%s", rest);
+        if ((size_t)snprintf(todo, sizeof todo, "%s/%s", target, after) >=
+            sizeof todo)
+            return -ENAMETOOLONG;
+        rest = todo;
+    }
+    return 0;
+}
+
+void fs_physical(const struct fs_tree *t, const char *abs,
+                 char out[FS_PATH_MAX])
+{
+    char rel[FS_PATH_MAX], guest[FS_PATH_MAX];
+    struct fs_where w, again;
+
+    snprintf(out, FS_PATH_MAX, "%s", abs);
+    fs_lookup(t, abs, &w);
+    if (w.place != FS_IN_MOUNT || physical_rel(w.m, w.rel, rel) < 0)
+        return;
+    const char *root = w.m->len > 1 ? w.m->guest : "";
+    if ((size_t)snprintf(guest, sizeof guest, "%s/%s", root, rel) >=
+        sizeof guest)
+        return;
+    if (!*rel)
+        snprintf(guest, sizeof guest, "%s", w.m->guest);
+    fs_lookup(t, guest, &again);
+    if (again.place == FS_IN_MOUNT && again.m == w.m)
+        memcpy(out, guest, strlen(guest) + 1);
+}

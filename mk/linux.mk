@@ -14,6 +14,9 @@ $(BUILD)/tests/guests/%.musl: tests/linux/%.c $(KVMELF_CC) | $(DEPS_STAMP)
 $(BUILD)/tests/guests/%.glibc: tests/glibc/%.c
 	$(call msg,GLIBC,$<)mkdir -p $(@D) && $(GUEST_CC) -static -no-pie $(LINUX_TEST_CFLAGS) -o $@ $<
 
+# Their shared headers (errname.h).
+$(LINUX_PROGS): $(wildcard tests/linux/*.h)
+
 tests: $(LINUX_PROGS) $(GLIBC_PROGS)
 check: check-kvmelf-cc-flags
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tests/support/kvm.h"
+#include "tests/support/tree.h"
 
 static const char *kvmelf_bin, *guests_dir, *tguests_dir;
 static char kvmelf_abs[PATH_MAX];
@@ -25,7 +26,7 @@ struct blocks {
     void **p;
     size_t n, cap;
 };
-static struct blocks owned, tmp_paths;
+static struct blocks owned, tmp_paths, tmp_trees;
 
 static void *keep(struct blocks *list, void *p)
 {
@@ -451,6 +452,9 @@ void e2e_cleanup_tmp(void)
     for (size_t i = tmp_paths.n; i-- > 0; )
         remove(tmp_paths.p[i]);
     free_blocks(&tmp_paths);
+    for (size_t i = tmp_trees.n; i-- > 0; )
+        tree_remove(tmp_trees.p[i]);
+    free_blocks(&tmp_trees);
 }
 
 const char *e2e_tmpdir(const char *tag)
@@ -477,4 +481,117 @@ const char *e2e_write_tmp(const char *dir, const char *name,
     if (fclose(f) != 0 || n != size)
         fail_msg("cannot write %s", path);
     return path;
+}
+
+/* ---- Directory trees and native runs ----------------------------------- */
+
+const char *e2e_tmptree(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+
+    snprintf(tmpl, sizeof tmpl, "%s/kvmelf-%s-XXXXXX",
+             base && *base ? base : "/tmp", tag);
+    if (!mkdtemp(tmpl))
+        fail_msg("mkdtemp %s: %s", tmpl, strerror(errno));
+    return keep(&tmp_trees, strdup(tmpl));
+}
+
+const char *e2e_tree(const char *dir)
+{
+    char *text = tree_describe(dir);
+
+    if (!text)
+        fail_msg("cannot read the tree %s: %s", dir, strerror(errno));
+    return e2e_owned(text);
+}
+
+void e2e_run_native_at(const char *file, int line, const char *const *argv,
+                       const struct proc_opts *o)
+{
+    const char *full[E2E_MAX_ARGS + 2] = { "/usr/bin/env", "-i" };
+    size_t n = 2;
+
+    for (size_t i = 0; argv[i]; i++) {
+        if (n > E2E_MAX_ARGS)
+            fail_msg("e2e: more than %d arguments", E2E_MAX_ARGS);
+        full[n++] = argv[i];
+    }
+    full[n] = NULL;
+    run_to_end(file, line, new_run(full[0], full + 1), o);
+}
+
+bool e2e_can_mount(void)
+{
+    static int can = -1;
+
+    if (can < 0) {
+        const char *const argv[] = { "unshare", "-rm", "true", NULL };
+        struct proc_result r = { 0 };
+        can = proc_in_path("unshare") && proc_in_path("mount") &&
+              proc_run(argv, NULL, &r) == 0 && r.exited && r.status == 0;
+        proc_result_free(&r);
+    }
+    return can == 1;
+}
+
+/* s in single quotes for sh, kept until the teardown. */
+static const char *sh_quote(const char *s)
+{
+    size_t n = 2;
+    for (const char *c = s; *c; c++)
+        n += *c == '\'' ? 4 : 1;
+    char *q = keep(&owned, malloc(n + 1)), *t = q;
+    *t++ = '\'';
+    for (const char *c = s; *c; c++) {
+        if (*c == '\'') {
+            memcpy(t, "'\\''", 4);
+            t += 4;
+        } else {
+            *t++ = *c;
+        }
+    }
+    *t++ = '\'';
+    *t = '\0';
+    return q;
+}
+
+void e2e_run_native_mounted_at(const char *file, int line,
+                               const char *const *mount,
+                               const char *const *argv,
+                               const struct proc_opts *o)
+{
+    char *script = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&script, &len);
+
+    if (!f)
+        fail_msg("out of memory");
+    fputs("mount", f);
+    for (size_t i = 0; mount[i]; i++)
+        fprintf(f, " %s", sh_quote(mount[i]));
+    fputs(" && exec /usr/bin/env -i", f);
+    for (size_t i = 0; argv[i]; i++)
+        fprintf(f, " %s", sh_quote(e2e_path(argv[i])));
+    if (fclose(f) != 0)
+        fail_msg("out of memory");
+    keep(&owned, script);
+    const char *const full[] = { "unshare", "-rm", "/bin/sh", "-c", script,
+                                 NULL };
+    run_to_end(file, line, new_run(full[0], full + 1), o);
+}
+
+void e2e_check_same_run_at(const char *file, int line,
+                           const struct proc_result *r, const char *what)
+{
+    e2e_check_ended_at(file, line);
+    expect_at(file, line, last.exited == r->exited &&
+              last.status == r->status, "%s %d, %s %s %d",
+              last.exited ? "exit status" : "ended by signal",
+              last.exited ? last.status : last.term_signal, what,
+              r->exited ? "exit status" : "ended by signal",
+              r->exited ? r->status : r->term_signal);
+    expect_at(file, line, proc_same_output("kvmelf", last.out, last.out_len,
+                                           what, r->out, r->out_len),
+              "stdout differs from the %s run's", what);
 }

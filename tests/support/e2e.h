@@ -262,4 +262,43 @@ const char *e2e_track_tmp(const char *path);
 /* Removes the tracked paths now, for a test that makes many. */
 void e2e_cleanup_tmp(void);
 
+/* ---- Directory trees and native runs ----------------------------------- */
+
+/* A fresh directory as e2e_tmpdir makes it, which the teardown removes
+ * with everything a program left in it (tree_remove). */
+const char *e2e_tmptree(const char *tag);
+
+/* What dir holds, as tree_describe (tree.h) writes it; lasts until the
+ * teardown.  Fails the test when dir cannot be read. */
+const char *e2e_tree(const char *dir);
+
+/* Runs argv (through e2e_path: "T:x" names a test guest) natively, with
+ * an empty environment as kvmelf gives a guest (env -i), as the latest
+ * run, with its end checked like e2e_run's. */
+#define e2e_run_native(...) e2e_run_native_at(E2E_AT, __VA_ARGS__)
+void e2e_run_native_at(const char *file, int line, const char *const *argv,
+                       const struct proc_opts *o);
+
+/* Whether this host lets the tests make mount namespaces of their own
+ * (unshare -rm: a user namespace where the user is root, and a mount
+ * namespace), for native runs on a read-only bind mount or a small tmpfs:
+ * what kvmelf's :ro grants and --tmp give a guest. */
+bool e2e_can_mount(void);
+
+/* e2e_run_native in such a namespace, after `mount MOUNT...` there
+ * (mount NULL-ended, e.g. { "--bind", "-o", "ro", DIR, DIR, NULL }). */
+#define e2e_run_native_mounted(...) \
+    e2e_run_native_mounted_at(E2E_AT, __VA_ARGS__)
+void e2e_run_native_mounted_at(const char *file, int line,
+                               const char *const *mount,
+                               const char *const *argv,
+                               const struct proc_opts *o);
+
+/* The latest run ended as r did (by exit or by the same signal; the
+ * status) and wrote the same stdout, byte for byte: the first line that
+ * differs is printed, under the names "kvmelf" and what (e.g. "native"). */
+#define e2e_check_same_run(...) e2e_check_same_run_at(E2E_AT, __VA_ARGS__)
+void e2e_check_same_run_at(const char *file, int line,
+                           const struct proc_result *r, const char *what);
+
 #endif

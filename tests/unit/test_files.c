@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -173,6 +176,11 @@ static void test_readonly_grant(void **state)
      * up: EROFS, even for a name that is not there. */
     assert_int_equal(call(f, SYS_unlink, missing), -EROFS);
     assert_int_equal(call(f, SYS_rename, p, missing), -EROFS);
+    /* link looks up the old name first: a missing one is ENOENT. */
+    assert_int_equal(call(f, SYS_link, missing, str(f, 2, "/work/y")),
+                     -ENOENT);
+    assert_int_equal(call(f, SYS_link, p, missing), -EROFS);
+    assert_int_equal(call(f, SYS_link, p, p), -EEXIST);
     assert_int_equal(call(f, SYS_chmod, p, 0600), -EROFS);
     assert_int_equal(call(f, SYS_truncate, p, 0), -EROFS);
     assert_int_equal(call(f, SYS_access, p, W_OK), -EROFS);
@@ -309,6 +317,39 @@ static void test_trailing_slash_readonly(void **state)
     assert_int_equal(call(f, SYS_mkdir, str(f, 2, "new/"), 0755), -EROFS);
 }
 
+/* chdir through a symbolic link: the working directory is the directory
+ * itself, as Linux keeps it, so getcwd names it and ".." is its parent;
+ * the same for fchdir of an fd opened through the link. */
+static void test_chdir_through_a_link(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+
+    host_path(x, "a", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "a/b", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "l", path, sizeof path);
+    assert_int_equal(symlink("a/./b", path), 0);
+    host_path(x, "a/up", path, sizeof path);
+    assert_int_equal(symlink("../l", path), 0);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "/work/l")), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 10);
+    assert_string_equal(guest(f, BUF, 10), "/work/a/b");
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "..")), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 8);
+    assert_string_equal(guest(f, BUF, 8), "/work/a");
+    /* A link to a link, with ".." in its target. */
+    long fd = call(f, SYS_open, str(f, 0, "/work/a/up"),
+                   O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "/")), 0);
+    assert_int_equal(call(f, SYS_fchdir, fd), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 10);
+    assert_string_equal(guest(f, BUF, 10), "/work/a/b");
+}
+
 static void test_close_and_dup2_onto_stdio(void **state)
 {
     struct files_fixture *x = *state;
@@ -396,6 +437,40 @@ static void test_pipe_poll(void **state)
     assert_int_equal(call(f, SYS_pipe2, BUF, 0x1234), -EINVAL);
 }
 
+/* The guest's stdin is the console's: what kvmelf buffered is POLLIN,
+ * the rest is what the host says of its stdin, here a pipe whose writer
+ * left: POLLHUP at the end, as Linux says of the pipe itself. */
+static void test_poll_stdin_at_end(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    struct pollfd *pfd = guest(f, BUF, sizeof *pfd);
+    int p[2], saved = dup(STDIN_FILENO);
+
+    assert_true(saved >= 0);
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], "x", 1), 1);
+    close(p[1]);
+    assert_int_equal(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
+    close(p[0]);
+    f->console.input_eof = false;    /* the fake guest's stdin is ours now */
+    *pfd = (struct pollfd){ .fd = 0, .events = POLLIN };
+    long ready = call(f, SYS_poll, BUF, 1, -1);
+    short with_byte = pfd->revents;
+    long got = call(f, SYS_read, 0, BUF + 64, 8);
+    long at_end = call(f, SYS_poll, BUF, 1, -1);
+    short end = pfd->revents;
+    long eof = call(f, SYS_read, 0, BUF + 64, 8);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    assert_int_equal(ready, 1);
+    assert_int_equal(with_byte, POLLIN | POLLHUP);
+    assert_int_equal(got, 1);
+    assert_int_equal(at_end, 1);
+    assert_int_equal(end, POLLHUP);
+    assert_int_equal(eof, 0);
+}
+
 static void test_devices_and_kvmelf_dirs(void **state)
 {
     struct files_fixture *x = *state;
@@ -465,6 +540,85 @@ static void test_root_listing(void **state)
     assert_int_equal(call(f, SYS_chdir, str(f, 0, "null")), -ENOTDIR);
 }
 
+#define NOBODY 65534
+#define CHILD_SKIP 77
+
+/* The guest's open of path with flags, in a forked child (no cmocka). */
+static long child_open(struct fake_guest *f, const char *path, int flags)
+{
+    const uint64_t args[6] = { str(f, 0, path), (uint64_t)flags, 0644 };
+    struct linux_call c;
+
+    return fake_guest_call(f, SYS_open, args, &c) == LINUX_RESUME ? c.ret
+                                                                 : -9999;
+}
+
+/* As a user without CAP_SYS_ADMIN: a :rw grant of dir and a private
+ * /tmp, which takes a user namespace of kvmelf's own.  0 when the guest
+ * may not write the user's 0444 file there but may use /tmp; CHILD_SKIP
+ * when this host cannot do it. */
+static int userns_child(const char *dir)
+{
+    if (getuid() == 0 &&
+        (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+         setresuid(NOBODY, NOBODY, NOBODY) < 0 ||
+         /* setresuid made it undumpable, which leaves /proc/self/uid_map
+          * root's: a user who starts kvmelf is dumpable */
+         prctl(PR_SET_DUMPABLE, 1) < 0))
+        return CHILD_SKIP;
+    if (access(dir, W_OK | X_OK) < 0)
+        return CHILD_SKIP;              /* $TMPDIR is not nobody's */
+    struct fake_guest *f = fake_guest_new(-1);
+    const struct linux_grant g = { .host = dir, .guest = "/work", .rw = true };
+    const struct linux_files files = { .grants = &g, .ngrants = 1,
+                                       .tmp_size = 1 << 20 };
+    struct kerr err;
+    if (linux_files_open(f->proc, &files, &err) < 0)
+        return 2;
+    if (linux_files_note(f->proc))
+        return CHILD_SKIP;              /* no user namespace for /tmp */
+    if (child_open(f, "/work/ro.txt", O_WRONLY) != -EACCES)
+        return 3;
+    if (child_open(f, "/work/ro.txt", O_RDONLY) < 0)
+        return 4;
+    return child_open(f, "/tmp/t", O_CREAT | O_WRONLY) < 0 ? 5 : 0;
+}
+
+/* The host checks as the user who runs kvmelf, also when the private
+ * /tmp needed a user namespace: the capabilities that namespace gives
+ * over the user's own files (CAP_DAC_OVERRIDE) are not the guest's. */
+static void test_tmp_userns_keeps_the_users_rights(void **state)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[64], file[96];
+    int status = -1;
+
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/kvmelf-userns-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/ro.txt", dir);
+    FILE *h = fopen(file, "w");
+    assert_non_null(h);
+    fclose(h);
+    assert_int_equal(chmod(file, 0444), 0);
+    if (getuid() == 0)
+        assert_int_equal(chown(dir, NOBODY, NOBODY) | chown(file, NOBODY,
+                                                            NOBODY), 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(userns_child(dir));
+    bool waited = pid > 0 && waitpid(pid, &status, 0) == pid;
+    run_rm(dir);
+    assert_true(waited);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP)
+        skip();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the child (uid %d, in its own user namespace) ended with "
+                 "status 0x%x: 3 means it could write a 0444 file", NOBODY,
+                 status);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,11 +627,14 @@ int main(void)
         rw_test(test_escapes_refused),
         rw_test(test_trailing_slash),
         ro_test(test_trailing_slash_readonly),
+        rw_test(test_chdir_through_a_link),
         rw_test(test_close_and_dup2_onto_stdio),
         rw_test(test_fd_flags_and_limit),
         rw_test(test_pipe_poll),
+        rw_test(test_poll_stdin_at_end),
         rw_test(test_devices_and_kvmelf_dirs),
         rw_test(test_root_listing),
+        cmocka_unit_test(test_tmp_userns_keeps_the_users_rights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
