@@ -301,6 +301,19 @@ static unsigned count_host_fds(void)
     return n;
 }
 
+/* At a normal exit the scratch directory goes; a crash leaves it, with
+ * the tree the crashing input made. */
+static void remove_scratch(void)
+{
+    int fd = open(host.base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    empty_dir(fd);
+    close(fd);
+    rmdir(host.base);
+}
+
 static void mkdir_under(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", host.base, name);
@@ -341,6 +354,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(dir, sizeof dir, "%s/kvmelf-fuzzfs-XXXXXX", tmp);
     CHECK(mkdtemp(dir) != NULL);
     CHECK(realpath(dir, host.base) != NULL);
+    atexit(remove_scratch);
     mkdir_under(host.rw, sizeof host.rw, "rw");
     mkdir_under(host.ro, sizeof host.ro, "ro");
     mkdir_under(host.rw2, sizeof host.rw2, "rw2");
