@@ -17,7 +17,7 @@
  * path, so the working directory's name agrees too) with `--cwd DIR`;
  * writing ones get two copies made the same way, the native run's A and
  * kvmelf's B granted as `--dir B:A:rw`, and the two trees afterwards are
- * compared (tests/support/hosttree.h).
+ * compared (tests/support/tree.h).
  *
  * Debian's busybox-static ash forks for every command that is not a
  * shell builtin, and a kvmelf guest has no processes: the shell scripts
@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include "tests/support/e2e.h"
-#include "tests/support/hosttree.h"
+#include "tests/support/tree.h"
 
 #define MAX_ARGS 16
 /* 2001-02-03 04:05:06 UTC: every entry of a fresh tree, so that `ls -l`
@@ -69,7 +69,7 @@ static char base_dir[PATH_MAX];
 
 static int realprogs_teardown(void **state)
 {
-    if (*base_dir && hosttree_remove(base_dir) < 0)
+    if (*base_dir && tree_remove(base_dir) < 0)
         fprintf(stderr, "cannot remove %s: %s\n", base_dir, strerror(errno));
     *base_dir = '\0';
     return e2e_teardown(state);
@@ -161,7 +161,7 @@ static void make_tree(const char *dir)
     char path[PATH_MAX];
     FILE *f;
 
-    CHECK_OS(hosttree_copy(src_dir(), dir), src_dir());
+    CHECK_OS(tree_copy(src_dir(), dir), src_dir());
     snprintf(path, sizeof path, "%s/empty", dir);
     CHECK_OS(mkdir(path, 0755), path);
     snprintf(path, sizeof path, "%s/link", dir);
@@ -181,7 +181,7 @@ static void make_tree(const char *dir)
         fprintf(f, "%u item-%05u\n", i * 7919 % 1009, i);
     if (fclose(f) != 0)
         fail_msg("%s: %s", path, strerror(errno));
-    CHECK_OS(hosttree_set_times(dir, FIXTURE_TIME), dir);
+    CHECK_OS(tree_set_times(dir, FIXTURE_TIME), dir);
 }
 
 /* A fresh directory for this test's trees, removed by the teardown; by
@@ -309,12 +309,12 @@ static void run_pair(const struct pair *p, const char *const *args,
 static void check_trees(const struct pair *p)
 {
     size_t a_len, b_len;
-    char *a = hosttree_describe(p->native_dir, &a_len);
+    char *a = tree_describe(p->native_dir, &a_len);
 
     if (!a)
         fail_msg("describing %s: %s", p->native_dir, strerror(errno));
     e2e_owned(a);
-    char *b = hosttree_describe(p->guest_dir, &b_len);
+    char *b = tree_describe(p->guest_dir, &b_len);
     if (!b)
         fail_msg("describing %s: %s", p->guest_dir, strerror(errno));
     e2e_owned(b);
@@ -497,7 +497,7 @@ static void test_busybox_tar(void **state)
     (void)state;
     e2e_run_argv(make, NULL);
     e2e_check_status(0);
-    CHECK_OS(hosttree_set_times(p.native_dir, FIXTURE_TIME), p.native_dir);
+    CHECK_OS(tree_set_times(p.native_dir, FIXTURE_TIME), p.native_dir);
     const char *const copy[] = { "/bin/cp", "-p", tar, p.guest_dir, NULL };
     e2e_run_argv(copy, NULL);
     e2e_check_status(0);

@@ -1,5 +1,6 @@
-/* errname: the symbolic name of an errno value, for the tests/linux
- * programs whose output is compared with a native run's.  Names, not
+/* errname: the symbolic name of an errno value, and show(), a call's
+ * result as one line, for the tests/linux programs whose output is
+ * compared with a native run's.  Names, not
  * strerror's text: a difference then reads as "EROFS, natively EEXIST",
  * and the text would differ between libcs anyway. */
 #ifndef KVMELF_TESTS_LINUX_ERRNAME_H
@@ -24,6 +25,21 @@ static inline const char *errname(int e)
     static char other[24];
     snprintf(other, sizeof other, "errno %d", e);
     return other;
+}
+
+/* The column the results start at: a program whose expected output is
+ * written out defines its own before including this. */
+#ifndef SHOW_WIDTH
+#define SHOW_WIDTH 36
+#endif
+
+/* A call's result: its value, or the errno's name when it failed. */
+static inline void show(const char *what, long r)
+{
+    if (r < 0)
+        printf("%-*s -1 %s\n", SHOW_WIDTH, what, errname(errno));
+    else
+        printf("%-*s %ld\n", SHOW_WIDTH, what, r);
 }
 
 #endif

@@ -40,15 +40,6 @@
 
 static int failures;
 
-/* A call's result: its value, or the errno's name when it failed. */
-static void show(const char *what, long r)
-{
-    if (r < 0)
-        printf("%-36s -1 %s\n", what, errname(errno));
-    else
-        printf("%-36s %ld\n", what, r);
-}
-
 /* A call that must work for the rest to make sense. */
 static void must(const char *what, long r)
 {

@@ -23,14 +23,6 @@
 
 #include "errname.h"
 
-static void show(const char *what, long r)
-{
-    if (r < 0)
-        printf("%-36s -1 %s\n", what, errname(errno));
-    else
-        printf("%-36s %ld\n", what, r);
-}
-
 /* revents as names, in a fixed order. */
 static const char *events(short ev)
 {

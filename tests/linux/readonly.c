@@ -20,15 +20,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#define SHOW_WIDTH 32        /* the expected output's column */
 #include "errname.h"
-
-static void show(const char *what, long r)
-{
-    if (r < 0)
-        printf("%-32s -1 %s\n", what, errname(errno));
-    else
-        printf("%-32s %ld\n", what, r);
-}
 
 /* An open's result without its fd number (closed at once). */
 static void show_open(const char *what, int fd)

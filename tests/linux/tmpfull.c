@@ -10,18 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SHOW_WIDTH 34        /* the expected output's column */
 #include "errname.h"
 
 #define CHUNK (64 * 1024)
 #define WANT (2 * 1024 * 1024)
-
-static void show(const char *what, long r)
-{
-    if (r < 0)
-        printf("%-34s -1 %s\n", what, errname(errno));
-    else
-        printf("%-34s %ld\n", what, r);
-}
 
 /* Writes up to want bytes to path in CHUNK writes; the bytes written. */
 static long fill(const char *path, long want, int *err)

@@ -457,15 +457,22 @@ void e2e_cleanup_tmp(void)
     free_blocks(&tmp_trees);
 }
 
-const char *e2e_tmpdir(const char *tag)
+/* A new directory $TMPDIR/kvmelf-TAG-XXXXXX, made in tmpl. */
+static void make_tmpdir(char tmpl[PATH_MAX], const char *tag)
 {
     const char *base = getenv("TMPDIR");
-    char tmpl[PATH_MAX];
 
-    snprintf(tmpl, sizeof tmpl, "%s/kvmelf-%s-XXXXXX",
+    snprintf(tmpl, PATH_MAX, "%s/kvmelf-%s-XXXXXX",
              base && *base ? base : "/tmp", tag);
     if (!mkdtemp(tmpl))
         fail_msg("mkdtemp %s: %s", tmpl, strerror(errno));
+}
+
+const char *e2e_tmpdir(const char *tag)
+{
+    char tmpl[PATH_MAX];
+
+    make_tmpdir(tmpl, tag);
     return e2e_track_tmp(tmpl);
 }
 
@@ -487,19 +494,15 @@ const char *e2e_write_tmp(const char *dir, const char *name,
 
 const char *e2e_tmptree(const char *tag)
 {
-    const char *base = getenv("TMPDIR");
     char tmpl[PATH_MAX];
 
-    snprintf(tmpl, sizeof tmpl, "%s/kvmelf-%s-XXXXXX",
-             base && *base ? base : "/tmp", tag);
-    if (!mkdtemp(tmpl))
-        fail_msg("mkdtemp %s: %s", tmpl, strerror(errno));
+    make_tmpdir(tmpl, tag);
     return keep(&tmp_trees, strdup(tmpl));
 }
 
 const char *e2e_tree(const char *dir)
 {
-    char *text = tree_describe(dir);
+    char *text = tree_describe(dir, NULL);
 
     if (!text)
         fail_msg("cannot read the tree %s: %s", dir, strerror(errno));

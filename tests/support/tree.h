@@ -1,30 +1,49 @@
 /*
- * Directory trees for the tests that compare what a program left behind
- * under kvmelf with what the same program left natively: a tree as text,
- * so that two trees compare with strcmp and a difference reads as a line,
- * and a removal that copes with whatever the program made.  Plain C, no
- * cmocka: e2e.h wraps them for the teardown.
+ * Host directory trees for the tests that compare what a program did to
+ * its files under kvmelf with what it did natively: copy a tree, describe
+ * one as text (so that two descriptions compare with proc_same_output and
+ * a difference shows as a line), remove one.  Plain files, directories
+ * and symbolic links; a FIFO or device is described by its type only.
+ * Nothing here uses cmocka: errors come back as -1 with errno set.
  */
 #ifndef KVMELF_TESTS_TREE_H
 #define KVMELF_TESTS_TREE_H
 
-/* What is below dir (not dir itself), one line per entry in name order,
- * depth first, never following a symbolic link:
- *
- *     d sub 0755
- *     f sub/a.txt 0644 6 "hello|"     (size, the bytes: '|' a newline,
- *                                      other unprintable bytes \xNN; at
- *                                      most 64 shown, then "...")
- *     l link -> a.txt
- *
- * Mode bits are the permission bits only.  Left out on purpose: owners,
- * times, inode numbers, a directory's size (each belongs to the host).
- * A malloc'd string, or NULL with errno set. */
-char *tree_describe(const char *dir);
+#include <stddef.h>
+#include <time.h>
 
-/* Removes dir and everything below it (without following symbolic links),
- * making directories writable first.  0, or -1 with errno of the first
- * failure (it goes on removing what it can). */
-int tree_remove(const char *dir);
+/* Times before this (2020-01-01 UTC) are ones the test or the program set
+ * on purpose (touch -d, cp -p, the fixture's own), so a description shows
+ * them; later ones are the clock at the run, which differs between two
+ * runs, so it leaves them out. */
+#define TREE_SET_TIME_BEFORE ((time_t)1577836800)
+
+/* Copies the directory src to dst (which must not exist): directories,
+ * regular files with their permission bits, symbolic links as links.
+ * Names are copied in name order, so two copies of one tree were made
+ * the same way.  0 or -1 (errno; a partial dst is left for the caller to
+ * remove). */
+int tree_copy(const char *src, const char *dst);
+
+/* One line per entry below dir, in name order, paths relative to dir:
+ *
+ *     d 0755 sub
+ *     f 0644 11 sub/a.txt "alpha\nbeta\n"
+ *     l sub/link -> ../a.txt
+ *
+ * a file's bytes C-escaped (at most 240 of them, then its length and an
+ * FNV-1a hash of the whole), and " mtime=SECONDS" after any entry (not a
+ * link) whose modification time is before TREE_SET_TIME_BEFORE.  A
+ * malloc'd string (its length in *len when len is not NULL), or NULL
+ * (errno). */
+char *tree_describe(const char *dir, size_t *len);
+
+/* Sets the access and modification times of every entry below dir, and
+ * of dir itself, to t (links themselves, not their targets), deepest
+ * first.  0 or -1 (errno). */
+int tree_set_times(const char *dir, time_t t);
+
+/* rm -rf path: 0 (also when it does not exist) or -1 (errno). */
+int tree_remove(const char *path);
 
 #endif

@@ -228,6 +228,21 @@ static void test_escapes_refused(void **state)
         assert_int_equal(call(f, SYS_fstat, fd, BUF), -EBADF);
 }
 
+/* d/, file, link -> d and dangling -> nowhere, made on the host. */
+static void make_slash_tree(const struct files_fixture *x)
+{
+    char path[128];
+
+    host_path(x, "d", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    host_path(x, "file", path, sizeof path);
+    assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
+    host_path(x, "link", path, sizeof path);
+    assert_int_equal(symlink("d", path), 0);
+    host_path(x, "dangling", path, sizeof path);
+    assert_int_equal(symlink("nowhere", path), 0);
+}
+
 /* A path that ends in "/" names a directory, through a last symlink
  * whatever NOFOLLOW says (Linux's lookup follows it): busybox's
  * `ls -l link/` lstat()s "link/" and lists the directory.  The calls on
@@ -240,14 +255,7 @@ static void test_trailing_slash(void **state)
     char path[128];
     struct stat *st = guest(f, BUF, sizeof *st);
 
-    host_path(x, "d", path, sizeof path);
-    assert_int_equal(mkdir(path, 0755), 0);
-    host_path(x, "file", path, sizeof path);
-    assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
-    host_path(x, "link", path, sizeof path);
-    assert_int_equal(symlink("d", path), 0);
-    host_path(x, "dangling", path, sizeof path);
-    assert_int_equal(symlink("nowhere", path), 0);
+    make_slash_tree(x);
     uint64_t link = str(f, 0, "link/"), dangling = str(f, 1, "dangling/");
     uint64_t file = str(f, 2, "file/");
 
@@ -293,17 +301,9 @@ static void test_trailing_slash_readonly(void **state)
 {
     struct files_fixture *x = *state;
     struct fake_guest *f = x->f;
-    char path[128];
     struct stat *st = guest(f, BUF, sizeof *st);
 
-    host_path(x, "d", path, sizeof path);
-    assert_int_equal(mkdir(path, 0755), 0);
-    host_path(x, "file", path, sizeof path);
-    assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0644)), 0);
-    host_path(x, "link", path, sizeof path);
-    assert_int_equal(symlink("d", path), 0);
-    host_path(x, "dangling", path, sizeof path);
-    assert_int_equal(symlink("nowhere", path), 0);
+    make_slash_tree(x);
     uint64_t link = str(f, 0, "link/"), dangling = str(f, 1, "dangling/");
 
     assert_int_equal(call(f, SYS_lstat, link, BUF), 0);
