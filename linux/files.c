@@ -44,6 +44,18 @@ static uint64_t rw_count(uint64_t len)
     return len < MAX_RW_COUNT ? len : MAX_RW_COUNT;
 }
 
+/* Linux's rw_verify_area(): a position whose end (off + count) passes the
+ * largest loff_t is EINVAL before the file is asked, /dev/null and
+ * /dev/zero included.  kvmelf's own files need it said: they ignore the
+ * position, and adding what they read to it would overflow.  A host file
+ * gets the host's own check. */
+static bool past_max_offset(const struct lfile *f, int64_t off,
+                            uint64_t count)
+{
+    return (f->kind == LF_DEV || f->kind == LF_DIR) && off >= 0 &&
+           count > (uint64_t)(INT64_MAX - off);
+}
+
 long sys_new_fd(struct sys_ctx *c, struct lfile *f, bool cloexec)
 {
     int fd = fd_install(&c->proc->fds, 0, sys_nofile(c->proc), f, cloexec);
@@ -220,6 +232,8 @@ static long rw_call(struct sys_ctx *c, const uint64_t a[6], bool write,
     long r = user_buf(c, a[1], len, !write, &p);
     if (r < 0)
         return r;
+    if (past_max_offset(f, off, a[2]))
+        return -EINVAL;
     if (len == 0 && f->kind != LF_HOST)
         return 0;
     return write ? file_write(c, f, p, len, off) : file_read(c, f, p, len, off);
@@ -305,6 +319,8 @@ static long rwv_call(struct sys_ctx *c, const uint64_t a[6], bool write,
     }
     if (flags)
         return -EOPNOTSUPP;
+    if (past_max_offset(f, off, (uint64_t)total))
+        return -EINVAL;
     long done = 0;
     for (int i = 0; i < cnt && c->result == LINUX_RESUME; i++) {
         size_t len = iov[i].iov_len;
@@ -988,6 +1004,8 @@ long sys_sendfile(struct sys_ctx *c, const uint64_t a[6])
         return r;
     if (off)
         memcpy(&pos, off, sizeof pos);
+    if (off && past_max_offset(in, pos, a[3]))
+        return -EINVAL;
     r = copy_data(c, in, off ? &pos : NULL, out, NULL, a[3]);
     if (off)
         memcpy(off, &pos, sizeof pos);

@@ -619,6 +619,37 @@ static void test_tmp_userns_keeps_the_users_rights(void **state)
                  status);
 }
 
+/* Regression (fuzz/regressions/fs/pwritev-dev-null-at-max-offset): a
+ * position whose end passes the largest loff_t is EINVAL before the file
+ * is asked, as Linux's rw_verify_area() has it, /dev/null, /dev/zero and
+ * directories included; kvmelf's own files ignored the position, and
+ * pwritev added what /dev/null took to INT64_MAX (signed overflow). */
+static void test_offset_past_max(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    uint64_t *iov = guest(f, BUF, 2 * sizeof *iov);
+    int64_t *off = guest(f, BUF + 16, sizeof *off);
+
+    iov[0] = BUF + 512;
+    iov[1] = 512;
+    long null = call(f, SYS_open, str(f, 0, "/dev/null"), O_RDWR);
+    long zero = call(f, SYS_open, str(f, 0, "/dev/zero"), O_RDONLY);
+    long dir = call(f, SYS_open, str(f, 0, "/dev"), O_RDONLY | O_DIRECTORY);
+    assert_int_equal(call(f, SYS_pwritev, null, BUF, 1, INT64_MAX), -EINVAL);
+    assert_int_equal(call(f, SYS_preadv, zero, BUF, 1, INT64_MAX), -EINVAL);
+    assert_int_equal(call(f, SYS_pread64, zero, BUF + 512, 512,
+                          INT64_MAX - 100), -EINVAL);
+    assert_int_equal(call(f, SYS_pread64, zero, BUF + 512, 100,
+                          INT64_MAX - 100), 100);
+    assert_int_equal(call(f, SYS_pread64, dir, BUF + 512, 512, INT64_MAX),
+                     -EINVAL);
+    *off = INT64_MAX;
+    assert_int_equal(call(f, SYS_sendfile, null, zero, BUF + 16, 512),
+                     -EINVAL);
+    assert_int_equal(*off, INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +665,7 @@ int main(void)
         rw_test(test_poll_stdin_at_end),
         rw_test(test_devices_and_kvmelf_dirs),
         rw_test(test_root_listing),
+        rw_test(test_offset_past_max),
         cmocka_unit_test(test_tmp_userns_keeps_the_users_rights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
