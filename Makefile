@@ -92,7 +92,7 @@ GUEST_LDS    := $(BUILD)/linker/kvmelf.ld
 # The filter generator is a build tool, not part of the monitor.
 # The monitor's modules, in the order data flows through them; a folder
 # includes headers only of folders before it (docs/architecture.md).
-MODULES   := common console loader symbolize paging boot linux vcpu sandbox
+MODULES   := common console loader symbolize paging boot linux gdb vcpu sandbox
 FILTER_GEN_SRC := sandbox/filter_gen.c
 LIB_SRCS  := $(filter-out $(FILTER_GEN_SRC),\
              $(foreach m,$(MODULES),$(wildcard $(m)/*.c)))

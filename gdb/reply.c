@@ -1,0 +1,130 @@
+/* Stop replies (GDB manual, "Stop Reply Packets") and the queries that
+ * need nothing but the stub's own description. */
+#include "gdb/gdb.h"
+#include "common/common.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+/* The stop reasons' names in a T reply; a watchpoint's carries the address. */
+static const struct {
+    const char *name;
+    bool has_addr;
+} stop_reasons[] = {
+    [GDB_STOP_SIGNAL]  = { NULL, false },
+    [GDB_STOP_SWBREAK] = { "swbreak", false },
+    [GDB_STOP_HWBREAK] = { "hwbreak", false },
+    [GDB_STOP_WATCH]   = { "watch", true },
+    [GDB_STOP_RWATCH]  = { "rwatch", true },
+    [GDB_STOP_AWATCH]  = { "awatch", true },
+};
+
+int gdb_reply_stop(uint8_t *buf, size_t cap, const struct gdb_stop *s)
+{
+    struct gdb_out o;
+
+    if ((size_t)s->why >= ARRAY_SIZE(stop_reasons))
+        return -EINVAL;
+    gdb_out_begin(&o, buf, cap);
+    gdb_out_str(&o, "T");
+    gdb_out_hex(&o, &s->signal, 1);
+    if (s->thread > 0) {
+        gdb_out_str(&o, "thread:");
+        gdb_out_hex64(&o, (uint64_t)s->thread);
+        gdb_out_str(&o, ";");
+    }
+    if (stop_reasons[s->why].name) {
+        gdb_out_str(&o, stop_reasons[s->why].name);
+        gdb_out_str(&o, ":");
+        if (stop_reasons[s->why].has_addr)
+            gdb_out_hex64(&o, s->addr);
+        gdb_out_str(&o, ";");
+    }
+    return gdb_out_end(&o);
+}
+
+static int reply_letter_byte(uint8_t *buf, size_t cap, const char *letter,
+                             uint8_t v)
+{
+    struct gdb_out o;
+    gdb_out_begin(&o, buf, cap);
+    gdb_out_str(&o, letter);
+    gdb_out_hex(&o, &v, 1);
+    return gdb_out_end(&o);
+}
+
+int gdb_reply_signal(uint8_t *buf, size_t cap, uint8_t sig)
+{
+    return reply_letter_byte(buf, cap, "S", sig);
+}
+
+int gdb_reply_exited(uint8_t *buf, size_t cap, uint8_t status)
+{
+    return reply_letter_byte(buf, cap, "W", status);
+}
+
+int gdb_reply_killed(uint8_t *buf, size_t cap, uint8_t sig)
+{
+    return reply_letter_byte(buf, cap, "X", sig);
+}
+
+/* ---- Queries ------------------------------------------------------------- */
+
+/* What the stub offers.  PacketSize is hex, like every number in the
+ * protocol.  vContSupported+: gdb may trust the actions vCont? lists. */
+static int reply_supported(struct gdb_out *o)
+{
+    char size[32];
+    snprintf(size, sizeof size, "PacketSize=%x;", GDB_PACKET_MAX);
+    gdb_out_str(o, size);
+    gdb_out_str(o, "qXfer:features:read+;qXfer:exec-file:read+;"
+                   "QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+");
+    return gdb_out_end(o);
+}
+
+/* 'm' when more follows, 'l' with the last piece (or past the end). */
+static int reply_xfer_features(struct gdb_out *o, const struct gdb_target *t,
+                               const struct gdb_request *req)
+{
+    char chunk[GDB_PACKET_MAX];
+    size_t want = req->len < sizeof chunk ? (size_t)req->len : sizeof chunk;
+    size_t total = gdb_target_xml(t, req->offset, chunk, want);
+    size_t n = 0;
+
+    if (req->offset < total)
+        n = total - req->offset < want ? (size_t)(total - req->offset) : want;
+    gdb_out_str(o, req->offset + n < total ? "m" : "l");
+    gdb_out_bytes(o, chunk, n);
+    return gdb_out_end(o);
+}
+
+int gdb_answer_query(uint8_t *buf, size_t cap, const struct gdb_target *t,
+                     const struct gdb_request *req)
+{
+    struct gdb_out o;
+
+    gdb_out_begin(&o, buf, cap);
+    switch (req->cmd) {
+    case GDB_CMD_SUPPORTED:
+        return reply_supported(&o);
+    case GDB_CMD_XFER_FEATURES:
+        return reply_xfer_features(&o, t, req);
+    case GDB_CMD_NO_ACK_MODE:
+        gdb_out_str(&o, "OK");
+        return gdb_out_end(&o);
+    case GDB_CMD_VCONT_QUERY:
+        gdb_out_str(&o, "vCont;c;C;s;S");
+        return gdb_out_end(&o);
+    case GDB_CMD_ATTACHED:
+        gdb_out_str(&o, "1");
+        return gdb_out_end(&o);
+    case GDB_CMD_OFFSETS:
+        gdb_out_str(&o, "Text=0;Data=0;Bss=0");
+        return gdb_out_end(&o);
+    case GDB_CMD_UNKNOWN:
+    case GDB_CMD_MUST_REPLY_EMPTY:
+        return gdb_out_end(&o);
+    default:
+        return 0;
+    }
+}
