@@ -153,7 +153,8 @@ struct gdb_request {
  * a negative errno for a packet that is recognised but malformed: -EINVAL
  * (bad hex, missing field, trailing bytes), -ERANGE (a number or an address
  * range that overflows 64 bits, or a register number out of range),
- * -E2BIG (more vCont actions than GDB_VCONT_MAX).  An unrecognised packet
+ * -E2BIG (more vCont actions than GDB_VCONT_MAX), -ENOENT (a qXfer of
+ * features for another annex than target.xml).  An unrecognised packet
  * is not an error: req->cmd = GDB_CMD_UNKNOWN. */
 int gdb_decode(uint8_t *pkt, size_t len, struct gdb_request *req);
 
@@ -278,6 +279,7 @@ enum gdb_regno {
 /* The target: what the description and the register layout include. */
 struct gdb_target {
     bool avx;                           /* describe and transfer ymm0h-15h */
+    const char *exec_file;              /* served by qXfer:exec-file, or NULL */
 };
 
 unsigned gdb_reg_count(const struct gdb_target *t);
@@ -309,12 +311,13 @@ size_t gdb_target_xml(const struct gdb_target *t, uint64_t offset,
 /* ---- Queries answered without the target ------------------------------- */
 
 /* Builds the reply to a request that needs nothing but the description:
- * qSupported, qXfer:features:read (windowed: 'm' more / 'l' last),
+ * qSupported, qXfer:features:read and qXfer:exec-file:read (windowed: 'm'
+ * more / 'l' last; exec-file only offered when t->exec_file is set),
  * QStartNoAckMode, vMustReplyEmpty, vCont?, qAttached ("1": kvmelf's
  * guest is never a process gdb started), qOffsets (a static image is
  * not relocated), and unknown packets (empty).  Returns the reply's
  * length, 0 when the request needs the target (registers, memory, run
- * control, threads, exec-file), or -ENOSPC. */
+ * control, threads), or -ENOSPC. */
 int gdb_answer_query(uint8_t *buf, size_t cap, const struct gdb_target *t,
                      const struct gdb_request *req);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 /* The stop reasons' names in a T reply; a watchpoint's carries the address. */
 static const struct {
@@ -71,31 +72,58 @@ int gdb_reply_killed(uint8_t *buf, size_t cap, uint8_t sig)
 /* ---- Queries ------------------------------------------------------------- */
 
 /* What the stub offers.  PacketSize is hex, like every number in the
- * protocol.  vContSupported+: gdb may trust the actions vCont? lists. */
-static int reply_supported(struct gdb_out *o)
+ * protocol.  vContSupported+: gdb may trust the actions vCont? lists.
+ * exec-file only when there is one: gdb takes an advertised read that
+ * then answers empty as a protocol error. */
+static int reply_supported(struct gdb_out *o, const struct gdb_target *t)
 {
     char size[32];
     snprintf(size, sizeof size, "PacketSize=%x;", GDB_PACKET_MAX);
     gdb_out_str(o, size);
-    gdb_out_str(o, "qXfer:features:read+;qXfer:exec-file:read+;"
-                   "QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+");
+    gdb_out_str(o, "qXfer:features:read+;QStartNoAckMode+;"
+                   "swbreak+;hwbreak+;vContSupported+");
+    if (t->exec_file)
+        gdb_out_str(o, ";qXfer:exec-file:read+");
     return gdb_out_end(o);
 }
 
-/* 'm' when more follows, 'l' with the last piece (or past the end). */
+/* A qXfer read of [offset, offset + len) of a document whose first
+ * `have` bytes from offset are in chunk: 'm' when more follows, 'l' with
+ * the last piece (or at or past the end). */
+static int reply_window(struct gdb_out *o, const char *chunk, size_t have,
+                        size_t total, uint64_t offset)
+{
+    gdb_out_str(o, offset + have < total ? "m" : "l");
+    gdb_out_bytes(o, chunk, have);
+    return gdb_out_end(o);
+}
+
+static size_t window_len(uint64_t offset, uint64_t want, size_t total)
+{
+    if (offset >= total)
+        return 0;
+    return total - offset < want ? (size_t)(total - offset) : (size_t)want;
+}
+
 static int reply_xfer_features(struct gdb_out *o, const struct gdb_target *t,
                                const struct gdb_request *req)
 {
     char chunk[GDB_PACKET_MAX];
     size_t want = req->len < sizeof chunk ? (size_t)req->len : sizeof chunk;
     size_t total = gdb_target_xml(t, req->offset, chunk, want);
-    size_t n = 0;
 
-    if (req->offset < total)
-        n = total - req->offset < want ? (size_t)(total - req->offset) : want;
-    gdb_out_str(o, req->offset + n < total ? "m" : "l");
-    gdb_out_bytes(o, chunk, n);
-    return gdb_out_end(o);
+    return reply_window(o, chunk, window_len(req->offset, want, total),
+                        total, req->offset);
+}
+
+static int reply_xfer_exec(struct gdb_out *o, const struct gdb_target *t,
+                           const struct gdb_request *req)
+{
+    size_t total = strlen(t->exec_file);
+    size_t n = window_len(req->offset, req->len, total);
+
+    return reply_window(o, n ? t->exec_file + req->offset : "", n, total,
+                        req->offset);
 }
 
 int gdb_answer_query(uint8_t *buf, size_t cap, const struct gdb_target *t,
@@ -106,9 +134,13 @@ int gdb_answer_query(uint8_t *buf, size_t cap, const struct gdb_target *t,
     gdb_out_begin(&o, buf, cap);
     switch (req->cmd) {
     case GDB_CMD_SUPPORTED:
-        return reply_supported(&o);
+        return reply_supported(&o, t);
     case GDB_CMD_XFER_FEATURES:
         return reply_xfer_features(&o, t, req);
+    case GDB_CMD_XFER_EXEC_FILE:
+        if (!t->exec_file)
+            return gdb_out_end(&o);         /* not offered: empty */
+        return reply_xfer_exec(&o, t, req);
     case GDB_CMD_NO_ACK_MODE:
         gdb_out_str(&o, "OK");
         return gdb_out_end(&o);
