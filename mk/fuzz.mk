@@ -9,7 +9,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
 FUZZ_JOBS    ?= 1
 FUZZ_BRIEF   ?= 10
-FUZZ_NAMES   := elf exit fs
+FUZZ_NAMES   := elf exit fs gdb
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   = -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -MMD -MP -Iinclude -I. -I$(GEN_DIR) \
