@@ -557,6 +557,18 @@ static const char *const gdb_names[] = {
 
 static char xml[16384];
 
+/* The register's <reg> line lies inside the named <feature>. */
+static bool reg_in_feature(const char *doc, const char *reg, const char *feature)
+{
+    char open[80], line[64];
+    snprintf(open, sizeof open, "<feature name=\"%s\">", feature);
+    snprintf(line, sizeof line, "<reg name=\"%s\" ", reg);
+    const char *f = strstr(doc, open);
+    const char *end = f ? strstr(f, "</feature>") : NULL;
+    const char *r = strstr(doc, line);
+    return f && end && r && r > f && r < end;
+}
+
 static void test_reg_numbers_match_xml(void **state)
 {
     (void)state;
@@ -591,6 +603,23 @@ static void test_reg_numbers_match_xml(void **state)
     const char *seg = strstr(xml, "org.gnu.gdb.i386.segments");
     const char *avx = strstr(xml, "org.gnu.gdb.i386.avx");
     assert_true(core && sse && seg && avx && core < sse && sse < seg && seg < avx);
+    /* gdb's i386 code looks each register up in its own feature. */
+    const struct { const char *reg, *feature; } homes[] = {
+        { "rax", "org.gnu.gdb.i386.core" }, { "gs", "org.gnu.gdb.i386.core" },
+        { "st7", "org.gnu.gdb.i386.core" }, { "fop", "org.gnu.gdb.i386.core" },
+        { "xmm0", "org.gnu.gdb.i386.sse" }, { "mxcsr", "org.gnu.gdb.i386.sse" },
+        { "fs_base", "org.gnu.gdb.i386.segments" },
+        { "gs_base", "org.gnu.gdb.i386.segments" },
+        { "ymm0h", "org.gnu.gdb.i386.avx" }, { "ymm15h", "org.gnu.gdb.i386.avx" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(homes); i++)
+        if (!reg_in_feature(xml, homes[i].reg, homes[i].feature))
+            fail_msg("%s is not in %s", homes[i].reg, homes[i].feature);
+    /* The types gdb does not predefine are defined before use. */
+    assert_true(strstr(xml, "<flags id=\"i386_eflags\"") <
+                strstr(xml, "type=\"i386_eflags\""));
+    assert_true(strstr(xml, "<union id=\"vec128\">") < strstr(xml, "type=\"vec128\""));
+    assert_true(strstr(xml, "<flags id=\"i386_mxcsr\"") < strstr(xml, "type=\"i386_mxcsr\""));
     assert_string_equal(gdb_reg_name(GDB_REG_XMM0), "xmm0");
     assert_string_equal(gdb_reg_name(GDB_REG_MXCSR), "mxcsr");
     assert_string_equal(gdb_reg_name(GDB_REG_RSP), "rsp");
