@@ -144,8 +144,13 @@ size_t gdb_conn_next(struct gdb_conn *c, const uint8_t *in, size_t len,
     size_t i = 0;
 
     memset(ev, 0, sizeof *ev);
-    while (i < len && ev->kind == GDB_EV_NONE)
+    while (i < len && ev->kind == GDB_EV_NONE) {
         ev->kind = rx_byte(&c->rx, in[i++]);
+        /* In no-ack mode neither side acks; a stray '-' is noise, and
+         * NONE must keep meaning "all consumed". */
+        if (ev->kind == GDB_EV_RESEND && c->no_ack)
+            ev->kind = GDB_EV_NONE;
+    }
 
     switch (ev->kind) {
     case GDB_EV_PACKET:
@@ -156,11 +161,6 @@ size_t gdb_conn_next(struct gdb_conn *c, const uint8_t *in, size_t len,
         break;
     case GDB_EV_BAD_PACKET:
         ev->ack = c->no_ack ? 0 : '-';
-        break;
-    case GDB_EV_RESEND:
-        /* In no-ack mode neither side acks; a stray '-' is noise. */
-        if (c->no_ack)
-            ev->kind = GDB_EV_NONE;
         break;
     default:
         break;

@@ -277,6 +277,17 @@ static void test_no_ack_mode(void **state)
     assert_int_equal(ev[0].ack, 0);
     assert_int_equal(ev[1].kind, GDB_EV_BAD_PACKET);
     assert_int_equal(ev[1].ack, 0);
+
+    /* A '-' it ignores does not end the call early: GDB_EV_NONE means
+     * every byte was used (fuzz/regressions/gdb/noack-dash-then-packet). */
+    static const char dash_then_g[] = "-$g#67";
+    struct gdb_event one;
+    assert_int_equal(gdb_conn_next(&c, (const uint8_t *)dash_then_g,
+                                   sizeof dash_then_g - 1, &one),
+                     sizeof dash_then_g - 1);
+    assert_int_equal(one.kind, GDB_EV_PACKET);
+    assert_int_equal(gdb_conn_next(&c, (const uint8_t *)"-", 1, &one), 1);
+    assert_int_equal(one.kind, GDB_EV_NONE);
 }
 
 /* ---- Encoding ------------------------------------------------------------------ */
