@@ -60,8 +60,28 @@ static int hex_u64(struct cursor *c, uint64_t *out)
     return 0;
 }
 
-/* "-1" (all), "0" (any) or a positive id. */
+static int plain_thread_id(struct cursor *c, int64_t *out);
+
+/* "-1" (all), "0" (any) or a positive id; with the multiprocess
+ * extensions "pPID.TID" or "pPID" (all its threads).  The PID is not
+ * kept: there is one process (GDB_PID). */
 static int thread_id(struct cursor *c, int64_t *out)
+{
+    int64_t pid;
+    int rc;
+
+    if (!skip_if(c, 'p'))
+        return plain_thread_id(c, out);
+    if ((rc = plain_thread_id(c, &pid)) < 0)
+        return rc;
+    if (!skip_if(c, '.')) {
+        *out = GDB_THREAD_ALL;
+        return 0;
+    }
+    return plain_thread_id(c, out);
+}
+
+static int plain_thread_id(struct cursor *c, int64_t *out)
 {
     uint64_t v;
     int rc;

@@ -105,6 +105,10 @@ enum gdb_cmd {
     GDB_CMD_COUNT
 };
 
+/* kvmelf's guest is one process (GDB_PID) of one thread; ids go out in
+ * the multiprocess form "p1.1", which gdb then shows as "process 1". */
+#define GDB_PID 1
+
 /* A thread id as gdb writes it: -1 all threads, 0 any thread, else the id. */
 #define GDB_THREAD_ALL (-1)
 #define GDB_THREAD_ANY 0
@@ -203,6 +207,8 @@ void gdb_out_bytes(struct gdb_out *o, const void *p, size_t n);
 void gdb_out_str(struct gdb_out *o, const char *s);
 void gdb_out_hex(struct gdb_out *o, const void *p, size_t n);  /* 2 digits a byte */
 void gdb_out_hex64(struct gdb_out *o, uint64_t v);            /* "1f", no padding */
+/* A thread id of GDB_PID: "p1.ID". */
+void gdb_out_thread(struct gdb_out *o, int64_t thread);
 /* Returns the length of the framed reply in o->buf, or -ENOSPC. */
 int gdb_out_end(struct gdb_out *o);
 

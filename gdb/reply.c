@@ -31,7 +31,7 @@ int gdb_reply_stop(uint8_t *buf, size_t cap, const struct gdb_stop *s)
     gdb_out_hex(&o, &s->signal, 1);
     if (s->thread > 0) {
         gdb_out_str(&o, "thread:");
-        gdb_out_hex64(&o, (uint64_t)s->thread);
+        gdb_out_thread(&o, s->thread);
         gdb_out_str(&o, ";");
     }
     if (stop_reasons[s->why].name) {
@@ -44,6 +44,16 @@ int gdb_reply_stop(uint8_t *buf, size_t cap, const struct gdb_stop *s)
     return gdb_out_end(&o);
 }
 
+void gdb_out_thread(struct gdb_out *o, int64_t thread)
+{
+    gdb_out_str(o, "p");
+    gdb_out_hex64(o, GDB_PID);
+    gdb_out_str(o, ".");
+    gdb_out_hex64(o, (uint64_t)thread);
+}
+
+/* "S05", and for the ends "W07;process:1" (which process: gdb then
+ * names it "process 1"). */
 static int reply_letter_byte(uint8_t *buf, size_t cap, const char *letter,
                              uint8_t v)
 {
@@ -51,6 +61,10 @@ static int reply_letter_byte(uint8_t *buf, size_t cap, const char *letter,
     gdb_out_begin(&o, buf, cap);
     gdb_out_str(&o, letter);
     gdb_out_hex(&o, &v, 1);
+    if (letter[0] != 'S') {
+        gdb_out_str(&o, ";process:");
+        gdb_out_hex64(&o, GDB_PID);
+    }
     return gdb_out_end(&o);
 }
 
@@ -81,7 +95,7 @@ static int reply_supported(struct gdb_out *o, const struct gdb_target *t)
     snprintf(size, sizeof size, "PacketSize=%x;", GDB_PACKET_MAX);
     gdb_out_str(o, size);
     gdb_out_str(o, "qXfer:features:read+;QStartNoAckMode+;"
-                   "swbreak+;hwbreak+;vContSupported+");
+                   "swbreak+;hwbreak+;vContSupported+;multiprocess+");
     if (t->exec_file)
         gdb_out_str(o, ";qXfer:exec-file:read+");
     return gdb_out_end(o);

@@ -160,9 +160,11 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(exit_group),      ANY_ARGS,       "exit" },
 };
 
-/* The only ioctls on the vCPU fd: run it and read/write its registers. */
+/* The only ioctls on the vCPU fd: run it and read/write its registers
+ * (the x87/SSE/AVX ones for gdb, --gdb). */
 static const unsigned long vcpu_ioctls[] = {
     KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+    KVM_GET_XSAVE, KVM_SET_XSAVE,
 };
 
 /* The only ioctl on the VM fd: re-adding the RAM slot is how the Linux

@@ -52,7 +52,14 @@ struct options {
     size_t ngrants;
     const char *cwd;         /* --cwd; NULL: the first grant's, or / */
     uint64_t tmp_size;       /* --tmp; 0: no /tmp */
+    unsigned gdb_port;       /* --gdb PORT on 127.0.0.1; 0: none */
+    const char *gdb_socket;  /* --gdb-socket PATH; NULL: none */
 };
+
+/* --gdb/--gdb-socket (gdbwait.c): listens, says where on stderr, accepts
+ * gdb's connection into *conn.  0, or -1 (err: a bad option, a path or
+ * port in use, a stop while waiting). */
+int gdb_wait(const struct options *o, int *conn, struct kerr *err);
 
 /* Parses `kvmelf run|info ...` (argv[0] is the command).  Returns -1 to go
  * on with *o filled, or the status to exit with: 0 after --help, 125 after

@@ -161,7 +161,9 @@ static int outcome_status(const struct session *s, const struct run_result *r)
                  s->opts->timeout, s->opts->timeout_text);
         return cli_fail(STATUS_TIMEOUT, path, msg);
     case RUN_SIGNALED:
-        snprintf(msg, sizeof msg, "stopped by %s", strsignal(r->signal));
+        /* SIGKILL is gdb's kill: no signal reaches kvmelf as that. */
+        snprintf(msg, sizeof msg, r->signal == SIGKILL ? "killed from gdb" :
+                 "stopped by %s", strsignal(r->signal));
         return cli_fail(STATUS_SIGNAL_BASE + r->signal, path, msg);
     case RUN_GUEST_SIGNAL: {
         const char *abbrev = sigabbrev_np(r->signal);
@@ -248,8 +250,7 @@ static int sandbox_stage(struct session *s, struct kerr *err)
 {
     if (s->opts->no_sandbox)
         return 0;
-    if (vm_move_fds(s->vm, SANDBOX_VM_FD, SANDBOX_VCPU_FD, err) < 0 ||
-        sandbox_confine(s->trees, s->ntrees, &s->sandbox, err) < 0)
+    if (sandbox_confine(s->trees, s->ntrees, &s->sandbox, err) < 0)
         return -1;
     if (!s->sandbox.landlock_abi && s->opts->ngrants) {
         char msg[256];
@@ -294,6 +295,14 @@ static int run_session(struct session *s)
     if (files_stage(s, &err) < 0)
         return cli_fail(STATUS_CANNOT_RUN, NULL, err.msg);   /* usage */
     vm_end_setup(s->vm);
+    if (!o->no_sandbox &&
+        vm_move_fds(s->vm, SANDBOX_VM_FD, SANDBOX_VCPU_FD, &err) < 0)
+        return cli_fail(STATUS_NO_KVM, o->file, err.msg);
+    /* gdb's connection now: after the fds the filter names, before the
+     * filter, which allows no socket calls. */
+    int gdb_fd = -1;
+    if ((o->gdb_port || o->gdb_socket) && gdb_wait(o, &gdb_fd, &err) < 0)
+        return cli_fail(STATUS_CANNOT_RUN, o->file, err.msg);
     if (sandbox_stage(s, &err) < 0)
         return cli_fail(STATUS_NO_KVM, o->file, err.msg);   /* host: no seccomp */
     if (s->sandbox_probe)
@@ -306,7 +315,9 @@ static int run_session(struct session *s)
                               .want_sregs = o->regs,
                               .max_output = o->max_output,
                               .warn = warn_line, .warn_ctx = s,
-                              .process = s->process };
+                              .process = s->process,
+                              .gdb_fd = gdb_fd,
+                              .gdb_exec_file = s->exe };
     int r = vm_run(s->vm, &ro, &res, &err);
     messages_collect();
     if (r < 0)

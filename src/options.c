@@ -69,6 +69,10 @@ static const char usage_text[] =
 "  --max-output SIZE  stop the guest when it writes more than SIZE bytes\n"
 "                  (stdout and stderr together, K/M/G suffixes; the first\n"
 "                  SIZE bytes are written; exit status 153)\n"
+"  --gdb PORT      wait for gdb on 127.0.0.1:PORT before the guest's first\n"
+"                  instruction (it says the gdb command to type), then let\n"
+"                  gdb debug it (breakpoints, steps, registers, memory)\n"
+"  --gdb-socket PATH  the same on a new Unix socket at PATH\n"
 "  --no-sandbox    do not confine kvmelf with its seccomp filter and\n"
 "                  Landlock while the guest runs (for debugging kvmelf,\n"
 "                  e.g. under strace/gdb)\n"
@@ -120,7 +124,7 @@ static const char info_usage_text[] =
 
 enum { OPT_MEM = 1, OPT_TIMEOUT, OPT_RING0, OPT_STRICT_IO, OPT_REGS,
        OPT_ALLOW_WX, OPT_ENV, OPT_STATS, OPT_MAX_OUTPUT, OPT_NO_SANDBOX,
-       OPT_STACK, OPT_DIR, OPT_CWD, OPT_TMP };
+       OPT_STACK, OPT_DIR, OPT_CWD, OPT_TMP, OPT_GDB, OPT_GDB_SOCKET };
 
 static const struct option run_longopts[] = {
     { "mem", required_argument, NULL, OPT_MEM },
@@ -137,6 +141,8 @@ static const struct option run_longopts[] = {
     { "dir", required_argument, NULL, OPT_DIR },
     { "cwd", required_argument, NULL, OPT_CWD },
     { "tmp", required_argument, NULL, OPT_TMP },
+    { "gdb", required_argument, NULL, OPT_GDB },
+    { "gdb-socket", required_argument, NULL, OPT_GDB_SOCKET },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -472,6 +478,22 @@ static int parse_tmp(const char *text, uint64_t *out, struct kerr *err)
     return 0;
 }
 
+#define GDB_PORT_MAX 65535
+
+static int parse_gdb_port(const char *text, unsigned *port, struct kerr *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+
+    if (errno || end == text || *end || text[0] == '-' || v == 0 ||
+        v > GDB_PORT_MAX)
+        return kerr_set(err, "--gdb '%s' is not a TCP port (1 to 65535; "
+                        "--gdb-socket PATH for a Unix socket)", text);
+    *port = (unsigned)v;
+    return 0;
+}
+
 /* ---- Parsing ------------------------------------------------------------- */
 
 /* FILE and what follows it; optind is at FILE. */
@@ -519,6 +541,8 @@ static int take_option(int c, const char *arg, struct options *o,
     case OPT_DIR:        return add_grant(o, arg, err);
     case OPT_CWD:        return parse_cwd(arg, &o->cwd, err);
     case OPT_TMP:        return parse_tmp(arg, &o->tmp_size, err);
+    case OPT_GDB:        return parse_gdb_port(arg, &o->gdb_port, err);
+    case OPT_GDB_SOCKET: o->gdb_socket = arg; return 0;
     case OPT_RING0:      o->ring0 = true; return 0;
     case OPT_STRICT_IO:  o->strict_io = true; return 0;
     case OPT_REGS:       o->regs = true; return 0;

@@ -65,6 +65,7 @@ struct vm {
      * the guest ends. */
     bool have_stdout_desc;
     gpa_t stdout_desc;
+    struct debugger *debug;      /* gdb attached (debug.c), or NULL */
     uint64_t exits;              /* KVM_RUN returns, for --stats */
     uint64_t first_run_ns;       /* monotonic time the first one returned */
 };
@@ -121,6 +122,33 @@ void vm_caller_segments(const struct vm *vm, struct kvm_sregs *sr);
 /* kvm.c: makes the next KVM_RUN drop every cached translation, after the
  * monitor edited the page tables. */
 int vm_flush_tlb(struct vm *vm, struct kerr *err);
+
+/* run.c: what a system call left in kvm_run (KVM_CAP_SYNC_REGS) set in
+ * the vCPU, for a reader of KVM_GET_REGS before the next KVM_RUN. */
+int vm_apply_synced_regs(struct vm *vm, struct kerr *err);
+
+/* debug.c: the GDB stub's KVM half.  debug_attach() takes the connected
+ * fd (run_options.gdb_fd); debug_start() serves gdb before the first
+ * instruction; trap.c hands it the stubs' #DB and #BP reports
+ * (debug_wants_trap, debug_trap); the run loop every other exit's
+ * result (debug_after_exit: a step ended by a port or system-call exit,
+ * a crash shown before it ends the run) and each interrupted KVM_RUN
+ * (debug_interrupted: gdb's Ctrl-C); debug_end() says how the run ended
+ * and closes the connection.  Each returns EXIT_RESUME, EXIT_ENDED (gdb
+ * killed the guest: res says so) or EXIT_ERROR. */
+struct debugger;
+int debug_attach(struct vm *vm, int fd, const char *exec_file,
+                 struct kerr *err);
+enum exit_result debug_start(struct vm *vm, struct run_result *res,
+                             struct kerr *err);
+bool debug_wants_trap(const struct vm *vm, unsigned vector);
+enum exit_result debug_trap(struct vm *vm, const struct kvm_regs *regs,
+                            struct run_result *res, struct kerr *err);
+enum exit_result debug_after_exit(struct vm *vm, enum exit_result e,
+                                  struct run_result *res, struct kerr *err);
+enum exit_result debug_interrupted(struct vm *vm, struct run_result *res,
+                                   struct kerr *err);
+void debug_end(struct vm *vm, const struct run_result *res);
 
 /* Register helpers shared by run.c and trap.c. */
 void regs_from_kvm(struct guest_regs *out, const struct kvm_regs *in);

@@ -34,7 +34,7 @@ static int get_regs(struct vm *vm, struct run_result *res, struct kerr *err)
 /* A system call's results wait in kvm_run (KVM_CAP_SYNC_REGS) for the
  * next KVM_RUN; a run that stops before that entry must apply them, or
  * the final registers would show the entry page instead. */
-static int apply_synced_regs(struct vm *vm, struct kerr *err)
+int vm_apply_synced_regs(struct vm *vm, struct kerr *err)
 {
     struct kvm_run *run = vm->run;
     uint64_t dirty = run->kvm_dirty_regs;
@@ -143,8 +143,27 @@ enum exit_result exit_dispatch(struct vm *vm, struct run_result *res,
                                                : other_exit(vm, res, err);
 }
 
+/* What the loop does after an exit's handler said e. */
+static int after_exit(enum exit_result e)
+{
+    switch (e) {
+    case EXIT_RESUME:
+    case EXIT_UNCLAIMED:         /* not returned here; as resume */
+        return 0;
+    case EXIT_ENDED:
+        return 1;
+    case EXIT_ERROR:
+        return -1;
+    }
+    return -1;
+}
+
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
+    int done = vm->debug ? after_exit(debug_start(vm, res, err)) : 0;
+
+    if (done)
+        return done;
     for (;;) {
         if (stop_requested()) {
             vm->stopped = true;
@@ -155,6 +174,9 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
             vm->first_run_ns = monotonic_ns();
         if (r < 0 && errno == EINTR) {
             vm->run->immediate_exit = 0;
+            if (vm->debug &&
+                (done = after_exit(debug_interrupted(vm, res, err))) != 0)
+                return done;
             continue;
         }
         if (r < 0) {
@@ -164,15 +186,11 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
                                   (unsigned long long)res->regs.rip);
             return kerr_errno(err, e, "KVM_RUN failed");
         }
-        switch (exit_dispatch(vm, res, err)) {
-        case EXIT_RESUME:
-        case EXIT_UNCLAIMED:         /* not returned here; as resume */
-            break;
-        case EXIT_ENDED:
-            return 1;
-        case EXIT_ERROR:
-            return -1;
-        }
+        enum exit_result e = exit_dispatch(vm, res, err);
+        if (vm->debug && e != EXIT_ERROR)
+            e = debug_after_exit(vm, e, res, err);
+        if ((done = after_exit(e)) != 0)
+            return done;
         if (vm->console.closed || vm->console.capped)
             return 1;
     }
@@ -201,6 +219,9 @@ int vm_run(struct vm *vm, const struct run_options *opts,
 {
     memset(res, 0, sizeof *res);
     devices_init(vm, opts, STDOUT_FILENO);
+    if (opts->gdb_fd > 0 &&
+        debug_attach(vm, opts->gdb_fd, opts->gdb_exec_file, err) < 0)
+        return -1;
     vm->exits = 0;
     vm->stopped = false;
     vm->run->immediate_exit = 0;
@@ -215,7 +236,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     /* From here on a signal ends no more than a blocked write: the
      * guest's status and report stand. */
     stop_run_ended(opts->timeout_sec > 0);
-    if (r >= 0 && apply_synced_regs(vm, err) < 0)
+    if (r >= 0 && vm_apply_synced_regs(vm, err) < 0)
         r = -1;
     /* Registers at the end, unless a stub report already took them at
      * the fault; for other crashes the exit state is the fault state. */
@@ -232,6 +253,7 @@ int vm_run(struct vm *vm, const struct run_options *opts,
     if (f == 0)
         f = console_flush(&vm->console, &flush_err);
     finish(vm, opts, res);
+    debug_end(vm, res);
     res->exits = vm->exits;
     res->first_run_ns = vm->first_run_ns;
     if (r >= 0 && f < 0) {

@@ -122,6 +122,11 @@ enum exit_result trap_exit(struct vm *vm, const struct port_io *io,
 
     if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &regs, err) < 0)
         return EXIT_ERROR;
+    const struct kvmelf_trap_frame *f =
+        guest_mem_ptr(vm->gm, regs.rsp, sizeof *f);
+    if (f && regs.rip >= KVMELF_STUB_ADDR && regs.rip < KVMELF_KSTACK_ADDR &&
+        debug_wants_trap(vm, (unsigned)f->vector))
+        return debug_trap(vm, &regs, res, err);
     return trap_report(vm, &regs, res);
 }
 

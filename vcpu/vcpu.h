@@ -83,6 +83,12 @@ struct run_options {
     /* The Linux process whose system calls the guest makes (linux/;
      * the caller owns it). */
     struct linux_process *process;
+    /* A connected gdb (--gdb, --gdb-socket) when > 0 (0, stdin, never
+     * is one): the guest waits for it before its first instruction;
+     * vm_run closes it.  exec_file: the path gdb may ask for
+     * (qXfer:exec-file), or NULL. */
+    int gdb_fd;
+    const char *gdb_exec_file;
 };
 
 enum run_outcome {
@@ -156,6 +162,11 @@ struct run_result {
  * than EPIPE).  All guest output is flushed before it returns. */
 int vm_run(struct vm *vm, const struct run_options *opts,
            struct run_result *res, struct kerr *err);
+
+/* Before the sandbox, for run_options.gdb_fd: bytes from gdb while the
+ * guest runs (its Ctrl-C) will interrupt KVM_RUN (SIGIO; the fd becomes
+ * non-blocking).  0 or -1 (err). */
+int vm_debug_prepare(int fd, struct kerr *err);
 
 void vm_close(struct vm *vm);
 

@@ -805,12 +805,12 @@ static void test_stop_replies(void **state)
     uint8_t buf[64], out[64];
     const struct { struct gdb_stop s; const char *want; } stops[] = {
         { { GDB_SIGNAL_TRAP, GDB_STOP_SIGNAL, 0, 0 }, "T05" },
-        { { GDB_SIGNAL_TRAP, GDB_STOP_SWBREAK, 0, 1 }, "T05thread:1;swbreak:;" },
-        { { GDB_SIGNAL_TRAP, GDB_STOP_HWBREAK, 0, 0x2a }, "T05thread:2a;hwbreak:;" },
-        { { GDB_SIGNAL_TRAP, GDB_STOP_WATCH, 0x7ffd0008, 1 }, "T05thread:1;watch:7ffd0008;" },
+        { { GDB_SIGNAL_TRAP, GDB_STOP_SWBREAK, 0, 1 }, "T05thread:p1.1;swbreak:;" },
+        { { GDB_SIGNAL_TRAP, GDB_STOP_HWBREAK, 0, 0x2a }, "T05thread:p1.2a;hwbreak:;" },
+        { { GDB_SIGNAL_TRAP, GDB_STOP_WATCH, 0x7ffd0008, 1 }, "T05thread:p1.1;watch:7ffd0008;" },
         { { GDB_SIGNAL_TRAP, GDB_STOP_RWATCH, 0x10, 0 }, "T05rwatch:10;" },
         { { GDB_SIGNAL_TRAP, GDB_STOP_AWATCH, 0, 0 }, "T05awatch:0;" },
-        { { GDB_SIGNAL_SEGV, GDB_STOP_SIGNAL, 0, 1 }, "T0bthread:1;" },
+        { { GDB_SIGNAL_SEGV, GDB_STOP_SIGNAL, 0, 1 }, "T0bthread:p1.1;" },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(stops); i++) {
@@ -825,13 +825,14 @@ static void test_stop_replies(void **state)
     assert_int_equal(n, 7);
     assert_memory_equal(buf, "$S02#b5", 7);
     n = gdb_reply_exited(buf, sizeof buf, 0);
-    assert_memory_equal(buf, "$W00#b7", (size_t)n);
+    unframe(buf, n, out);
+    assert_string_equal((char *)out, "W00;process:1");
     n = gdb_reply_exited(buf, sizeof buf, 255);
     unframe(buf, n, out);
-    assert_string_equal((char *)out, "Wff");
+    assert_string_equal((char *)out, "Wff;process:1");
     n = gdb_reply_killed(buf, sizeof buf, GDB_SIGNAL_KILL);
     unframe(buf, n, out);
-    assert_string_equal((char *)out, "X09");
+    assert_string_equal((char *)out, "X09;process:1");
 
     /* gdb's numbers (include/gdb/signals.def), not Linux's. */
     assert_int_equal(GDB_SIGNAL_INT, 2);
