@@ -1,6 +1,7 @@
-/* gdbmusl [N]: a musl program for a real gdb to debug (tests/e2e/test_gdb.c),
- * built -O0 -g (mk/gdb.mk): main -> square, a local that changes, a
- * global the last line prints, and exit status 5 (N when given). */
+/* gdbmusl [N]: a musl program for a real gdb to debug
+ * (tests/e2e/test_gdbstub.c), built -O0 -g (mk/gdb.mk): main -> square, a
+ * local that changes, a global the last line prints, and exit status 5
+ * (N when given). */
 #include <stdio.h>
 #include <stdlib.h>
 

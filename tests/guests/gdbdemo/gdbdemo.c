@@ -1,6 +1,6 @@
 /*
  * gdbdemo [MODE]: a freestanding guest for a real gdb to debug
- * (tests/e2e/test_gdb.c, the session in docs/writing-guests.md), built
+ * (tests/e2e/test_gdbstub.c, the session in docs/writing-guests.md), built
  * -O0 -g so that every variable lives in memory and every line is a
  * stop.  The tests name functions, variables and the text of lines, never
  * line numbers.
