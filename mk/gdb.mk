@@ -12,3 +12,9 @@ check-gdb: $(GDB_FIXED_STUB)
 	$(Q)sh tests/gdb/check-gdb.sh $(GDB_FIXED_STUB)
 
 check: check-gdb
+
+# The guests a real gdb debugs (tests/e2e/test_gdbstub.c, the session in
+# docs/writing-guests.md): -O0 (after the usual -O2, so it wins), so that
+# every local lives in memory and every line is a stop for next and step.
+$(BUILD)/guest-obj/tests/guests/gdbdemo/%.o: GUEST_CFLAGS += -O0
+$(BUILD)/tests/guests/gdbmusl.musl: LINUX_TEST_CFLAGS += -O0

@@ -274,13 +274,25 @@ static bool pump(struct proc *p)
     return true;
 }
 
-bool proc_wait_output(struct proc *p, const char *needle)
+/* Pumps until *text (one of p's captures, which pump may move) contains
+ * needle. */
+static bool wait_text(struct proc *p, char *const *text, const char *needle)
 {
     do {
-        if (strstr(p->res.out, needle))
+        if (strstr(*text, needle))
             return true;
     } while ((p->out_fd >= 0 || p->err_fd >= 0) && pump(p));
-    return strstr(p->res.out, needle) != NULL;
+    return strstr(*text, needle) != NULL;
+}
+
+bool proc_wait_output(struct proc *p, const char *needle)
+{
+    return wait_text(p, &p->res.out, needle);
+}
+
+bool proc_wait_stderr(struct proc *p, const char *needle)
+{
+    return wait_text(p, &p->res.err, needle);
 }
 
 /* The child has ended (a zombie, not reaped: reap() still sees it). */

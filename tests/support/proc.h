@@ -57,6 +57,9 @@ int proc_start(struct proc *p, const char *const argv[],
 /* Pumps the pipes until stdout contains needle (true), or the child
  * closed its outputs or the limit passed (false). */
 bool proc_wait_output(struct proc *p, const char *needle);
+/* The same for the captured stderr (e.g. a line saying where the program
+ * waits for a connection). */
+bool proc_wait_stderr(struct proc *p, const char *needle);
 /* Waits until the child is in one of the system calls nrs[0..n) (x86-64
  * numbers) and, with fd >= 0, with that first argument, as
  * /proc/PID/syscall shows it; polled without pumping the child's pipes,
