@@ -530,7 +530,7 @@ static void check_lookup(const struct fs_tree *t, const char *abs,
     }
     if (*w.rel) {
         const char *name;
-        fd = fs_host_parent(w.m, w.rel, &name);
+        fd = fs_host_parent(w.m, w.rel, &name, 0);
         CHECK(*name && !strchr(name, '/'));
         CHECK(fd < 0 ? fd >= -LX_ERRNO_MAX : fd >= LINUX_HOST_FD_MIN);
         if (fd >= 0) {
