@@ -60,7 +60,7 @@ struct sys_path {
 /* AT_SYMLINK_NOFOLLOW's calls (fstatat, faccessat, fchmodat, fchownat,
  * utimensat): what resolve() is to do. */
 #define AT_HOW(fl) \
-    (((fl) & AT_EMPTY_PATH) | ((fl) & AT_SYMLINK_NOFOLLOW ? 0 : PATH_FOLLOW))
+    (((fl) & AT_EMPTY_PATH) | (((fl) & AT_SYMLINK_NOFOLLOW) ? 0 : PATH_FOLLOW))
 #define OPEN_FOLLOWS(fl) \
     (!((fl) & O_NOFOLLOW) && ((fl) & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL))
 
@@ -1049,7 +1049,7 @@ static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
         return link_open_file(c, a[0], &to);
     if (r == 0)
         r = same_grant(c, &from, &to);
-    if (r < 0)
+    if (r != 0)
         return r;
     /* Linux finds the old name before it looks at the new one
      * (do_linkat): a missing file is ENOENT, read-only grant or not. */
