@@ -37,14 +37,13 @@
 #include "common/stop.h"
 #include "linux/internal.h"
 #include "tests/support/fake_guest.h"
+#include "tests/support/no_openat2.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
-#include <linux/filter.h>
 #include <linux/openat2.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,7 +51,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -320,25 +318,6 @@ static void mkdir_under(char *out, size_t size, const char *name)
     CHECK(mkdir(out, 0755) == 0);
 }
 
-/* FUZZ_FS_WALK=1: openat2 is ENOSYS for the whole run, as on Linux
- * before 5.6 or under valgrind, so every host open goes through
- * tree.c's walk one component at a time instead (a campaign of its
- * own: the choice is made once per process, as fs_host_open makes it). */
-static void without_openat2(void)
-{
-    struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = { .len = sizeof code / sizeof *code,
-                               .filter = code };
-
-    CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-    CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -389,8 +368,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * guest's SIGPIPE, not the monitor's. */
     signal(SIGPIPE, SIG_IGN);
     trace = getenv("FUZZ_FS_TRACE") != NULL;
+    /* FUZZ_FS_WALK=1: every host open goes through tree.c's walk one
+     * component at a time (a campaign of its own: fs_host_open makes the
+     * choice once per process). */
     if (getenv("FUZZ_FS_WALK"))
-        without_openat2();
+        CHECK(no_openat2() == 0);
     /* With a stop pending every wait (a blocking read of an empty pipe,
      * a write to a full one, poll) returns EINTR at once. */
     stop_request_for_test(SIGTERM);
@@ -548,7 +530,7 @@ static void check_lookup(const struct fs_tree *t, const char *abs,
     }
     if (*w.rel) {
         const char *name;
-        fd = fs_host_parent(w.m, w.rel, &name);
+        fd = fs_host_parent(w.m, w.rel, &name, 0);
         CHECK(*name && !strchr(name, '/'));
         CHECK(fd < 0 ? fd >= -LX_ERRNO_MAX : fd >= LINUX_HOST_FD_MIN);
         if (fd >= 0) {

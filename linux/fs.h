@@ -55,6 +55,9 @@ struct fs_mount {
     int fd;                  /* O_PATH | O_DIRECTORY of the host directory */
     bool rw;
     bool is_tmp;             /* the private /tmp (a tmpfs of its own) */
+    bool nested;             /* another grant, /dev or /proc lies below
+                                it: its host tree has names the guest
+                                must not reach through it (fs_walk) */
 };
 
 /* Virtual nodes: /dev's devices and links, /proc/self. */
@@ -117,16 +120,43 @@ int fs_host_open(const struct fs_mount *m, const char *rel, uint64_t flags,
 /* The parent directory of rel (not "") as an O_PATH fd (-errno) and its
  * last name in *name: for the calls that act on a directory entry
  * (mkdirat, unlinkat, renameat2, linkat, symlinkat), which then cannot
- * leave the grant. */
+ * leave the grant; extra_resolve as fs_host_open's. */
 int fs_host_parent(const struct fs_mount *m, const char *rel,
-                   const char **name);
+                   const char **name, uint64_t extra_resolve);
 
-/* abs (normalized) as the directory's own path: inside a grant, with
- * every symbolic link on the way followed beneath the grant as
- * fs_host_open follows them, so that it names no link (Linux's working
- * directory is the directory, and getcwd says its path).  Into out;
- * abs itself where nothing is to follow, the lookup fails, or the
- * directory found is hidden by another grant. */
+/* How fs_walk treats what would leave its root (openat2(2)'s scopes). */
+enum fs_scope {
+    FS_SCOPE_NONE,           /* root is "/": ".." there stays */
+    FS_SCOPE_BENEATH,        /* RESOLVE_BENEATH: leaving root is EXDEV */
+    FS_SCOPE_IN_ROOT,        /* RESOLVE_IN_ROOT: root is the "/" of the
+                                path and of absolute link targets */
+};
+
+struct fs_walk {
+    const char *root;        /* normalized guest directory to start at */
+    enum fs_scope scope;
+    bool follow;             /* follow a symlink that is the last name */
+    bool no_symlinks;        /* RESOLVE_NO_SYMLINKS: a link is ELOOP */
+};
+
+/* path (relative to how->root, or absolute: from it too) resolved one
+ * name at a time in the guest's tree, into out: the guest path it names,
+ * with no symlink on the way (the last name stays one when not
+ * followed; a missing last name stays as it is, for a call that creates
+ * it).  A link's target is read on the host and followed in the guest's
+ * tree, so a link in one grant that leads to where another is mounted
+ * reaches that one, with its rights, as in a mount namespace.  A link's
+ * target that is absolute, or climbs out of the grant the link is in,
+ * is EACCES (outside a scope), as fs_host_open says of one; magic links
+ * (/proc/self/fd/N, /proc/self/exe) are ELOOP in a scope.  0 or -errno
+ * (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EXDEV, EACCES). */
+int fs_walk(const struct fs_tree *t, const struct fs_walk *how,
+            const char *path, char out[FS_PATH_MAX]);
+
+/* abs (normalized) as the directory's own path, every symbolic link on
+ * the way followed (fs_walk), so that it names no link (Linux's working
+ * directory is the directory, and getcwd says its path).  Into out; abs
+ * itself where the walk fails. */
 void fs_physical(const struct fs_tree *t, const char *abs,
                  char out[FS_PATH_MAX]);
 

@@ -47,7 +47,22 @@ struct sys_path {
     unsigned dots;           /* its last name was "." (1) or ".." (2) */
     bool empty;              /* "" (only with AT_EMPTY_PATH) */
     struct fs_where w;
+    uint64_t resolve;        /* what every host open of it adds: links
+                                resolved in the guest's tree already
+                                (fs_walk) are not to be met again */
 };
+
+/* How resolve() takes a path: AT_EMPTY_PATH ("" names dirfd) and
+ * PATH_FOLLOW (a symlink as its last name is followed: the call's own
+ * rule, e.g. stat but not lstat). */
+#define PATH_FOLLOW AT_SYMLINK_FOLLOW
+/* What open follows: O_CREAT|O_EXCL never follows the last name. */
+/* AT_SYMLINK_NOFOLLOW's calls (fstatat, faccessat, fchmodat, fchownat,
+ * utimensat): what resolve() is to do. */
+#define AT_HOW(fl) \
+    (((fl) & AT_EMPTY_PATH) | (((fl) & AT_SYMLINK_NOFOLLOW) ? 0 : PATH_FOLLOW))
+#define OPEN_FOLLOWS(fl) \
+    (!((fl) & O_NOFOLLOW) && ((fl) & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL))
 
 static bool file_is_dir(struct lfile *f)
 {
@@ -78,25 +93,58 @@ static unsigned last_dots(const char *s)
     return (unsigned)len;
 }
 
-/* The path s, against dirfd (AT_FDCWD: the working directory).
- * empty_ok: "" names dirfd itself (AT_EMPTY_PATH): p->empty. */
+/* In a grant that holds another (fs_mount.nested), a symlink may lead to
+ * where the other is mounted, whose rights are the ones that count: the
+ * walk in the guest's tree says where p really is.  The host then opens
+ * it following no link, so that one swapped in meanwhile cannot lead
+ * back into the outer grant's tree. */
+static long walk_nested(struct sys_ctx *c, struct sys_path *p, bool follow)
+{
+    const struct fs_walk how = { .root = "/", .follow = follow };
+    char out[FS_PATH_MAX];
+    int r = fs_walk(&c->proc->tree, &how, p->abs, out);
+
+    if (r < 0)
+        return r;
+    memcpy(p->abs, out, strlen(out) + 1);
+    fs_lookup(&c->proc->tree, p->abs, &p->w);
+    p->resolve = RESOLVE_NO_SYMLINKS;
+    return 0;
+}
+
+/* The directory dirfd names (AT_FDCWD: the working directory) as the
+ * base of a relative path: its guest path, or -EBADF, -ENOTDIR. */
+static long dir_base(struct sys_ctx *c, uint64_t dirfd, const char **base)
+{
+    if ((int)dirfd == LX_AT_FDCWD) {
+        *base = c->proc->cwd;
+        return 0;
+    }
+    struct lfile *f = sys_file(c, dirfd);
+    if (!f)
+        return -EBADF;
+    if (!file_is_dir(f))
+        return -ENOTDIR;
+    *base = f->path;
+    return 0;
+}
+
+/* The path s, against dirfd (AT_FDCWD: the working directory), how:
+ * AT_EMPTY_PATH ("" names dirfd itself: p->empty) and PATH_FOLLOW. */
 static long resolve(struct sys_ctx *c, uint64_t dirfd, const char *s,
-                    bool empty_ok, struct sys_path *p)
+                    uint64_t how, struct sys_path *p)
 {
     memset(p, 0, sizeof *p);
     const char *base = c->proc->cwd;
     if (s[0] != '/' && (int)dirfd != LX_AT_FDCWD) {
-        struct lfile *f = sys_file(c, dirfd);
-        if (!f)
-            return -EBADF;
-        if (!*s && empty_ok) {
-            p->empty = true;
-            return 0;
+        if (!*s && how & AT_EMPTY_PATH) {
+            p->empty = sys_file(c, dirfd) != NULL;
+            return p->empty ? 0 : -EBADF;
         }
-        if (!file_is_dir(f))
-            return -ENOTDIR;
-        base = f->path;
-    } else if (!*s && empty_ok) {
+        long r = dir_base(c, dirfd, &base);
+        if (r < 0)
+            return r;
+    } else if (!*s && how & AT_EMPTY_PATH) {
         s = ".";             /* AT_FDCWD with "": the working directory */
     }
     long r = fs_path_normalize(base, s, p->abs, &p->dir_only);
@@ -104,17 +152,32 @@ static long resolve(struct sys_ctx *c, uint64_t dirfd, const char *s,
         return r;
     p->dots = last_dots(s);
     fs_lookup(&c->proc->tree, p->abs, &p->w);
+    if (p->w.place == FS_IN_MOUNT && p->w.m->nested)
+        return walk_nested(c, p, how & PATH_FOLLOW || p->dir_only);
     return 0;
 }
 
-/* The guest's path at addr, resolved. */
+/* The guest's path at addr, resolved (how: as resolve's). */
 static long get_path(struct sys_ctx *c, uint64_t dirfd, uint64_t addr,
-                     bool empty_ok, struct sys_path *p)
+                     uint64_t how, struct sys_path *p)
 {
     const char *s;
     long r = sys_user_string(c, addr, FS_PATH_MAX, &s);
 
-    return r < 0 ? r : resolve(c, dirfd, s, empty_ok, p);
+    return r < 0 ? r : resolve(c, dirfd, s, how, p);
+}
+
+/* fs_host_open and fs_host_parent of p (inside a grant), with what p's
+ * resolution asks of every host open (p->resolve). */
+static int host_open(const struct sys_path *p, uint64_t flags, uint64_t mode,
+                     uint64_t resolve)
+{
+    return fs_host_open(p->w.m, p->w.rel, flags, mode, resolve | p->resolve);
+}
+
+static int host_parent(const struct sys_path *p, const char **name)
+{
+    return fs_host_parent(p->w.m, p->w.rel, name, p->resolve);
 }
 
 /* An O_PATH fd of the host object p names (inside a grant).  A path that
@@ -128,7 +191,7 @@ static int host_path_fd(const struct sys_path *p, bool follow)
     follow = follow || p->dir_only;
     uint64_t flags = O_PATH | (follow ? 0 : O_NOFOLLOW) |
                      (p->dir_only ? O_DIRECTORY : 0);
-    return fs_host_open(p->w.m, p->w.rel, flags, 0, 0);
+    return host_open(p, flags, 0, 0);
 }
 
 /* Whether the parent of a missing path is one of kvmelf's read-only
@@ -162,7 +225,7 @@ enum ro_change {
 static long parent_exists(const struct sys_path *p)
 {
     const char *name;
-    int fd = *p->w.rel ? fs_host_parent(p->w.m, p->w.rel, &name) : 0;
+    int fd = *p->w.rel ? host_parent(p, &name) : 0;
 
     if (fd > 0)
         close(fd);
@@ -178,7 +241,7 @@ static long refuse_readonly(const struct sys_path *p, enum ro_change how)
     /* A new entry: whether the name is taken, by anything, followed or
      * not ("x/" too: mkdir("file/") is EEXIST). */
     int fd = how == RO_CREATE ?
-             fs_host_open(p->w.m, p->w.rel, O_PATH | O_NOFOLLOW, 0, 0) :
+             host_open(p, O_PATH | O_NOFOLLOW, 0, 0) :
              host_path_fd(p, false);
     if (fd >= 0)
         close(fd);
@@ -233,14 +296,24 @@ static long open_virtual(struct sys_ctx *c, const struct sys_path *p,
 
 /* In a read-only grant: what Linux says to an open that would write, and
  * the flags to open with when it may go on (an O_CREAT of something that
- * exists). */
+ * exists).  Its order (namei.c): the lookup (O_CREAT|O_EXCL and
+ * O_NOFOLLOW do not follow the last name; O_TMPFILE wants a directory),
+ * then EEXIST, then may_open's ELOOP for a symlink and EISDIR for a
+ * directory, and only then the mount's EROFS. */
 static long readonly_open(const struct sys_path *p, uint64_t *flags)
 {
     bool writes = (*flags & O_ACCMODE) != O_RDONLY || *flags & O_TRUNC;
+    bool exclusive = (*flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 
     if (*flags & O_PATH || !(writes || CREATES(*flags)))
         return 0;
-    int fd = host_path_fd(p, !(*flags & O_NOFOLLOW));
+    if (IS_TMPFILE(*flags)) {
+        int dir = host_open(p, O_PATH | O_DIRECTORY, 0, 0);
+        if (dir >= 0)
+            close(dir);
+        return dir < 0 ? dir : -EROFS;
+    }
+    int fd = host_path_fd(p, !(*flags & O_NOFOLLOW) && !exclusive);
     if (fd == -ENOENT && CREATES(*flags)) {
         long r = parent_exists(p);
         return r < 0 ? r : -EROFS;
@@ -248,12 +321,14 @@ static long readonly_open(const struct sys_path *p, uint64_t *flags)
     if (fd < 0)
         return fd;
     struct stat st;
-    bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    long r = fstat(fd, &st) < 0 ? -errno : 0;
     close(fd);
-    if ((*flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-        return -EEXIST;
-    if (writes || IS_TMPFILE(*flags))
-        return dir ? -EISDIR : -EROFS;
+    if (r < 0 || exclusive)
+        return r < 0 ? r : -EEXIST;
+    if (S_ISLNK(st.st_mode))
+        return -ELOOP;                   /* O_NOFOLLOW met a symlink */
+    if (writes)
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EROFS;
     *flags &= ~(uint64_t)O_CREAT;
     return 0;
 }
@@ -279,7 +354,7 @@ static long open_in_mount(struct sys_ctx *c, const struct sys_path *p,
         host &= O_PATH_FLAGS;
     uint64_t how_mode = CREATES(host) ?
                         (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
-    int fd = fs_host_open(m, p->w.rel, host, how_mode, resolve);
+    int fd = host_open(p, host, how_mode, resolve);
     if (fd < 0)
         return fd;
     unsigned keep = (unsigned)(flags & (O_ACCMODE | O_APPEND | O_NONBLOCK |
@@ -313,15 +388,29 @@ static long open_resolved(struct sys_ctx *c, const struct sys_path *p,
     return CREATES(flags) ? create_missing(c, p) : -ENOENT;
 }
 
+/* The combinations open(2) refuses before any lookup (build_open_flags):
+ * O_TMPFILE with O_CREAT or without write access, O_CREAT|O_DIRECTORY
+ * (Linux 6.4 on; a grant's host says so too, kvmelf's own nodes must). */
+static long open_flags_refused(uint64_t flags)
+{
+    if (IS_TMPFILE(flags))
+        return flags & O_CREAT || (flags & O_ACCMODE) == O_RDONLY ?
+               -EINVAL : 0;
+    return (flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY) ?
+           -EINVAL : 0;
+}
+
 static long open_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                       uint64_t flags, uint64_t mode)
 {
     struct sys_path p;
 
     flags &= VALID_OPEN_FLAGS;
-    if (IS_TMPFILE(flags) && (flags & O_ACCMODE) == O_RDONLY)
-        return -EINVAL;
-    long r = get_path(c, dirfd, path, false, &p);
+    long bad = open_flags_refused(flags);
+    if (bad < 0)
+        return bad;
+    long r = get_path(c, dirfd, path, OPEN_FOLLOWS(flags) ? PATH_FOLLOW : 0,
+                      &p);
     return r < 0 ? r : open_resolved(c, &p, flags, mode, 0);
 }
 
@@ -364,6 +453,41 @@ static long read_open_how(struct sys_ctx *c, uint64_t addr, uint64_t size,
         return -EINVAL;
     if ((how->resolve & RESOLVE_BENEATH) && (how->resolve & RESOLVE_IN_ROOT))
         return -EINVAL;
+    return open_flags_refused(how->flags);
+}
+
+/* RESOLVE_BENEATH or RESOLVE_IN_ROOT: s walked from dirfd's directory
+ * with what openat2(2) says of "..", absolute paths and symlinks there;
+ * what it finds is link-free, so the host opens it following none. */
+static long resolve_scoped(struct sys_ctx *c, uint64_t dirfd, const char *s,
+                           const struct open_how *how, struct sys_path *p)
+{
+    bool beneath = how->resolve & RESOLVE_BENEATH;
+    const char *root;
+    char lexical[FS_PATH_MAX];
+    long r = dir_base(c, dirfd, &root);
+
+    memset(p, 0, sizeof *p);
+    if (!*s)
+        return -ENOENT;
+    if (s[0] == '/' && beneath)
+        return -EXDEV;       /* before dirfd is looked at, as Linux */
+    if (r < 0)
+        return r;
+    /* Only for "x/" (dir_only) and the length checks: the walk decides. */
+    if ((r = fs_path_normalize(root, s, lexical, &p->dir_only)) < 0)
+        return r;
+    const struct fs_walk w = {
+        .root = root,
+        .scope = beneath ? FS_SCOPE_BENEATH : FS_SCOPE_IN_ROOT,
+        .follow = OPEN_FOLLOWS(how->flags) || p->dir_only,
+        .no_symlinks = how->resolve & RESOLVE_NO_SYMLINKS,
+    };
+    if ((r = fs_walk(&c->proc->tree, &w, s, p->abs)) < 0)
+        return r;
+    p->dots = last_dots(s);
+    fs_lookup(&c->proc->tree, p->abs, &p->w);
+    p->resolve = RESOLVE_NO_SYMLINKS;
     return 0;
 }
 
@@ -378,22 +502,12 @@ long sys_openat2(struct sys_ctx *c, const uint64_t a[6])
     const char *s;
     if ((r = sys_user_string(c, a[1], FS_PATH_MAX, &s)) < 0)
         return r;
-    bool scoped = how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
-    if (scoped && s[0] == '/' && how.resolve & RESOLVE_BENEATH)
-        return -EXDEV;
-    const char *given = s;
-    while (scoped && s[0] == '/')
-        s++;                 /* IN_ROOT: "/" is dirfd */
-    if ((r = resolve(c, a[0], *s || !*given ? s : ".", false, &p)) < 0)
+    if (how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+        r = resolve_scoped(c, a[0], s, &how, &p);
+    else
+        r = resolve(c, a[0], s, OPEN_FOLLOWS(how.flags) ? PATH_FOLLOW : 0, &p);
+    if (r < 0)
         return r;
-    if (scoped) {
-        struct lfile *d = (int)a[0] == LX_AT_FDCWD ? NULL : sys_file(c, a[0]);
-        const char *root = d ? d->path : c->proc->cwd;
-        if (!root || !fs_path_within(p.abs, root))
-            return -EXDEV;
-    }
-    if (IS_TMPFILE(how.flags) && (how.flags & O_ACCMODE) == O_RDONLY)
-        return -EINVAL;
     if (how.resolve & RESOLVE_NO_MAGICLINKS && p.w.place == FS_VIRTUAL &&
         (p.w.vnode == VN_FD_LINK || p.w.vnode == VN_EXE))
         return -ELOOP;
@@ -441,7 +555,7 @@ static long stat_at(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
                     uint64_t flags, struct stat *st)
 {
     struct sys_path p;
-    long r = get_path(c, dirfd, path, flags & AT_EMPTY_PATH, &p);
+    long r = get_path(c, dirfd, path, AT_HOW(flags), &p);
 
     if (r < 0)
         return r;
@@ -536,7 +650,7 @@ static long access_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
         return -EINVAL;
     if (flags & ~(uint64_t)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    long r = get_path(c, dirfd, path, flags & AT_EMPTY_PATH, &p);
+    long r = get_path(c, dirfd, path, AT_HOW(flags), &p);
     if (r < 0)
         return r;
     if (p.empty || p.w.place != FS_IN_MOUNT) {
@@ -598,7 +712,7 @@ static long readlink_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
 
     if ((int)size <= 0)
         return -EINVAL;
-    long r = get_path(c, dirfd, path, false, &p);
+    long r = get_path(c, dirfd, path, 0, &p);
     if (r < 0)
         return r;
     char *out = sys_user_ptr(c, buf, (uint32_t)size, true);
@@ -663,7 +777,7 @@ static long entry_parent(const struct sys_path *p, bool creating, long root,
         return root;
     if (!p->w.m->rw)
         return refuse_readonly(p, creating ? RO_CREATE : RO_ENTRY);
-    int fd = fs_host_parent(p->w.m, p->w.rel, name);
+    int fd = host_parent(p, name);
     if (fd < 0)
         return fd;
     *pfd = fd;
@@ -675,7 +789,7 @@ static long entry_parent(const struct sys_path *p, bool creating, long root,
  * one ENOENT (read-only or not: Linux looks before it refuses). */
 static long slash_created(const struct sys_path *p)
 {
-    int fd = fs_host_open(p->w.m, p->w.rel, O_PATH | O_NOFOLLOW, 0, 0);
+    int fd = host_open(p, O_PATH | O_NOFOLLOW, 0, 0);
 
     if (fd >= 0) {
         close(fd);
@@ -697,7 +811,7 @@ static long mkdir_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
     struct sys_path p;
     const char *name = NULL;
     int pfd = -1;
-    long r = get_path(c, dirfd, path, false, &p);
+    long r = get_path(c, dirfd, path, 0, &p);
 
     if (r < 0)
         return r;
@@ -743,7 +857,7 @@ static long remove_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
     struct sys_path p;
     const char *name = NULL;
     int pfd = -1;
-    long r = get_path(c, dirfd, path, false, &p);
+    long r = get_path(c, dirfd, path, 0, &p);
 
     if (r < 0)
         return r;
@@ -765,7 +879,7 @@ static long remove_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
         if (!p.w.m->rw)
             return refuse_readonly(&p, RO_ENTRY);
         struct stat st;
-        int fd = fs_host_open(p.w.m, p.w.rel, O_PATH | O_NOFOLLOW, 0, 0);
+        int fd = host_open(&p, O_PATH | O_NOFOLLOW, 0, 0);
         if (fd < 0)
             return fd;
         bool is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
@@ -819,7 +933,7 @@ static long same_grant(struct sys_ctx *c, const struct sys_path *from,
 static bool entry_is_dir(const struct sys_path *p)
 {
     struct stat st;
-    int fd = fs_host_open(p->w.m, p->w.rel, O_PATH | O_NOFOLLOW, 0, 0);
+    int fd = host_open(p, O_PATH | O_NOFOLLOW, 0, 0);
     bool dir = fd < 0 || (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode));
 
     if (fd >= 0)
@@ -856,9 +970,9 @@ static long rename_call(struct sys_ctx *c, const uint64_t a[6],
     if (flags & ~(uint64_t)LX_RENAME_FLAGS ||
         ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)))
         return -EINVAL;
-    long r = get_path(c, a[0], a[1], false, &from);
+    long r = get_path(c, a[0], a[1], 0, &from);
     if (r == 0)
-        r = get_path(c, a[2], a[3], false, &to);
+        r = get_path(c, a[2], a[3], 0, &to);
     if (r == 0)
         r = same_grant(c, &from, &to);
     if (r == 0)
@@ -927,14 +1041,15 @@ static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
 
     if (flags & ~(uint64_t)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    long r = get_path(c, a[0], a[1], flags & AT_EMPTY_PATH, &from);
+    long r = get_path(c, a[0], a[1],
+                      flags & (AT_EMPTY_PATH | AT_SYMLINK_FOLLOW), &from);
     if (r == 0)
-        r = get_path(c, a[2], a[3], false, &to);
+        r = get_path(c, a[2], a[3], 0, &to);
     if (r == 0 && from.empty)
         return link_open_file(c, a[0], &to);
     if (r == 0)
         r = same_grant(c, &from, &to);
-    if (r < 0)
+    if (r != 0)
         return r;
     /* Linux finds the old name before it looks at the new one
      * (do_linkat): a missing file is ENOENT, read-only grant or not. */
@@ -956,7 +1071,7 @@ static long link_call(struct sys_ctx *c, const uint64_t a[6], uint64_t flags)
             close(fd);
     } else if (!*from.w.rel) {
         r = -EPERM;          /* the grant's root: a directory */
-    } else if ((r = fs_host_parent(from.w.m, from.w.rel, &n1)) >= 0) {
+    } else if ((r = host_parent(&from, &n1)) >= 0) {
         p1 = (int)r;
         r = linkat(p1, n1, p2, n2, 0) < 0 ? -errno : 0;
         close(p1);
@@ -989,7 +1104,7 @@ static long symlink_call(struct sys_ctx *c, uint64_t target, uint64_t dirfd,
 
     if (r < 0)
         return r;
-    if ((r = get_path(c, dirfd, path, false, &p)) < 0)
+    if ((r = get_path(c, dirfd, path, 0, &p)) < 0)
         return r;
     if (!*t)
         return -ENOENT;
@@ -1040,7 +1155,7 @@ static long change_fd(struct sys_ctx *c, const struct sys_path *p,
 long sys_truncate(struct sys_ctx *c, const uint64_t a[6])
 {
     struct sys_path p;
-    long r = get_path(c, (uint64_t)LX_AT_FDCWD, a[0], false, &p);
+    long r = get_path(c, (uint64_t)LX_AT_FDCWD, a[0], PATH_FOLLOW, &p);
 
     if (r < 0)
         return r;
@@ -1048,7 +1163,7 @@ long sys_truncate(struct sys_ctx *c, const uint64_t a[6])
         return -EINVAL;
     if (p.w.place == FS_IN_MOUNT && p.w.m->rw) {
         /* truncate("file/") is ENOTDIR, not the file truncated */
-        int fd = fs_host_open(p.w.m, p.w.rel, O_WRONLY | O_NONBLOCK |
+        int fd = host_open(&p, O_WRONLY | O_NONBLOCK |
                               O_NOCTTY | (p.dir_only ? O_DIRECTORY : 0),
                               0, 0);
         if (fd < 0)
@@ -1071,7 +1186,7 @@ static long chmod_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
 
     if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    long r = get_path(c, dirfd, path, flags & AT_EMPTY_PATH, &p);
+    long r = get_path(c, dirfd, path, AT_HOW(flags), &p);
     if (r < 0)
         return r;
     if (p.empty) {
@@ -1085,7 +1200,7 @@ static long chmod_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
     close(fd);
     if (r == -ENOSYS) {
         /* Before 6.6 an O_PATH fd cannot be chmod'ed: open it to read. */
-        fd = fs_host_open(p.w.m, p.w.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+        fd = host_open(&p, O_RDONLY | O_NONBLOCK | O_NOCTTY |
                           ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0), 0, 0);
         if (fd < 0)
             return fd;
@@ -1141,7 +1256,7 @@ static long chown_call(struct sys_ctx *c, uint64_t dirfd, uint64_t path,
 
     if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    long r = get_path(c, dirfd, path, flags & AT_EMPTY_PATH, &p);
+    long r = get_path(c, dirfd, path, AT_HOW(flags), &p);
     if (r < 0)
         return r;
     if (p.empty) {
@@ -1208,7 +1323,7 @@ long sys_utimensat(struct sys_ctx *c, const uint64_t a[6])
         return syscall(SYS_utimensat, f->host_fd, NULL, t, 0) < 0 ? -errno
                                                                   : 0;
     }
-    long r = get_path(c, a[0], a[1], a[3] & AT_EMPTY_PATH, &p);
+    long r = get_path(c, a[0], a[1], AT_HOW(a[3]), &p);
     if (r < 0)
         return r;
     if (p.empty) {
@@ -1230,7 +1345,7 @@ long sys_chdir(struct sys_ctx *c, const uint64_t a[6])
 {
     struct sys_path p;
     struct stat st;
-    long r = get_path(c, (uint64_t)LX_AT_FDCWD, a[0], false, &p);
+    long r = get_path(c, (uint64_t)LX_AT_FDCWD, a[0], PATH_FOLLOW, &p);
 
     if (r == 0)
         r = stat_path(c, &p, true, &st);
@@ -1308,7 +1423,7 @@ long sys_statfs(struct sys_ctx *c, const uint64_t a[6])
     struct sys_path p;
     struct statfs st;
     struct stat s;
-    long r = get_path(c, (uint64_t)LX_AT_FDCWD, a[0], false, &p);
+    long r = get_path(c, (uint64_t)LX_AT_FDCWD, a[0], PATH_FOLLOW, &p);
 
     if (r == 0 && p.w.place == FS_IN_MOUNT) {
         int fd = host_path_fd(&p, true);

@@ -203,6 +203,24 @@ static int by_guest_path(const void *a, const void *b)
                   ((const struct fs_mount *)b)->guest);
 }
 
+static bool strictly_below(const char *abs, const char *dir)
+{
+    return strcmp(abs, dir) != 0 && fs_path_within(abs, dir);
+}
+
+/* Whether a grant, /dev or /proc lies below abs in the guest's tree:
+ * then abs is a directory, whatever a grant it is in holds there. */
+static bool above_a_mount(const struct fs_tree *t, const char *abs)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (strictly_below(t->mounts[i].guest, abs))
+            return true;
+    for (size_t i = 0; i < ARRAY_SIZE(owned_roots); i++)
+        if (strictly_below(owned_roots[i], abs))
+            return true;
+    return false;
+}
+
 int fs_tree_add(struct fs_tree *t, const char *guest, const char *host,
                 int fd, bool rw, bool is_tmp)
 {
@@ -226,6 +244,8 @@ int fs_tree_add(struct fs_tree *t, const char *guest, const char *host,
     m->len = strlen(guest);
     t->count++;
     qsort(t->mounts, t->count, sizeof *t->mounts, by_guest_path);
+    for (size_t i = 0; i < t->count; i++)
+        t->mounts[i].nested = above_a_mount(t, t->mounts[i].guest);
     return 0;
 }
 
@@ -242,17 +262,22 @@ void fs_tree_free(struct fs_tree *t)
     memset(t, 0, sizeof *t);
 }
 
-/* The next component of *rest into name (NUL-terminated); false at the
- * end.  *last: nothing follows it. */
-static bool next_component(const char **rest, char *name, bool *last)
+/* The next component of *rest into name (NUL-terminated): 1, or 0 at
+ * the end, or -ENAMETOOLONG for a name longer than FS_NAME_MAX (a
+ * symlink's target may hold one: the host stores any target).  *last:
+ * nothing follows it. */
+static int next_component(const char **rest, char name[FS_NAME_MAX + 1],
+                          bool *last)
 {
     const char *s = *rest;
 
     while (*s == '/')
         s++;
     if (!*s)
-        return false;
+        return 0;
     size_t n = strcspn(s, "/");
+    if (n > FS_NAME_MAX)
+        return -ENAMETOOLONG;
     memcpy(name, s, n);
     name[n] = '\0';
     s += n;
@@ -260,15 +285,16 @@ static bool next_component(const char **rest, char *name, bool *last)
         s++;
     *rest = s;
     *last = !*s;
-    return true;
+    return 1;
 }
 
-/* rest becomes target + "/" + what followed the symlink. */
-static int splice_link(int dir, const char *name, char *rest, size_t size,
-                       const char *after)
+/* rest becomes the target of the link open as fd (O_PATH | O_NOFOLLOW:
+ * read through that fd, so that a rename meanwhile cannot make it
+ * another entry's) + "/" + what followed it. */
+static int splice_link(int fd, char *rest, size_t size, const char *after)
 {
     char target[FS_PATH_MAX], tail[FS_PATH_MAX];
-    ssize_t n = readlinkat(dir, name, target, sizeof target - 1);
+    ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
 
     if (n < 0)
         return -errno;
@@ -302,12 +328,16 @@ static int walk_beneath(int root, const char *rel, uint64_t flags,
     int dirs[WALK_DEPTH], depth = 0, links = 0, r = 0;
     const char *rest = buf;
     bool last = true;
+    /* O_CREAT|O_EXCL never follows the last name (open(2)): a symlink
+     * there is EEXIST, as openat2 says. */
+    bool exclusive = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
 
     dirs[0] = root;
     snprintf(buf, sizeof buf, "%s", rel);
     for (;;) {
-        if (!next_component(&rest, name, &last)) {
-            r = open_at(dirs[depth], ".", flags, mode);
+        int more = next_component(&rest, name, &last);
+        if (more <= 0) {
+            r = more < 0 ? more : open_at(dirs[depth], ".", flags, mode);
             break;
         }
         if (strcmp(name, ".") == 0)
@@ -323,16 +353,13 @@ static int walk_beneath(int root, const char *rel, uint64_t flags,
         struct stat st;
         int fd = openat(dirs[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         bool link = fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
-        if (link && (!last || !(flags & O_NOFOLLOW))) {
-            close(fd);
-            if (resolve & RESOLVE_NO_SYMLINKS || ++links > FS_SYMLOOP_MAX) {
-                r = -ELOOP;
-                break;
-            }
+        if (link && (!last || (!(flags & O_NOFOLLOW) && !exclusive))) {
             char after[FS_PATH_MAX];
             snprintf(after, sizeof after, "%s", rest);
-            if ((r = splice_link(dirs[depth], name, buf, sizeof buf,
-                                 after)) < 0)
+            r = resolve & RESOLVE_NO_SYMLINKS || ++links > FS_SYMLOOP_MAX ?
+                -ELOOP : splice_link(fd, buf, sizeof buf, after);
+            close(fd);
+            if (r < 0)
                 break;
             rest = buf;
             continue;
@@ -379,115 +406,154 @@ int fs_host_open(const struct fs_mount *m, const char *rel, uint64_t flags,
 }
 
 int fs_host_parent(const struct fs_mount *m, const char *rel,
-                   const char **name)
+                   const char **name, uint64_t extra_resolve)
 {
     char parent[FS_PATH_MAX];
     const char *slash = strrchr(rel, '/');
 
     if (!slash) {
         *name = rel;
-        return fs_host_open(m, "", O_PATH | O_DIRECTORY, 0, 0);
+        return fs_host_open(m, "", O_PATH | O_DIRECTORY, 0, extra_resolve);
     }
     size_t n = (size_t)(slash - rel);
     memcpy(parent, rel, n);
     parent[n] = '\0';
     *name = slash + 1;
-    return fs_host_open(m, parent, O_PATH | O_DIRECTORY, 0, 0);
+    return fs_host_open(m, parent, O_PATH | O_DIRECTORY, 0, extra_resolve);
 }
 
-/* Whether every name in s fits FS_NAME_MAX: a symlink's target may hold
- * a longer one (the host stores any target, and the link may have been
- * swapped since the host followed it), which next_component's buffer
- * must never see; the kernel says ENAMETOOLONG of it. */
-static bool names_fit(const char *s)
+/* ---- The walk in the guest's tree ---------------------------------------- */
+
+/* out without its last name ("/" stays "/"). */
+static void drop_last(char out[FS_PATH_MAX])
 {
-    while (*s) {
-        size_t n = strcspn(s, "/");
-        if (n > FS_NAME_MAX)
-            return false;
-        s += n;
-        s += strspn(s, "/");
-    }
-    return true;
+    char *slash = strrchr(out, '/');
+    slash[slash == out] = '\0';
 }
 
-/* rel beneath m with its links followed, into out (below m's root, ""
- * for the root itself): 0 or -errno.  rel's own names fit (a normalized
- * guest path's do). */
-static int physical_rel(const struct fs_mount *m, const char *rel,
-                        char out[FS_PATH_MAX])
+static bool is_magic(const struct fs_where *w)
 {
-    char todo[FS_PATH_MAX], name[FS_NAME_MAX + 1];
-    const char *rest = todo;
-    size_t len = 0;
-    int links = 0;
-    bool last;
+    return w->place == FS_VIRTUAL &&
+           (w->vnode == VN_FD_LINK || w->vnode == VN_EXE);
+}
 
-    snprintf(todo, sizeof todo, "%s", rel);
-    out[0] = '\0';
-    while (next_component(&rest, name, &last) > 0) {
-        if (strcmp(name, ".") == 0)
-            continue;
-        if (strcmp(name, "..") == 0) {      /* only from a link's target */
-            if (len == 0)
-                return -EACCES;
-            char *slash = strrchr(out, '/');
-            len = slash ? (size_t)(slash - out) : 0;
-            out[len] = '\0';
-            continue;
-        }
-        size_t at = len;
-        if (len + 1 + strlen(name) >= FS_PATH_MAX)
-            return -ENAMETOOLONG;
-        len += (size_t)snprintf(out + len, FS_PATH_MAX - len, "%s%s",
-                                len ? "/" : "", name);
-        int fd = fs_host_open(m, out, O_PATH | O_NOFOLLOW, 0, 0);
-        if (fd < 0)
-            return fd;
-        struct stat st;
-        char target[FS_PATH_MAX], after[FS_PATH_MAX];
-        ssize_t n = fstat(fd, &st) == 0 && S_ISLNK(st.st_mode) ?
-                    readlinkat(fd, "", target, sizeof target - 1) : 0;
-        int e = errno;
-        close(fd);
-        if (n == 0)
-            continue;                       /* not a link */
-        if (n < 0)
-            return -e;
-        target[n] = '\0';
-        if (target[0] == '/')
-            return -EACCES;                 /* out of the grant */
-        if (!names_fit(target))
-            return -ENAMETOOLONG;
-        if (++links > FS_SYMLOOP_MAX)
-            return -ELOOP;
-        out[len = at] = '\0';
-        snprintf(after, sizeof after, "%s", rest);
-        if ((size_t)snprintf(todo, sizeof todo, "%s/%s", target, after) >=
-            sizeof todo)
-            return -ENAMETOOLONG;
-        rest = todo;
-    }
+struct walk_state {
+    const struct fs_walk *how;
+    char todo[FS_PATH_MAX];
+    const char *rest;
+    const char *link_end;    /* todo below this came from a link */
+    int links;
+};
+
+/* ".." (whether from a link's target: link): out's parent, what the
+ * scope makes of root's, and EACCES for a link climbing out of a grant,
+ * as the host says of one in a grant that holds no other. */
+static int walk_up(const struct fs_tree *t, struct walk_state *st,
+                   char out[FS_PATH_MAX], bool link)
+{
+    struct fs_where w;
+
+    if (strcmp(out, st->how->root) == 0 && st->how->scope != FS_SCOPE_NONE)
+        return st->how->scope == FS_SCOPE_BENEATH ? -EXDEV : 0;
+    fs_lookup(t, out, &w);
+    if (link && w.place == FS_IN_MOUNT && !*w.rel)
+        return -EACCES;
+    if (strcmp(out, "/") != 0)
+        drop_last(out);
     return 0;
+}
+
+/* The symlink at out (its host O_PATH fd): its target spliced in front of
+ * what is left. */
+static int walk_link(struct walk_state *st, int fd, char out[FS_PATH_MAX])
+{
+    char target[FS_PATH_MAX], after[FS_PATH_MAX];
+
+    if (st->how->no_symlinks || ++st->links > FS_SYMLOOP_MAX)
+        return -ELOOP;
+    ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
+    if (n < 0)
+        return -errno;
+    target[n] = '\0';
+    drop_last(out);
+    if (target[0] == '/') {
+        if (st->how->scope != FS_SCOPE_IN_ROOT)    /* a host path */
+            return st->how->scope == FS_SCOPE_BENEATH ? -EXDEV : -EACCES;
+        snprintf(out, FS_PATH_MAX, "%s", st->how->root);
+    }
+    snprintf(after, sizeof after, "%s", st->rest);
+    if ((size_t)snprintf(st->todo, sizeof st->todo, "%s/%s", target,
+                         after) >= sizeof st->todo)
+        return -ENAMETOOLONG;
+    st->rest = st->todo;
+    st->link_end = st->todo + n;
+    return 0;
+}
+
+/* One name appended to out: 0 to go on, 1 when the walk ends here (the
+ * last name missing), or -errno. */
+static int walk_name(const struct fs_tree *t, struct walk_state *st,
+                     char out[FS_PATH_MAX], const char *name, bool last)
+{
+    size_t len = strlen(out);
+    struct fs_where w;
+
+    if (len + 2 + strlen(name) > FS_PATH_MAX)
+        return -ENAMETOOLONG;
+    snprintf(out + len, FS_PATH_MAX - len, "%s%s", len > 1 ? "/" : "", name);
+    fs_lookup(t, out, &w);
+    bool follow = !last || st->how->follow;
+    if (is_magic(&w) && follow && st->how->scope != FS_SCOPE_NONE)
+        return -ELOOP;          /* openat2(2): scoped walks refuse them */
+    if (w.place == FS_MISSING)
+        return last ? 1 : -ENOENT;
+    if (w.place != FS_IN_MOUNT || above_a_mount(t, out))
+        return 0;
+    int fd = fs_host_open(w.m, w.rel, O_PATH | O_NOFOLLOW, 0,
+                          RESOLVE_NO_SYMLINKS);
+    if (fd < 0)
+        return fd == -ENOENT && last ? 1 : fd;
+    struct stat sb;
+    int r = fstat(fd, &sb) < 0 ? -errno : 0;
+    if (r == 0 && S_ISLNK(sb.st_mode) && follow)
+        r = walk_link(st, fd, out);
+    else if (r == 0 && !last && !S_ISDIR(sb.st_mode))
+        r = -ENOTDIR;
+    close(fd);
+    return r;
+}
+
+int fs_walk(const struct fs_tree *t, const struct fs_walk *how,
+            const char *path, char out[FS_PATH_MAX])
+{
+    struct walk_state st = { .how = how };
+    char name[FS_NAME_MAX + 1];
+    bool last;
+    int more;
+
+    if ((size_t)snprintf(st.todo, sizeof st.todo, "%s", path) >=
+            sizeof st.todo ||
+        (size_t)snprintf(out, FS_PATH_MAX, "%s", how->root) >= FS_PATH_MAX)
+        return -ENAMETOOLONG;
+    st.rest = st.link_end = st.todo;
+    for (;;) {
+        const char *at = st.rest;
+        if ((more = next_component(&st.rest, name, &last)) <= 0)
+            return more;
+        int r = strcmp(name, ".") == 0 ? 0 :
+                strcmp(name, "..") == 0 ? walk_up(t, &st, out,
+                                                  at < st.link_end) :
+                walk_name(t, &st, out, name, last);
+        if (r != 0)
+            return r < 0 ? r : 0;
+    }
 }
 
 void fs_physical(const struct fs_tree *t, const char *abs,
                  char out[FS_PATH_MAX])
 {
-    char rel[FS_PATH_MAX], guest[FS_PATH_MAX];
-    struct fs_where w, again;
+    const struct fs_walk how = { .root = "/", .follow = true };
 
-    snprintf(out, FS_PATH_MAX, "%s", abs);
-    fs_lookup(t, abs, &w);
-    if (w.place != FS_IN_MOUNT || physical_rel(w.m, w.rel, rel) < 0)
-        return;
-    const char *root = w.m->len > 1 ? w.m->guest : "";
-    if ((size_t)snprintf(guest, sizeof guest, "%s/%s", root, rel) >=
-        sizeof guest)
-        return;
-    if (!*rel)
-        snprintf(guest, sizeof guest, "%s", w.m->guest);
-    fs_lookup(t, guest, &again);
-    if (again.place == FS_IN_MOUNT && again.m == w.m)
-        memcpy(out, guest, strlen(guest) + 1);
+    if (fs_walk(t, &how, abs, out) < 0)
+        snprintf(out, FS_PATH_MAX, "%s", abs);
 }

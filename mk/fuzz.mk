@@ -45,7 +45,8 @@ $(FUZZ_BUILD)/obj/sandbox/sandbox.o: $(FILTER_HEADER)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS) \
                       $(FUZZ_BUILD)/obj/tests/support/fake_vm.o \
-                      $(FUZZ_BUILD)/obj/tests/support/fake_guest.o
+                      $(FUZZ_BUILD)/obj/tests/support/fake_guest.o \
+                      $(FUZZ_BUILD)/obj/tests/support/no_openat2.o
 	$(call msg,FUZZLD,$@)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(ELF_LIBS) -o $@
 
 # Seeds for the ELF target: every sample and test guest, and every malformed

@@ -500,6 +500,15 @@ const char *e2e_tmptree(const char *tag)
     return keep(&tmp_trees, strdup(tmpl));
 }
 
+void e2e_make_tree(const char *dir, const struct tree_entry *entries,
+                   size_t n)
+{
+    const char *failed = "";
+
+    if (tree_make(dir, entries, n, &failed) < 0)
+        fail_msg("making %s/%s: %s", dir, failed, strerror(errno));
+}
+
 const char *e2e_tree(const char *dir)
 {
     char *text = tree_describe(dir, NULL);
@@ -572,7 +581,8 @@ void e2e_run_native_mounted_at(const char *file, int line,
         fail_msg("out of memory");
     fputs("mount", f);
     for (size_t i = 0; mount[i]; i++)
-        fprintf(f, " %s", sh_quote(mount[i]));
+        fprintf(f, " %s", strcmp(mount[i], "&&") == 0 ? "&&"
+                                                      : sh_quote(mount[i]));
     fputs(" && exec /usr/bin/env -i", f);
     for (size_t i = 0; argv[i]; i++)
         fprintf(f, " %s", sh_quote(e2e_path(argv[i])));

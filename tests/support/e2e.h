@@ -268,6 +268,12 @@ void e2e_cleanup_tmp(void);
  * with everything a program left in it (tree_remove). */
 const char *e2e_tmptree(const char *tag);
 
+/* Lays out entries[0..n) below dir (tree_make, tree.h); fails the test,
+ * naming the entry, when one cannot be made. */
+struct tree_entry;
+void e2e_make_tree(const char *dir, const struct tree_entry *entries,
+                   size_t n);
+
 /* What dir holds, as tree_describe (tree.h) writes it; lasts until the
  * teardown.  Fails the test when dir cannot be read. */
 const char *e2e_tree(const char *dir);
@@ -286,7 +292,8 @@ void e2e_run_native_at(const char *file, int line, const char *const *argv,
 bool e2e_can_mount(void);
 
 /* e2e_run_native in such a namespace, after `mount MOUNT...` there
- * (mount NULL-ended, e.g. { "--bind", "-o", "ro", DIR, DIR, NULL }). */
+ * (mount NULL-ended, e.g. { "--bind", "-o", "ro", DIR, DIR, NULL }; an
+ * "&&" in it starts the next command: "&&", "mount", ...). */
 #define e2e_run_native_mounted(...) \
     e2e_run_native_mounted_at(E2E_AT, __VA_ARGS__)
 void e2e_run_native_mounted_at(const char *file, int line,

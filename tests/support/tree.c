@@ -262,6 +262,50 @@ int tree_set_times(const char *dir, time_t t)
     return r < 0 ? r : utimensat(AT_FDCWD, dir, times, 0);
 }
 
+static int make_entry(int dir, const struct tree_entry *e)
+{
+    switch (e->type) {
+    case 'd':
+        return mkdirat(dir, e->path, 0755);
+    case 'l':
+        return symlinkat(e->data, dir, e->path);
+    case 'f': {
+        int fd = openat(dir, e->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        0644);
+        size_t len = strlen(e->data);
+        if (fd < 0)
+            return -1;
+        ssize_t n = write(fd, e->data, len);
+        int r = n == (ssize_t)len ? 0 : -1;
+        if (n >= 0 && r < 0)
+            errno = EIO;
+        return close(fd) < 0 ? -1 : r;
+    }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int tree_make(const char *dir, const struct tree_entry *entries, size_t n,
+              const char **failed)
+{
+    int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (d < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (make_entry(d, &entries[i]) < 0) {
+            int e = errno;
+            if (failed)
+                *failed = entries[i].path;
+            close(d);
+            errno = e;
+            return -1;
+        }
+    close(d);
+    return 0;
+}
+
 int tree_remove(const char *path)
 {
     struct dirent **names;

@@ -43,6 +43,20 @@ char *tree_describe(const char *dir, size_t *len);
  * first.  0 or -1 (errno). */
 int tree_set_times(const char *dir, time_t t);
 
+/* One entry of a tree a test lays out: 'd' a directory (mode 0755), 'f'
+ * a file holding data (0644), 'l' a symbolic link to data. */
+struct tree_entry {
+    char type;
+    const char *path;        /* below the tree's directory */
+    const char *data;
+};
+
+/* Makes entries[0..n) below dir (which exists), in their order: a
+ * parent comes before what it holds.  0, or -1 (errno; *failed, when
+ * not NULL, is the entry's path). */
+int tree_make(const char *dir, const struct tree_entry *entries, size_t n,
+              const char **failed);
+
 /* rm -rf path: 0 (also when it does not exist) or -1 (errno). */
 int tree_remove(const char *path);
 

@@ -8,6 +8,7 @@
  */
 #include "tests/support/fake_guest.h"
 #include "linux/internal.h"
+#include "tests/support/no_openat2.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -650,8 +651,109 @@ static void test_offset_past_max(void **state)
     assert_int_equal(*off, INT64_MAX);
 }
 
-int main(void)
+/* What an open that would write is told in a read-only grant, in Linux's
+ * order (a read-only bind mount natively: test_grants, test_escape). */
+static void test_readonly_open_order(void **state)
 {
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char path[128];
+
+    host_path(x, "f", path, sizeof path);
+    fclose(fopen(path, "w"));
+    host_path(x, "l", path, sizeof path);
+    assert_int_equal(symlink("f", path), 0);
+    host_path(x, "dangling", path, sizeof path);
+    assert_int_equal(symlink("nowhere", path), 0);
+    host_path(x, "d", path, sizeof path);
+    assert_int_equal(mkdir(path, 0755), 0);
+    const int excl = O_CREAT | O_EXCL | O_WRONLY;
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/dangling"), excl,
+                          0644), -EEXIST);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/l"), excl, 0644),
+                     -EEXIST);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/dangling"),
+                          O_CREAT | O_WRONLY, 0644), -EROFS);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/l"),
+                          O_WRONLY | O_NOFOLLOW), -ELOOP);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/l"),
+                          O_RDONLY | O_TRUNC | O_NOFOLLOW), -ELOOP);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/d"),
+                          O_TMPFILE | O_WRONLY, 0600), -EROFS);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/f"),
+                          O_TMPFILE | O_WRONLY, 0600), -ENOTDIR);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/none"),
+                          O_TMPFILE | O_WRONLY, 0600), -ENOENT);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/new"),
+                          O_CREAT | O_DIRECTORY | O_RDONLY, 0644), -EINVAL);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/dev/null"),
+                          O_CREAT | O_DIRECTORY | O_RDONLY, 0644), -EINVAL);
+}
+
+/* A link whose target holds a name longer than NAME_MAX: ENAMETOOLONG
+ * (the walk without openat2 once copied it into a 256-byte buffer). */
+static void test_link_to_a_long_name(void **state)
+{
+    struct files_fixture *x = *state;
+    char path[128], name[301] = { 0 };
+
+    memset(name, 'n', 300);
+    host_path(x, "long", path, sizeof path);
+    assert_int_equal(symlink(name, path), 0);
+    assert_int_equal(call(x->f, SYS_open, str(x->f, 0, "/work/long"),
+                          O_RDONLY), -ENAMETOOLONG);
+    assert_int_equal(call(x->f, SYS_open, str(x->f, 0, "/work/long/x"),
+                          O_RDONLY), -ENAMETOOLONG);
+    assert_int_equal(call(x->f, SYS_chdir, str(x->f, 0, "/work/long")),
+                     -ENAMETOOLONG);
+}
+
+/* A :ro grant at /work/sub inside the :rw /work, the host's sub/ being
+ * its directory: a link in /work that leads into sub/ reaches the :ro
+ * grant, as a link into a read-only bind mount does. */
+static void test_nested_grant_through_links(void **state)
+{
+    struct files_fixture *x = *state;
+    struct fake_guest *f = x->f;
+    char sub[128], path[160];
+    struct kerr err;
+
+    host_path(x, "sub", sub, sizeof sub);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/f", sub);
+    fclose(fopen(path, "w"));
+    host_path(x, "s", path, sizeof path);
+    assert_int_equal(symlink("sub", path), 0);
+    host_path(x, "dot", path, sizeof path);
+    assert_int_equal(symlink(".", path), 0);
+    f = x->f = fake_guest_new(-1);
+    const struct linux_grant g[] = {
+        { .host = x->host, .guest = "/work", .rw = true },
+        { .host = sub, .guest = "/work/sub", .rw = false },
+    };
+    const struct linux_files files = { .grants = g, .ngrants = 2 };
+    if (linux_files_open(f->proc, &files, &err) < 0)
+        fail_msg("linux_files_open: %s", err.msg);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/sub/f"), O_WRONLY),
+                     -EROFS);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/s/f"), O_WRONLY),
+                     -EROFS);
+    assert_int_equal(call(f, SYS_open, str(f, 0, "/work/dot/sub/f"),
+                          O_WRONLY), -EROFS);
+    assert_int_equal(call(f, SYS_unlink, str(f, 0, "/work/s/f")), -EROFS);
+    assert_int_equal(call(f, SYS_chdir, str(f, 0, "/work/s")), 0);
+    assert_int_equal(call(f, SYS_getcwd, BUF, 64), 10);
+    assert_string_equal(guest(f, BUF, 10), "/work/sub");
+    long fd = call(f, SYS_open, str(f, 0, "/work/dot/new"),
+                   O_CREAT | O_WRONLY, 0644);
+    assert_true(fd >= 0);                /* the :rw grant's own */
+    host_path(x, "new", path, sizeof path);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
     const struct CMUnitTest tests[] = {
         rw_test(test_create_write_read),
         ro_test(test_readonly_grant),
@@ -667,6 +769,12 @@ int main(void)
         rw_test(test_root_listing),
         rw_test(test_offset_past_max),
         cmocka_unit_test(test_tmp_userns_keeps_the_users_rights),
+        ro_test(test_readonly_open_order),
+        rw_test(test_link_to_a_long_name),
+        rw_test(test_nested_grant_through_links),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int status = cmocka_run_group_tests_name(
+        no_openat2_second_run() ? "files, without openat2" : "files", tests,
+        NULL, NULL);
+    return no_openat2_run_again(argv, status);
 }
