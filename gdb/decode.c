@@ -406,6 +406,7 @@ static const struct packet_kind packets[] = {
     { "Z",                      MATCH_PREFIX, GDB_CMD_INSERT_POINT,  parse_point },
     { "z",                      MATCH_PREFIX, GDB_CMD_REMOVE_POINT,  parse_point },
     { "k",                      MATCH_EXACT,  GDB_CMD_KILL,          parse_none },
+    { "vKill",                  MATCH_PREFIX, GDB_CMD_VKILL,         parse_detach },
     { "D",                      MATCH_PREFIX, GDB_CMD_DETACH,        parse_detach },
     { "H",                      MATCH_PREFIX, GDB_CMD_SET_THREAD,    parse_set_thread },
     { "T",                      MATCH_PREFIX, GDB_CMD_THREAD_ALIVE,  parse_thread },

@@ -90,6 +90,7 @@ enum gdb_cmd {
     GDB_CMD_INSERT_POINT,   /* Z type,addr,kind */
     GDB_CMD_REMOVE_POINT,   /* z type,addr,kind */
     GDB_CMD_KILL,           /* k */
+    GDB_CMD_VKILL,          /* vKill;pid (multiprocess): reply OK */
     GDB_CMD_DETACH,         /* D [;pid] */
     GDB_CMD_SET_THREAD,     /* Hg tid / Hc tid: thread_op, thread */
     GDB_CMD_THREAD_ALIVE,   /* T tid */

@@ -513,8 +513,8 @@ static void kill_cmd(struct vm *vm, struct debugger *d,
                      const struct gdb_request *q, struct answer *a)
 {
     (void)vm;
-    (void)q;
-    (void)d;
+    if (q->cmd == GDB_CMD_VKILL)
+        send_reply(d, gdb_reply_ok(d->reply, sizeof d->reply));
     a->resume = true;
     a->how = RESUME_KILL;
 }
@@ -566,6 +566,7 @@ static request_fn *const requests[GDB_CMD_COUNT] = {
     [GDB_CMD_STEP] = resume_cmd,
     [GDB_CMD_VCONT] = resume_cmd,
     [GDB_CMD_KILL] = kill_cmd,
+    [GDB_CMD_VKILL] = kill_cmd,
     [GDB_CMD_DETACH] = detach_cmd,
     [GDB_CMD_SET_THREAD] = ok_cmd,
     [GDB_CMD_THREAD_ALIVE] = ok_cmd,
