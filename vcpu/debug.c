@@ -28,6 +28,10 @@
 #define DEBUG_BREAKPOINTS 64
 #define X86_RFLAGS_TF (1ULL << 8)
 #define OPCODE_INT3 0xcc
+/* kvm_pvm cannot emulate a ring-0 int3 (the VM stops with an emulation
+ * error), but a ring-0 HLT exits to the monitor: the breakpoint of a
+ * --ring0 guest. */
+#define OPCODE_HLT 0xf4
 #define GDB_THREAD_ID 1
 
 /* The legacy region of the XSAVE area (SDM Vol. 1, 10.5.1) and AVX's
@@ -367,7 +371,7 @@ static struct breakpoint *find_bp(struct debugger *d, uint64_t addr)
 
 static int set_bp(struct vm *vm, struct debugger *d, uint64_t addr)
 {
-    uint8_t int3 = OPCODE_INT3;
+    uint8_t int3 = vm->ring0 ? OPCODE_HLT : OPCODE_INT3;
     struct breakpoint *b = find_bp(d, addr);
 
     for (size_t i = 0; !b && i < DEBUG_BREAKPOINTS; i++)
@@ -760,6 +764,17 @@ bool debug_wants_trap(const struct vm *vm, unsigned vector)
            (vector == X86_VEC_DB || vector == X86_VEC_BP);
 }
 
+/* Whether the HLT that just exited is one of ours (RIP is past it). */
+static bool ring0_breakpoint(struct vm *vm, struct debugger *d)
+{
+    struct kvm_regs now;
+    struct kerr ignored;
+
+    return vm->ring0 &&
+           KVM_IOCTL(vm->vcpu_fd, KVM_GET_REGS, &now, &ignored) == 0 &&
+           find_bp(d, now.rip - 1) != NULL;
+}
+
 enum exit_result debug_after_exit(struct vm *vm, enum exit_result e,
                                   struct run_result *res, struct kerr *err)
 {
@@ -769,6 +784,12 @@ enum exit_result debug_after_exit(struct vm *vm, enum exit_result e,
         if (d)
             d->trap_stop = false;
         return e;
+    }
+    if (e == EXIT_ENDED && vm->run->exit_reason == KVM_EXIT_HLT &&
+        res->outcome == RUN_EXITED && ring0_breakpoint(vm, d)) {
+        memset(res, 0, sizeof *res);     /* not the end: our HLT */
+        return stop_for_gdb(vm, GDB_SIGNAL_TRAP, GDB_STOP_SWBREAK, false,
+                            true, res, err);
     }
     if (e == EXIT_RESUME && d->stepping)  /* a port or system-call exit */
         return stop_for_gdb(vm, GDB_SIGNAL_TRAP, GDB_STOP_SIGNAL, false,

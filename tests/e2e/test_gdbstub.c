@@ -381,6 +381,31 @@ static void test_exit_code(void **state)
     check_quiet_kvmelf(s);
 }
 
+/* A --ring0 guest: a breakpoint there is a HLT (kvm_pvm cannot emulate a
+ * ring-0 int3), steps are TF's #DB through the guest's own ring-0 IDT
+ * stubs; gdb sees the same. */
+static void test_ring0(void **state)
+{
+    struct gdb_session *s = gdb_session(state);
+
+    gdb_session_start_opts(s, GDB_UNIX, ARGS("--ring0"), DEMO, NULL);
+    gdb_session_gdb(s,
+        "break inner\n"
+        "continue\n"
+        "bt\n"
+        "next\n"
+        "print doubled\n"
+        "continue\n");
+    gdb_session_finish(s);
+    gdb_check_line(s, "^Breakpoint 1, inner \\(depth=6\\) at " DEMO_C ":25$");
+    gdb_check_line(s, "^#1 +" HEX " in outer \\(x=5\\) at " DEMO_C ":31$");
+    gdb_check_line(s, "^\\$1 = 12$");
+    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
+    e2e_check_status(0);
+    e2e_check_out(DEMO_OUT);
+    check_quiet_kvmelf(s);
+}
+
 /* The same over TCP: --gdb PORT on 127.0.0.1, `target remote :PORT`. */
 static void test_tcp(void **state)
 {
@@ -676,6 +701,7 @@ int main(void)
         cmocka_unit_test_teardown(test_kill, gdb_teardown),
         cmocka_unit_test_teardown(test_sigsegv, gdb_teardown),
         cmocka_unit_test_teardown(test_exit_code, gdb_teardown),
+        cmocka_unit_test_teardown(test_ring0, gdb_teardown),
         cmocka_unit_test_teardown(test_tcp, gdb_teardown),
         cmocka_unit_test_teardown(test_musl, gdb_teardown),
         cmocka_unit_test_teardown(test_detach, gdb_teardown),

@@ -52,7 +52,7 @@ expect '^\$3 = 0xf15$'
 expect '^\$4 = 0x1234$'
 expect '^0x401000:.0x0706050403020100.0x0000000000000055$'
 expect 'Cannot access memory at address 0x500000'
-expect 'Remote target\) killed'
+expect 'process 1\) (killed|detached)'
 
 # With AVX: ymm2's upper half comes from ymm2h, numbered after gs_base.
 run_gdb "-a" -ex 'p/x $ymm2.v2_int128' -ex 'p/x $rip' -ex 'detach'

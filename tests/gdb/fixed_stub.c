@@ -134,15 +134,16 @@ static int answer(const struct gdb_request *q, int *done)
     case GDB_CMD_VCONT:
         return stopped();
     case GDB_CMD_CURRENT_THREAD:
-        return thread_list("QC1");
+        return thread_list("QCp1.1");
     case GDB_CMD_THREADS_FIRST:
-        return thread_list("m1");
+        return thread_list("mp1.1");
     case GDB_CMD_THREADS_NEXT:
         return thread_list("l");
     case GDB_CMD_SET_THREAD:
     case GDB_CMD_THREAD_ALIVE:
         return gdb_reply_ok(reply, sizeof reply);
     case GDB_CMD_KILL:
+    case GDB_CMD_VKILL:
     case GDB_CMD_DETACH:
         *done = 1;
         return gdb_reply_ok(reply, sizeof reply);
