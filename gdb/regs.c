@@ -16,21 +16,22 @@ enum feature { FEAT_CORE, FEAT_SSE, FEAT_SEGMENTS, FEAT_AVX, FEAT_COUNT };
 
 struct reg_desc {
     const char *name;
-    unsigned bits;
     const char *type;
     const char *group;          /* NULL: gdb's default for the type */
-    enum feature feature;
     size_t offset;              /* in struct gdb_regs */
+    unsigned bits;
+    enum feature feature;
 };
 
 #define R(f, bits, type, group, feat) \
-    { #f, bits, type, group, feat, offsetof(struct gdb_regs, f) }
+    { #f, type, group, offsetof(struct gdb_regs, f), bits, feat }
 #define GPR(f, type)  R(f, 64, type, NULL, FEAT_CORE)
 #define SEG(f)        R(f, 32, "int32", NULL, FEAT_CORE)
 #define FPU(f)        R(f, 32, "int", "float", FEAT_CORE)
 #define ARR(name, f, i, bits, type, feat) \
-    { name, bits, type, NULL, feat, \
-      offsetof(struct gdb_regs, f) + (i) * sizeof(((struct gdb_regs *)0)->f[0]) }
+    { name, type, NULL, \
+      offsetof(struct gdb_regs, f) + (i) * sizeof(((struct gdb_regs *)0)->f[0]), \
+      bits, feat }
 #define ST(i)   ARR("st" #i, st, i, 80, "i387_ext", FEAT_CORE)
 #define XMM(i)  ARR("xmm" #i, xmm, i, 128, "vec128", FEAT_SSE)
 #define YMMH(i) ARR("ymm" #i "h", ymmh, i, 128, "uint128", FEAT_AVX)

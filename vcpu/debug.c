@@ -72,11 +72,11 @@ struct debugger {
     /* The stop being served. */
     struct kvm_regs kregs;       /* as KVM has them */
     struct kvm_sregs sregs;
-    struct kvm_xsave xsave;
     struct gdb_regs regs;        /* as gdb sees them */
     bool regs_dirty, fpu_dirty;
     uint64_t frame_at;           /* a stub's report: its frame, else 0 */
     struct gdb_stop stop;
+    struct kvm_xsave xsave;      /* last: its type may grow at the end */
 };
 
 static volatile sig_atomic_t io_pending;
@@ -186,7 +186,7 @@ static void fpu_to_gdb(const uint8_t *xs, struct gdb_regs *r, bool avx)
     /* FXSAVE keeps one bit per register ("abridged"); gdb wants the
      * full tag word: 3 empty, else 0 (valid) is what matters to it. */
     r->ftag = 0;
-    for (unsigned i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         if (!(xs[XS_FTW] & (1u << i)))
             r->ftag |= 3u << (2 * i);
     memcpy(&w16, xs + XS_FOP, 2);
@@ -196,9 +196,9 @@ static void fpu_to_gdb(const uint8_t *xs, struct gdb_regs *r, bool avx)
     memcpy(&w32, xs + XS_FDP, 4);
     r->fooff = w32;
     memcpy(&r->mxcsr, xs + XS_MXCSR, 4);
-    for (unsigned i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         memcpy(r->st[i], xs + XS_ST0 + 16 * i, 10);
-    for (unsigned i = 0; i < 16; i++) {
+    for (size_t i = 0; i < 16; i++) {
         memcpy(r->xmm[i], xs + XS_XMM0 + 16 * i, 16);
         if (avx)
             memcpy(r->ymmh[i], xs + XS_YMMH0 + 16 * i, 16);
@@ -213,14 +213,14 @@ static void fpu_from_gdb(uint8_t *xs, const struct gdb_regs *r, bool avx)
     memcpy(xs + XS_FCW, &w16, 2);
     w16 = (uint16_t)r->fstat;
     memcpy(xs + XS_FSW, &w16, 2);
-    for (unsigned i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         if (((r->ftag >> (2 * i)) & 3) != 3)
             abridged |= (uint8_t)(1u << i);
     xs[XS_FTW] = abridged;
     memcpy(xs + XS_MXCSR, &r->mxcsr, 4);
-    for (unsigned i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         memcpy(xs + XS_ST0 + 16 * i, r->st[i], 10);
-    for (unsigned i = 0; i < 16; i++) {
+    for (size_t i = 0; i < 16; i++) {
         memcpy(xs + XS_XMM0 + 16 * i, r->xmm[i], 16);
         if (avx)
             memcpy(xs + XS_YMMH0 + 16 * i, r->ymmh[i], 16);
@@ -502,7 +502,9 @@ static void resume_cmd(struct vm *vm, struct debugger *d,
 
     if (q->cmd == GDB_CMD_VCONT) {
         /* One thread: the first action says it all. */
-        char act = q->n_actions ? q->actions[0].action : 'c';
+        char act = 'c';
+        if (q->n_actions)
+            act = q->actions[0].action;
         step = act == 's' || act == 'S';
     }
     if (q->has_addr) {
