@@ -10,8 +10,11 @@
  * system-call exit in between ends a step too (its #DB is lost there on
  * kvm_pvm).  Ctrl-C from gdb arrives as SIGIO on the connection, which
  * kicks KVM_RUN out as the stop signals do.  Debug registers fire for
- * no ring-3 code on kvm_pvm: hardware breakpoints and watchpoints are
- * refused (gdb falls back to software watchpoints). */
+ * no ring-3 code on kvm_pvm, so a write watchpoint (Z2) is kept here: the
+ * guest runs step by step while one is set and stops when the watched
+ * bytes changed, after the instruction that changed them, as a debug
+ * register would stop it.  Hardware breakpoints and read or access
+ * watchpoints (Z1, Z3, Z4) are refused. */
 #include "internal.h"
 #include "common/stop.h"
 #include "gdb/gdb.h"
@@ -26,6 +29,8 @@
 #include <unistd.h>
 
 #define DEBUG_BREAKPOINTS 64
+#define DEBUG_WATCHPOINTS 4      /* as many as x86 has debug registers */
+#define WATCH_MAX_LEN 8          /* what one of them covers */
 #define X86_RFLAGS_TF (1ULL << 8)
 #define OPCODE_INT3 0xcc
 /* kvm_pvm cannot emulate a ring-0 int3 (the VM stops with an emulation
@@ -53,6 +58,13 @@ struct breakpoint {
     bool used;
 };
 
+struct watchpoint {
+    uint64_t addr;
+    size_t len;
+    uint8_t seen[WATCH_MAX_LEN];  /* the bytes when last looked at */
+    bool used;
+};
+
 enum resume_how { RESUME_CONTINUE, RESUME_STEP, RESUME_KILL, RESUME_DETACH };
 
 struct debugger {
@@ -64,7 +76,10 @@ struct debugger {
     uint8_t reply[GDB_REPLY_MAX];
     int reply_len;
     struct breakpoint bp[DEBUG_BREAKPOINTS];
+    struct watchpoint watch[DEBUG_WATCHPOINTS];
     bool stepping;               /* the guest runs one instruction */
+    bool watching;               /* ... and more, for the watchpoints */
+    uint64_t watch_hit;          /* the watchpoint that stopped it */
     bool gone;                   /* detached or disconnected */
     bool ended_reported;         /* W or X sent */
     bool trap_stop;              /* this exit's stop was a stub's report */
@@ -398,13 +413,90 @@ static int clear_bp(struct vm *vm, struct debugger *d, uint64_t addr)
     return guest_copy(vm, d, addr, &b->saved, 1, true) == 1 ? 0 : -EFAULT;
 }
 
+/* ---- Write watchpoints ------------------------------------------------------ */
+
+static struct watchpoint *find_watch(struct debugger *d, uint64_t addr,
+                                     size_t len)
+{
+    for (size_t i = 0; i < DEBUG_WATCHPOINTS; i++)
+        if (d->watch[i].used && d->watch[i].addr == addr &&
+            d->watch[i].len == len)
+            return &d->watch[i];
+    return NULL;
+}
+
+static int set_watch(struct vm *vm, struct debugger *d, uint64_t addr,
+                     uint64_t len)
+{
+    struct watchpoint *w = NULL;
+
+    if (len == 0 || len > WATCH_MAX_LEN)
+        return -EINVAL;
+    if (find_watch(d, addr, (size_t)len))
+        return 0;
+    for (size_t i = 0; !w && i < DEBUG_WATCHPOINTS; i++)
+        if (!d->watch[i].used)
+            w = &d->watch[i];
+    if (!w)
+        return -ENOSPC;
+    if (guest_copy(vm, d, addr, w->seen, (size_t)len, false) != len)
+        return -EFAULT;
+    w->addr = addr;
+    w->len = (size_t)len;
+    w->used = true;
+    return 0;
+}
+
+static int clear_watch(struct debugger *d, uint64_t addr, uint64_t len)
+{
+    struct watchpoint *w = len <= WATCH_MAX_LEN ?
+                           find_watch(d, addr, (size_t)len) : NULL;
+
+    if (w)
+        w->used = false;
+    return 0;
+}
+
+static bool any_watch(const struct debugger *d)
+{
+    for (size_t i = 0; i < DEBUG_WATCHPOINTS; i++)
+        if (d->watch[i].used)
+            return true;
+    return false;
+}
+
+/* The first watchpoint whose bytes changed since they were last looked
+ * at (every one's are taken anew), or NULL. */
+static struct watchpoint *changed_watch(struct vm *vm, struct debugger *d)
+{
+    struct watchpoint *hit = NULL;
+
+    for (size_t i = 0; i < DEBUG_WATCHPOINTS; i++) {
+        struct watchpoint *w = &d->watch[i];
+        uint8_t now[WATCH_MAX_LEN];
+        if (!w->used || guest_copy(vm, d, w->addr, now, w->len, false) !=
+                        w->len || memcmp(now, w->seen, w->len) == 0)
+            continue;
+        memcpy(w->seen, now, w->len);
+        if (!hit)
+            hit = w;
+    }
+    return hit;
+}
+
 static int point(struct vm *vm, struct debugger *d,
                  const struct gdb_request *q)
 {
-    if (q->point != GDB_POINT_SW)  /* no debug registers for ring 3 here */
+    bool insert = q->cmd == GDB_CMD_INSERT_POINT;
+    int r;
+
+    if (q->point == GDB_POINT_WRITE)
+        r = insert ? set_watch(vm, d, q->addr, q->kind)
+                   : clear_watch(d, q->addr, q->kind);
+    else if (q->point == GDB_POINT_SW)
+        r = insert ? set_bp(vm, d, q->addr) : clear_bp(vm, d, q->addr);
+    else                     /* no debug registers for ring 3 here */
         return gdb_reply_empty(d->reply, sizeof d->reply);
-    int r = q->cmd == GDB_CMD_INSERT_POINT ? set_bp(vm, d, q->addr)
-                                           : clear_bp(vm, d, q->addr);
     return r < 0 ? gdb_reply_error(d->reply, sizeof d->reply, -r)
                  : gdb_reply_ok(d->reply, sizeof d->reply);
 }
@@ -627,7 +719,9 @@ static int serve(struct vm *vm, struct debugger *d, bool announce,
         if (a.how == RESUME_KILL || a.how == RESUME_DETACH)
             return (int)a.how;
         d->stepping = a.how == RESUME_STEP;
-        return store_stop(vm, d, d->stepping, err) < 0 ? -1 : (int)a.how;
+        d->watching = any_watch(d);
+        return store_stop(vm, d, d->stepping || d->watching, err) < 0 ?
+               -1 : (int)a.how;
     }
     clear_all_bps(vm, d);
     return RESUME_DETACH;
@@ -692,6 +786,7 @@ static enum exit_result stop_for_gdb(struct vm *vm, uint8_t sig,
         d->regs.rip -= 1;        /* at the int3, not after it */
     d->regs_dirty = why == GDB_STOP_SWBREAK;
     d->stop = (struct gdb_stop){ .signal = sig, .why = why,
+                                 .addr = d->watch_hit,
                                  .thread = GDB_THREAD_ID };
     d->stepping = false;
     int how = serve(vm, d, announce, err);
@@ -747,6 +842,19 @@ enum exit_result debug_start(struct vm *vm, struct run_result *res,
                         res, err);
 }
 
+/* Whether a watchpoint's bytes changed (d->watch_hit: its address).  The
+ * page tables are read for that: the ones of the stop (CR3). */
+static bool watch_stopped(struct vm *vm, struct debugger *d)
+{
+    struct kerr ignored;
+    if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_SREGS, &d->sregs, &ignored) < 0)
+        return false;
+    struct watchpoint *w = changed_watch(vm, d);
+    if (w)
+        d->watch_hit = w->addr;
+    return w != NULL;
+}
+
 enum exit_result debug_trap(struct vm *vm, const struct kvm_regs *regs,
                             struct run_result *res, struct kerr *err)
 {
@@ -757,6 +865,12 @@ enum exit_result debug_trap(struct vm *vm, const struct kvm_regs *regs,
     if (f && f->vector == X86_VEC_BP && find_bp(d, f->rip - 1))
         why = GDB_STOP_SWBREAK;
     d->trap_stop = true;
+    if (f && f->vector == X86_VEC_DB && d->watching) {
+        if (watch_stopped(vm, d))
+            why = GDB_STOP_WATCH;
+        else if (!d->stepping)
+            return EXIT_RESUME;  /* TF is still in the frame: next step */
+    }
     return stop_for_gdb(vm, GDB_SIGNAL_TRAP, why, true, true, res, err);
 }
 
@@ -793,9 +907,15 @@ enum exit_result debug_after_exit(struct vm *vm, enum exit_result e,
         return stop_for_gdb(vm, GDB_SIGNAL_TRAP, GDB_STOP_SWBREAK, false,
                             true, res, err);
     }
-    if (e == EXIT_RESUME && d->stepping)  /* a port or system-call exit */
-        return stop_for_gdb(vm, GDB_SIGNAL_TRAP, GDB_STOP_SIGNAL, false,
-                            true, res, err);
+    /* A port or system-call exit in a step: its #DB is lost (kvm_pvm), so
+     * the step ends here, or a watchpoint's; else TF, still set, goes on. */
+    if (e == EXIT_RESUME && (d->stepping || d->watching)) {
+        bool hit = d->watching && watch_stopped(vm, d);
+        if (hit || d->stepping)
+            return stop_for_gdb(vm, GDB_SIGNAL_TRAP,
+                                hit ? GDB_STOP_WATCH : GDB_STOP_SIGNAL, false,
+                                true, res, err);
+    }
     if (e == EXIT_ENDED && res->outcome == RUN_CRASHED && !d->crash_shown) {
         d->crash_shown = true;
         struct run_result keep = *res;
