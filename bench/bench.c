@@ -8,7 +8,7 @@
  *   bench [--quick] [--reps N] [--write FILE] [--notes FILE] BUILD_DIR
  *
  * BUILD_DIR holds kvmelf, guests/hello.elf and bench/ (floor, the bench
- * guests, native-compute, pvh_hello.elf, readfile).  The tables go to stdout and,
+ * guests, native-compute, pvh_hello.elf, readfile, churn).  The tables go to stdout and,
  * with --write, to FILE (docs/performance.md), followed by the hand-written
  * analysis in --notes FILE (bench/notes.md).
  */
@@ -845,6 +845,59 @@ static void bench_files(void)
     rmdir(dir);
 }
 
+/* ---- 8. Memory churn ------------------------------------------------------ */
+
+static void bench_churn(void)
+{
+    static const struct { const char *size, *count; } cases[] = {
+        { "65536", "2000" }, { "204800", "500" }, { "2097152", "50" },
+    };
+    enum { NCASES = 3 };
+    int reps = cfg.quick ? 1 : cfg.reps;
+    char prog[PATH_MAX];
+    static struct read_result nat[NCASES], gst[NCASES];
+    double ratio_200k = 0;
+
+    path_in(prog, cfg.dir, "churn");
+    for (int c = 0; c < NCASES; c++) {
+        const char *count = cfg.quick ? "5" : cases[c].count;
+        const char *nargv[] = { prog, cases[c].size, count, NULL };
+        const char *gargv[] = { cfg.kvmelf, "run", prog, cases[c].size, count,
+                                NULL };
+        memset(&nat[c], 0, sizeof nat[c]);
+        memset(&gst[c], 0, sizeof gst[c]);
+        measure_reads(nargv, gargv, &nat[c], &gst[c], reps);
+    }
+    out("## 8. Memory churn\n\n");
+    out("`churn SIZE COUNT` (bench/linux/churn.c, one static musl binary) "
+        "maps SIZE bytes of anonymous memory, writes a byte of every page "
+        "and unmaps it, COUNT times, natively and under kvmelf, "
+        "alternating; the loop is timed inside the program. What an "
+        "allocator does with large blocks. Medians of %d; ratio = kvmelf "
+        "time / native time.\n\n", nat[0].n);
+    out("| size | count | native per cycle | kvmelf per cycle | spread n/k "
+        "| ratio | fresh pages read zero |\n|---:|---:|---:|---:|---:|---:|---|\n");
+    for (int c = 0; c < NCASES; c++) {
+        double a = median(nat[c].loop_ns, nat[c].n);
+        double b = median(gst[c].loop_ns, gst[c].n);
+        double n = strtod(cfg.quick ? "5" : cases[c].count, NULL);
+        bool zero = same_sums(&nat[c], &gst[c]) &&
+                    strcmp(nat[c].sums[0], "0") == 0;
+        if (!zero)
+            failures++;
+        if (c == 1)
+            ratio_200k = a > 0 ? b / a : 0;
+        out("| %s | %.0f | %.1f us | %.1f us | %.0f%% / %.0f%% | %.2fx | %s |\n",
+            cases[c].size, n, a / n / 1e3, b / n / 1e3,
+            spread_pct(nat[c].loop_ns, nat[c].n),
+            spread_pct(gst[c].loop_ns, gst[c].n), a > 0 ? b / a : 0,
+            zero ? "yes" : "NO");
+    }
+    out("\n");
+    target("mmap + touch + munmap of 200 KiB at most 1.3x native",
+           ratio_200k <= 1.3, "%.2fx", ratio_200k);
+}
+
 /* ---- Set-up and main ----------------------------------------------------- */
 
 static void describe_machine(int argc, char **argv)
@@ -995,6 +1048,7 @@ int main(int argc, char **argv)
     bench_memory();
     bench_scaling();
     bench_files();
+    bench_churn();
 
     out("## Targets\n\n| target | measured | met |\n|---|---|---|\n");
     for (int t = 0; t < ntargets; t++)

@@ -18,7 +18,8 @@ BENCH_GUESTS := $(patsubst bench/guests/%/,$(BENCH_DIR)/%.elf,$(sort $(dir $(wil
 # No loop-to-memset rewriting: the guest's memset is not glibc's.
 BENCH_KOBJ  := $(BENCH_DIR)/kernels.o
 BENCH_BINS  := $(BENCH_DIR)/bench $(BENCH_DIR)/floor $(BENCH_DIR)/native-compute \
-               $(BENCH_DIR)/pvh_hello.elf $(BENCH_DIR)/readfile $(BENCH_GUESTS)
+               $(BENCH_DIR)/pvh_hello.elf $(BENCH_DIR)/readfile $(BENCH_DIR)/churn \
+               $(BENCH_GUESTS)
 
 .PHONY: bench bench-build bench-quick
 bench-build: all $(BENCH_BINS)
@@ -64,8 +65,8 @@ $(BENCH_DIR)/%.elf: $$(call guest_objs,bench/guests/%) $(BENCH_KOBJ) $(RT_LIB) $
 	    -T $(GUEST_LDS) $(filter %.o,$(filter-out $(BENCH_KOBJ),$^)) \
 	    $(if $(filter compute,$*),$(BENCH_KOBJ)) $(RT_LIB) -lgcc -o $@
 
-# A static musl program, run natively and as a guest (section 7, files).
-$(BENCH_DIR)/readfile: bench/linux/readfile.c $(KVMELF_CC) | $(DEPS_STAMP)
+# Static musl programs, run natively and as guests (sections 7 and 8).
+$(BENCH_DIR)/%: bench/linux/%.c $(KVMELF_CC) | $(DEPS_STAMP)
 	$(call msg,KVMCC,$<)mkdir -p $(@D) && $(KVMELF_CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # QEMU's hello: a 32-bit PVH kernel; binutils alone, no multilib gcc.

@@ -148,6 +148,8 @@ static const struct allowed_call allowlist[] = {
     { SCMP_SYS(mprotect),        NO_PROT_EXEC,   "malloc; never code" },
     { SCMP_SYS(munmap),          ANY_ARGS,       "free, teardown" },
     { SCMP_SYS(mremap),          ANY_ARGS,       "realloc of large blocks" },
+    { SCMP_SYS(mincore),         ANY_ARGS,       "which freed guest pages "
+                                                 "to zero in place" },
     { SCMP_SYS(madvise),         MADV_ADVICE,    "drop guest RAM pages; "
                                                  "malloc's own advice" },
     /* glibc's qsort asks for the RAM size (sysconf(_SC_PHYS_PAGES)) before
