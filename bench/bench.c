@@ -346,6 +346,10 @@ static void stats_breakdown(int reps)
             if (!p)
                 continue;
             p += 7;
+            /* Stages only: not the exits by kind under "run", nor the
+             * files (a "64 MiB" is no time). */
+            if (*p == ' ' || strncmp(p, "files: ", 7) == 0)
+                continue;
             const char *num_at = p;
             while (*num_at && !(*num_at >= '0' && *num_at <= '9'))
                 num_at++;

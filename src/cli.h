@@ -129,6 +129,7 @@ struct run_stats {
     uint64_t cpu_before_main_ns;
     uint64_t at[STAT_COUNT];
     uint64_t exits;              /* KVM_RUN returns */
+    struct exit_stats by_kind;   /* ... what caused them (run_options) */
     uint64_t page_table_bytes;
     char *files;                 /* print_files' lines, owned (NULL: none) */
 };

@@ -317,7 +317,9 @@ static int run_session(struct session *s)
                               .warn = warn_line, .warn_ctx = s,
                               .process = s->process,
                               .gdb_fd = gdb_fd,
-                              .gdb_exec_file = s->exe };
+                              .gdb_exec_file = s->exe,
+                              .exit_stats = s->stats ? &s->stats->by_kind
+                                                     : NULL };
     int r = vm_run(s->vm, &ro, &res, &err);
     messages_collect();
     if (r < 0)

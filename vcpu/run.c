@@ -158,8 +158,47 @@ static int after_exit(enum exit_result e)
     return -1;
 }
 
+/* What caused the exit vm->run describes, for --stats. */
+static enum exit_kind exit_kind(const struct kvm_run *run, bool interrupted)
+{
+    if (interrupted)
+        return EXK_SIGNAL;
+    if (run->exit_reason == KVM_EXIT_HLT)
+        return EXK_HLT;
+    if (run->exit_reason != KVM_EXIT_IO)
+        return EXK_OTHER;
+    uint16_t port = run->io.port;
+    if (port == KVMELF_PORT_SYSCALL)
+        return EXK_SYSCALL;
+    if (port >= KVMELF_PORT_TRAP && port <= KVMELF_PORT_TRAP_LAST)
+        return EXK_TRAP;
+    if (port == KVMELF_PORT_WRITE)
+        return EXK_WRITE;
+    if (port == KVMELF_PORT_EXIT || port == KVMELF_PORT_QEMU_EXIT)
+        return EXK_EXIT_PORT;
+    if ((port >= KVMELF_PORT_COM1 && port <= KVMELF_PORT_COM1_LAST) ||
+        port == KVMELF_PORT_DEBUGCON)
+        return EXK_CONSOLE;
+    return EXK_OTHER_PORT;
+}
+
+/* One exit counted: kvmelf handled it from returned_ns to now. */
+static void count_exit(struct vm *vm, bool interrupted, uint64_t entered_ns,
+                       uint64_t returned_ns)
+{
+    struct exit_stats *x = vm->opts->exit_stats;
+    enum exit_kind k = exit_kind(vm->run, interrupted);
+
+    x->count[k]++;
+    x->handler_ns[k] += monotonic_ns() - returned_ns;
+    x->in_kvm_run_ns += returned_ns - entered_ns;
+}
+
 static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
 {
+    bool counting = vm->opts->exit_stats != NULL;
+    uint64_t entered = 0, returned = 0;
+
     int done = vm->debug ? after_exit(debug_start(vm, res, err)) : 0;
 
     if (done)
@@ -169,11 +208,17 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
             vm->stopped = true;
             return 1;
         }
+        if (counting)
+            entered = monotonic_ns();
         int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+        if (counting)
+            returned = monotonic_ns();
         if (vm->exits++ == 0)
             vm->first_run_ns = monotonic_ns();
         if (r < 0 && errno == EINTR) {
             vm->run->immediate_exit = 0;
+            if (counting)
+                count_exit(vm, true, entered, returned);
             if (vm->debug &&
                 (done = after_exit(debug_interrupted(vm, res, err))) != 0)
                 return done;
@@ -187,6 +232,8 @@ static int run_loop(struct vm *vm, struct run_result *res, struct kerr *err)
             return kerr_errno(err, e, "KVM_RUN failed");
         }
         enum exit_result e = exit_dispatch(vm, res, err);
+        if (counting)
+            count_exit(vm, false, entered, returned);
         if (vm->debug && e != EXIT_ERROR)
             e = debug_after_exit(vm, e, res, err);
         if ((done = after_exit(e)) != 0)

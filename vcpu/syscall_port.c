@@ -130,6 +130,11 @@ enum exit_result syscall_exit(struct vm *vm, const struct port_io *io,
         .gm = vm->gm, .cr3 = st.sregs->cr3, .console = &vm->console,
         .fs_base = st.sregs->fs.base, .gs_base = st.sregs->gs.base,
     };
+    struct exit_stats *x = vm->opts->exit_stats;
+    if (x && call.nr < EXIT_STATS_SYSCALLS)
+        x->syscalls[call.nr]++;
+    else if (x)
+        x->syscalls_beyond++;
     enum linux_result lr = linux_syscall(vm->opts->process, &g, &call, err);
     if (call.bases_changed) {
         st.sregs->fs.base = g.fs_base;

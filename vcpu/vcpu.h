@@ -89,6 +89,8 @@ struct run_options {
      * (qXfer:exec-file), or NULL. */
     int gdb_fd;
     const char *gdb_exec_file;
+    /* --stats: filled during the run (the caller zeroes it), or NULL. */
+    struct exit_stats *exit_stats;
 };
 
 enum run_outcome {
@@ -142,6 +144,32 @@ struct guest_sregs {
     struct guest_segment cs, ss, ds, es, fs, gs, tr;
     uint64_t gdt_base, idt_base;
     uint16_t gdt_limit, idt_limit;
+};
+
+/* --stats: a run's exits by what caused them, and the time kvmelf spent
+ * on each kind (from KVM_RUN's return to the next call).  Counted only
+ * when run_options.exit_stats is set (no clock read otherwise). */
+enum exit_kind {
+    EXK_SYSCALL,         /* the SYSCALL entry page's report            */
+    EXK_CONSOLE,         /* COM1, the debug console                    */
+    EXK_WRITE,           /* the bulk-write port                        */
+    EXK_EXIT_PORT,       /* the exit ports                             */
+    EXK_TRAP,            /* an exception stub's report                 */
+    EXK_OTHER_PORT,      /* any other port                             */
+    EXK_HLT,
+    EXK_SIGNAL,          /* KVM_RUN interrupted (a signal, a timer)    */
+    EXK_OTHER,           /* MMIO, shutdown, entry failure, ...         */
+    EXK_COUNT
+};
+
+#define EXIT_STATS_SYSCALLS 512  /* system call numbers counted one by one */
+
+struct exit_stats {
+    uint64_t count[EXK_COUNT];
+    uint64_t handler_ns[EXK_COUNT];
+    uint64_t in_kvm_run_ns;      /* the guest, and KVM's own exit work */
+    uint32_t syscalls[EXIT_STATS_SYSCALLS];   /* by number */
+    uint64_t syscalls_beyond;    /* numbers at or above that */
 };
 
 struct run_result {

@@ -10,6 +10,7 @@
  * Everything here runs a guest, so it all skips, loudly, without KVM.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,43 @@ static void test_prompt_flushed_before_read(void **state)
     E2E_CHECK(stats_exits() == 4, "%lu exits, expected 4", stats_exits());
 }
 
+/* The line of --stats' exit breakdown for kind: its count (-1: none). */
+static long kind_count(const char *kind)
+{
+    char key[64];
+    const char *p;
+
+    snprintf(key, sizeof key, "kvmelf: stats:   %s ", kind);
+    if (!(p = strstr(e2e_last()->err, key)))
+        return -1;
+    return strtol(p + strlen(key), NULL, 10);
+}
+
+/* --stats says what the exits were: on a pipe, bufout's "lines" makes one
+ * bulk write (registering its buffer) and one exit-port exit; a Linux
+ * program's exits are its system calls, named, most made first. */
+static void test_stats_exit_kinds(void **state)
+{
+    static const char *const opts[] = { "--stats", NULL };
+    static const char *const args[] = { "lines", NULL };
+    (void)state;
+
+    run_guest(opts, args, false);
+    e2e_check_status(0);
+    E2E_CHECK(kind_count("bulk write") == 1 && kind_count("exit port") == 1 &&
+              kind_count("system call") == -1, "bulk write %ld, exit port "
+              "%ld, system call %ld", kind_count("bulk write"),
+              kind_count("exit port"), kind_count("system call"));
+    e2e_check_err_has("kvmelf: stats:   in KVM_RUN ");
+    e2e_run((const char *const[]){ "run", "--stats", "T:basics.musl", NULL },
+            NULL);
+    E2E_CHECK(kind_count("system call") == (long)stats_exits() &&
+              kind_count("bulk write") == -1, "system call %ld of %lu exits",
+              kind_count("system call"), stats_exits());
+    e2e_check_err_has("kvmelf: stats:   system calls, most made first: ");
+    e2e_check_err_has(" exit_group 1\n");
+}
+
 /* --stats: every stage, in order, on stderr after the guest's output. */
 static void test_stats(void **state)
 {
@@ -225,6 +263,7 @@ static void test_stats(void **state)
                   "'kvmelf: stats: '");
         E2E_CHECK(nl, "a line without a newline");
         E2E_CHECK(strncmp(l, "kvmelf: stats: files: ", 22) == 0 ||
+                  strncmp(l, "kvmelf: stats:   system calls, ", 31) == 0 ||
                   (ms && ms < nl), "a timing line without ' ms'");
     }
     /* Without the sandbox, the last line says so. */
@@ -256,6 +295,7 @@ static const struct CMUnitTest special[] = {
     cmocka_unit_test_teardown(test_line_vs_full_buffering, e2e_teardown),
     cmocka_unit_test_teardown(test_prompt_flushed_before_read, e2e_teardown),
     cmocka_unit_test_teardown(test_stats, e2e_teardown),
+    cmocka_unit_test_teardown(test_stats_exit_kinds, e2e_teardown),
     cmocka_unit_test_teardown(test_stats_in_help, e2e_teardown),
 };
 
