@@ -532,6 +532,55 @@ static void test_musl(void **state)
     check_quiet_kvmelf(s);
 }
 
+/* A watchpoint in a musl program, across its system calls (the guest
+ * steps through them: kvm_pvm loses the #DB there, the stub does not). */
+static void test_musl_watch(void **state)
+{
+    struct gdb_session *s = gdb_session(state);
+
+    gdb_session_start(s, GDB_UNIX, MUSL, ARGS("bump"));
+    gdb_session_gdb(s,
+        "break bump\n"
+        "continue\n"
+        "watch total\n"
+        "continue\n"
+        "continue\n"
+        "continue\n"
+        "delete\n"
+        "continue\n");
+    gdb_session_finish(s);
+    gdb_check_line(s, "^Hardware watchpoint 2: total$");
+    gdb_check_has(s, "\nOld value = 11\nNew value = 12\n");
+    gdb_check_has(s, "\nOld value = 12\nNew value = 14\n");
+    gdb_check_has(s, "\nOld value = 14\nNew value = 17\n");
+    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
+    e2e_check_status(0);
+    e2e_check_out("result 17 total 11\ntotal 12\ntotal 14\ntotal 17\n");
+    check_quiet_kvmelf(s);
+}
+
+/* A musl program's NULL write stops in gdb as SIGSEGV, with its frame;
+ * going on ends the run with kvmelf's report and status 139. */
+static void test_musl_crash(void **state)
+{
+    struct gdb_session *s = gdb_session(state);
+
+    gdb_session_start(s, GDB_UNIX, MUSL, ARGS("crash"));
+    gdb_session_gdb(s,
+        "continue\n"
+        "bt 1\n"
+        "continue\n");
+    gdb_session_finish(s);
+    gdb_check_line(s, "^Program received signal SIGSEGV, Segmentation "
+                      "fault\\.$");
+    gdb_check_line(s, "^#0  main \\(argc=2, argv=" HEX "\\) at " MUSL_C
+                      ":[0-9]+$");
+    gdb_check_line(s, "^Program terminated with signal SIGSEGV, "
+                      "Segmentation fault\\.$");
+    e2e_check_status(139);
+    e2e_check_err_has("guest crashed: page fault in ring 3");
+}
+
 /* ---- The connection ----------------------------------------------------- */
 
 /* gdb detaches at a breakpoint: the guest runs on to its end (the
@@ -770,6 +819,8 @@ int main(void)
         cmocka_unit_test_teardown(test_rwatch_refused, gdb_teardown),
         cmocka_unit_test_teardown(test_tcp, gdb_teardown),
         cmocka_unit_test_teardown(test_musl, gdb_teardown),
+        cmocka_unit_test_teardown(test_musl_watch, gdb_teardown),
+        cmocka_unit_test_teardown(test_musl_crash, gdb_teardown),
         cmocka_unit_test_teardown(test_detach, gdb_teardown),
         cmocka_unit_test_teardown(test_second_connection, gdb_teardown),
         cmocka_unit_test_teardown(test_hostile_client, gdb_teardown),
