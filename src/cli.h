@@ -90,9 +90,6 @@ void messages_write(void);
  * program killed by SIGPIPE), 125 on another error. */
 int cli_stdout_status(void);
 
-/* The signal a native program would get for this crash. */
-int crash_signal(const struct crash_info *crash);
-
 /* What a crash report draws on besides the run result. */
 struct crash_context {
     const char *prefix;              /* "kvmelf: FILE: " */

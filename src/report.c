@@ -10,28 +10,6 @@
 #define PF_USER    (1u << 2)
 #define PF_FETCH   (1u << 4)
 
-int crash_signal(const struct crash_info *c)
-{
-    if (c->kind == CRASH_MMIO)
-        return SIGBUS;
-    if (c->kind == CRASH_EMULATION)
-        return SIGILL;
-    if (c->kind != CRASH_EXCEPTION)
-        return SIGSEGV;
-    switch (c->vector) {
-    case X86_VEC_DE: case X86_VEC_MF: case X86_VEC_XM:
-        return SIGFPE;
-    case X86_VEC_UD:
-        return SIGILL;
-    case X86_VEC_DB: case X86_VEC_BP:
-        return SIGTRAP;
-    case X86_VEC_AC:
-        return SIGBUS;
-    default:
-        return SIGSEGV;
-    }
-}
-
 /* Frames a report symbolizes: with the RIP looked up once, a report makes
  * at most 16 lookups, each bounded in time and memory (symbolize/dwarf.h). */
 #define BACKTRACE_MAX 16

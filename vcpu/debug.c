@@ -747,27 +747,6 @@ static uint8_t gdb_signal_of(int sig)
     return GDB_SIGNAL_KILL;
 }
 
-/* The exception a crash report names, as a signal (src/report.c's rule). */
-static uint8_t crash_gdb_signal(const struct crash_info *c)
-{
-    if (c->kind == CRASH_MMIO)
-        return GDB_SIGNAL_BUS;
-    if (c->kind == CRASH_EMULATION || c->kind == CRASH_PRIVILEGED)
-        return GDB_SIGNAL_ILL;
-    if (c->kind != CRASH_EXCEPTION)
-        return GDB_SIGNAL_SEGV;
-    switch (c->vector) {
-    case X86_VEC_DE: case X86_VEC_MF: case X86_VEC_XM:
-        return GDB_SIGNAL_FPE;
-    case X86_VEC_UD:
-        return GDB_SIGNAL_ILL;
-    case X86_VEC_AC:
-        return GDB_SIGNAL_BUS;
-    default:
-        return GDB_SIGNAL_SEGV;
-    }
-}
-
 /* The guest stopped (sig, why; at a stub's report when from_stub): gdb
  * is served until it lets the guest go on.  EXIT_RESUME, EXIT_ENDED (gdb
  * killed it: res says so) or EXIT_ERROR. */
@@ -919,8 +898,8 @@ enum exit_result debug_after_exit(struct vm *vm, enum exit_result e,
     if (e == EXIT_ENDED && res->outcome == RUN_CRASHED && !d->crash_shown) {
         d->crash_shown = true;
         struct run_result keep = *res;
-        enum exit_result r = stop_for_gdb(vm, crash_gdb_signal(&res->crash),
-                                          GDB_STOP_SIGNAL,
+        uint8_t sig = gdb_signal_of(crash_signal(&res->crash));
+        enum exit_result r = stop_for_gdb(vm, sig, GDB_STOP_SIGNAL,
                                           res->crash.from_stub, true, res,
                                           err);
         if (r == EXIT_ERROR || res->outcome != RUN_CRASHED)
@@ -953,14 +932,13 @@ void debug_end(struct vm *vm, const struct run_result *res)
     if (!d)
         return;
     if (!d->gone && !d->ended_reported) {
-        int len = res->outcome == RUN_EXITED ?
-            gdb_reply_exited(d->reply, sizeof d->reply, (uint8_t)res->status) :
-            gdb_reply_killed(d->reply, sizeof d->reply,
-                             res->outcome == RUN_CRASHED ?
-                             crash_gdb_signal(&res->crash) :
-                             gdb_signal_of(res->signal ? res->signal
-                                                       : SIGKILL));
-        send_reply(d, len);
+        int sig = res->outcome == RUN_CRASHED ? crash_signal(&res->crash)
+                  : res->signal ? res->signal : SIGKILL;
+        send_reply(d, res->outcome == RUN_EXITED ?
+                   gdb_reply_exited(d->reply, sizeof d->reply,
+                                    (uint8_t)res->status) :
+                   gdb_reply_killed(d->reply, sizeof d->reply,
+                                    gdb_signal_of(sig)));
     }
     io_kick = NULL;
     close(d->fd);

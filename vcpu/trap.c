@@ -1,6 +1,7 @@
 /* Reports from the ring-0 exception stubs (boot/stub.S). */
 #include "internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,4 +163,26 @@ enum exit_result trap_report(struct vm *vm, const struct kvm_regs *regs,
     res->have_regs = true;
     regs_at_fault(&res->regs, regs, &f);
     return EXIT_ENDED;
+}
+
+int crash_signal(const struct crash_info *c)
+{
+    if (c->kind == CRASH_MMIO)
+        return SIGBUS;
+    if (c->kind == CRASH_EMULATION)
+        return SIGILL;
+    if (c->kind != CRASH_EXCEPTION)
+        return SIGSEGV;
+    switch (c->vector) {
+    case X86_VEC_DE: case X86_VEC_MF: case X86_VEC_XM:
+        return SIGFPE;
+    case X86_VEC_UD:
+        return SIGILL;
+    case X86_VEC_DB: case X86_VEC_BP:
+        return SIGTRAP;
+    case X86_VEC_AC:
+        return SIGBUS;
+    default:
+        return SIGSEGV;
+    }
 }

@@ -185,6 +185,10 @@ struct run_result {
     uint64_t first_run_ns;   /* CLOCK_MONOTONIC when the first returned */
 };
 
+/* The Linux signal a crash stands for (SIGSEGV, SIGILL, SIGFPE, SIGBUS,
+ * SIGTRAP): kvmelf's status is 128 + it, and gdb is shown it. */
+int crash_signal(const struct crash_info *crash);
+
 /* Runs the guest until it ends.  Returns 0 with *res filled, or -1 with
  * err when the monitor itself failed (an ioctl, a write to stdout other
  * than EPIPE).  All guest output is flushed before it returns. */
