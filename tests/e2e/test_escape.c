@@ -35,19 +35,6 @@ static int teardown(void **state)
     return e2e_teardown(state);
 }
 
-/* A formatted path, kept until the teardown. */
-__attribute__((format(printf, 1, 2)))
-static const char *fmt(const char *format, ...)
-{
-    char buf[8192];
-    va_list ap;
-
-    va_start(ap, format);
-    vsnprintf(buf, sizeof buf, format, ap);
-    va_end(ap);
-    return e2e_owned(strdup(buf));
-}
-
 /* A fresh directory by its real path (what --dir shows the guest). */
 static const char *new_base(const char *tag)
 {
@@ -86,7 +73,7 @@ static const char *attack_layout(void)
         { 'd', "grant/sub", NULL },
         { 'l', "grant/up", "../secret.txt" },
         { 'l', "grant/updir", ".." },
-        { 'l', "grant/abs", fmt("%s/secret.txt", base) },
+        { 'l', "grant/abs", e2e_printf("%s/secret.txt", base) },
         { 'l', "grant/absdir", "/" },
         { 'l', "grant/deep", "sub/../../secret.txt" },
         { 'l', "grant/loop", "loop" },
@@ -111,8 +98,8 @@ static const char *attack_layout(void)
 static void run_escape(const char *base, const char *mode)
 {
     e2e_run((const char *const[]){
-        "run", "--dir", fmt("%s/grant:/work:rw", base),
-        "--dir", fmt("%s/grant/ro:/work/ro:ro", base), "--cwd", "/work",
+        "run", "--dir", e2e_printf("%s/grant:/work:rw", base),
+        "--dir", e2e_printf("%s/grant/ro:/work/ro:ro", base), "--cwd", "/work",
         "T:escape.musl", mode, NULL }, NULL);
 }
 
@@ -230,13 +217,13 @@ static void test_race(void **state)
     (void)state;
     e2e_need_kvm();
     const char *base = attack_layout();
-    struct swapper s = { .a = fmt("%s/grant/swap", base),
-                         .b = fmt("%s/grant/swapl", base) };
+    struct swapper s = { .a = e2e_printf("%s/grant/swap", base),
+                         .b = e2e_printf("%s/grant/swapl", base) };
     struct proc p;
     pthread_t thread;
 
     e2e_start(&p, (const char *const[]){
-        "run", "--dir", fmt("%s/grant:/work:rw", base), "--cwd", "/work",
+        "run", "--dir", e2e_printf("%s/grant:/work:rw", base), "--cwd", "/work",
         "T:escape.musl", "race", NULL }, NULL);
     if (pthread_create(&thread, NULL, swap_loop, &s) != 0)
         fail_msg("pthread_create failed");
@@ -333,7 +320,7 @@ static void test_openat2_scopes(void **state)
     e2e_need_kvm();
     const char *dir = scopes_layout();
 
-    e2e_run((const char *const[]){ "run", "--dir", fmt("%s:%s:rw", dir, dir),
+    e2e_run((const char *const[]){ "run", "--dir", e2e_printf("%s:%s:rw", dir, dir),
                                    "T:escape.musl", "scopes", dir, NULL },
             NULL);
     e2e_check_status(0);
@@ -401,17 +388,17 @@ static void test_nested_readonly_grant(void **state)
 {
     (void)state;
     e2e_need_kvm();
-    const char *base = nested_layout(), *dir = fmt("%s/m", base);
-    const char *before = e2e_tree(fmt("%s/x", base));
+    const char *base = nested_layout(), *dir = e2e_printf("%s/m", base);
+    const char *before = e2e_tree(e2e_printf("%s/x", base));
 
     e2e_run((const char *const[]){
-        "run", "--dir", fmt("%s/x:%s:rw", base, dir),
-        "--dir", fmt("%s/x/sub:%s/sub:ro", base, dir),
+        "run", "--dir", e2e_printf("%s/x:%s:rw", base, dir),
+        "--dir", e2e_printf("%s/x/sub:%s/sub:ro", base, dir),
         "T:escape.musl", "nested", dir, NULL }, NULL);
     e2e_check_status(0);
     e2e_check_err("");
     e2e_check_out(nested_expected);
-    const char *after = e2e_tree(fmt("%s/x", base));
+    const char *after = e2e_tree(e2e_printf("%s/x", base));
     E2E_CHECK(strcmp(before, after) == 0, "the host tree was:\n%s\nand is "
               "now:\n%s", before, after);
 }
@@ -424,10 +411,10 @@ static void test_nested_readonly_native(void **state)
     if (!e2e_can_mount())
         e2e_skip("this host does not let the tests make mount namespaces "
                  "(unshare -rm)");
-    const char *base = nested_layout(), *dir = fmt("%s/m", base);
+    const char *base = nested_layout(), *dir = e2e_printf("%s/m", base);
     e2e_run_native_mounted((const char *const[]){
-        "--bind", fmt("%s/x", base), dir, "&&", "mount", "--bind", "-o", "ro",
-        fmt("%s/x/sub", base), fmt("%s/sub", dir), NULL },
+        "--bind", e2e_printf("%s/x", base), dir, "&&", "mount", "--bind", "-o", "ro",
+        e2e_printf("%s/x/sub", base), e2e_printf("%s/sub", dir), NULL },
         (const char *const[]){ "T:escape.musl", "nested", dir, NULL }, NULL);
     e2e_check_status(0);
     e2e_check_out(nested_expected);

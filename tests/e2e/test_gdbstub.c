@@ -53,6 +53,16 @@ static void check_quiet_kvmelf(const struct gdb_session *s)
     e2e_check_err(gdb_waiting_line(s));
 }
 
+/* The guest ran to its end with status 0 and printed out; gdb saw it
+ * exit and kvmelf said nothing but where it waited. */
+static void check_ran_to_end(const struct gdb_session *s, const char *out)
+{
+    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
+    e2e_check_status(0);
+    e2e_check_out(out);
+    check_quiet_kvmelf(s);
+}
+
 /* ---- Attaching: the first instruction ----------------------------------- */
 
 /* gdb attaches before the guest's first instruction, at the ELF entry
@@ -84,10 +94,7 @@ static void test_stopped_at_entry(void **state)
     gdb_check_line(s, "^\\$2 = 0x0$");          /* the ABI's aligned stack */
     gdb_check_line(s, "^\\$3 = 0x1234$");
     gdb_check_line(s, "^\\$4 = \\{0x1122334455667788, 0x99\\}$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out(DEMO_OUT);
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, DEMO_OUT);
 }
 
 /* ---- Breakpoints and stepping ------------------------------------------- */
@@ -147,11 +154,8 @@ static void test_break_step_finish(void **state)
     gdb_check_line(s, "^add \\(a=5, b=2\\) at " DEMO_C ":[0-9]+$");
     gdb_check_line(s, "^rip +" HEX " +" HEX " <add\\+[0-9]+>$");
     gdb_check_line(s, "^Value returned is \\$7 = 7$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out("outer 130 add 100 counter 30 answer 42\n"
-                  "table 1111 2222 3333 4444\n");
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, "outer 130 add 100 counter 30 answer 42\n"
+                     "table 1111 2222 3333 4444\n");
 }
 
 /* tbreak, next through a loop and until out of it. */
@@ -180,10 +184,7 @@ static void test_tbreak_until(void **state)
     gdb_check_line(s, SRC("}"));                /* until left the loop */
     gdb_check_line(s, "^\\$1 = 30$");
     gdb_check_line(s, "^No breakpoints or watchpoints\\.$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out(DEMO_OUT);
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, DEMO_OUT);
 }
 
 /* ---- Memory ------------------------------------------------------------- */
@@ -223,11 +224,8 @@ static void test_memory(void **state)
     gdb_check_line(s, "^\\$3 = 99$");
     gdb_check_line(s, "^" HEX " <table\\+16>:\t0x0000000000005555$");
     gdb_check_line(s, "x/gx 0 failed: Cannot access memory at address 0x0$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out("outer 130 add 7 counter 30 answer 99\n"
-                  "table 1111 2222 5555 4444\n");
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, "outer 130 add 7 counter 30 answer 99\n"
+                     "table 1111 2222 5555 4444\n");
 }
 
 /* A software watchpoint on a global (no debug registers for ring 3 on
@@ -254,17 +252,16 @@ static void test_watch(void **state)
     gdb_check_has(s, "\nOld value = 10\nNew value = 20\n");
     gdb_check_has(s, "\nOld value = 20\nNew value = 30\n");
     gdb_check_line(s, "^count_up \\(\\) at " DEMO_C ":[0-9]+$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out(DEMO_OUT);
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, DEMO_OUT);
 }
 
 /* The same without telling gdb anything: kvmelf's write watchpoints
  * (Z2: the guest runs step by step while one is set, kvm_pvm's debug
  * registers do not fire for ring 3) give gdb "Hardware watchpoint", with
  * the same old and new values, stopped after the writing instruction.
- * The one-byte watchpoint on answer (never written) does not fire. */
+ * A second one, on answer (never written), is set beside it and never
+ * stops the guest.  (gdb compares the values of all its watchpoints at a
+ * stop, so which address the stub names is not checked here.) */
 static void test_hw_watch(void **state)
 {
     struct gdb_session *s = gdb_session(state);
@@ -285,13 +282,8 @@ static void test_hw_watch(void **state)
     gdb_check_has(s, "\nOld value = 0\nNew value = 10\n");
     gdb_check_has(s, "\nOld value = 10\nNew value = 20\n");
     gdb_check_has(s, "\nOld value = 20\nNew value = 30\n");
-    gdb_check_no_line(s, "^Hardware watchpoint 3: \\*\\(char \\*\\)&answer$"
-                         "\n\nOld");
     gdb_check_line(s, "^count_up \\(\\) at " DEMO_C ":[0-9]+$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out(DEMO_OUT);
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, DEMO_OUT);
 }
 
 /* Read and access watchpoints and hardware breakpoints need debug
@@ -464,10 +456,7 @@ static void test_ring0(void **state)
     gdb_check_line(s, "^Breakpoint 1, inner \\(depth=6\\) at " DEMO_C ":25$");
     gdb_check_line(s, "^#1 +" HEX " in outer \\(x=5\\) at " DEMO_C ":31$");
     gdb_check_line(s, "^\\$1 = 12$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out(DEMO_OUT);
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, DEMO_OUT);
 }
 
 /* The same over TCP: --gdb PORT on 127.0.0.1, `target remote :PORT`. */
@@ -553,10 +542,8 @@ static void test_musl_watch(void **state)
     gdb_check_has(s, "\nOld value = 11\nNew value = 12\n");
     gdb_check_has(s, "\nOld value = 12\nNew value = 14\n");
     gdb_check_has(s, "\nOld value = 14\nNew value = 17\n");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out("result 17 total 11\ntotal 12\ntotal 14\ntotal 17\n");
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, "result 17 total 11\n"
+                     "total 12\ntotal 14\ntotal 17\n");
 }
 
 /* A musl program's NULL write stops in gdb as SIGSEGV, with its frame;
@@ -644,10 +631,7 @@ static void test_second_connection(void **state)
     gdb_check_line(s, "^second connection: (refused|closed|no answer)");
     gdb_check_no_line(s, "^second connection: answered");
     gdb_check_line(s, "^\\$1 = 0$");
-    gdb_check_line(s, GDB_INFERIOR " exited normally\\]$");
-    e2e_check_status(0);
-    e2e_check_out(DEMO_OUT);
-    check_quiet_kvmelf(s);
+    check_ran_to_end(s, DEMO_OUT);
 }
 
 /* ---- A client that is not gdb ------------------------------------------- */

@@ -193,21 +193,6 @@ static const char *new_base(void)
     return base_dir;
 }
 
-/* A formatted string the teardown frees. */
-__attribute__((format(printf, 1, 2)))
-static const char *fmt(const char *format, ...)
-{
-    va_list ap;
-    char *p;
-
-    va_start(ap, format);
-    int n = vasprintf(&p, format, ap);
-    va_end(ap);
-    if (n < 0)
-        fail_msg("out of memory");
-    return e2e_owned(p);
-}
-
 /* ---- One program, twice ------------------------------------------------- */
 
 struct pair {
@@ -225,11 +210,11 @@ static struct pair new_pair(enum prog prog, bool rw)
     const char *base = new_base();
     struct pair p = { .prog = need_prog(prog), .rw = rw };
 
-    p.native_dir = fmt("%s/A", base);
+    p.native_dir = e2e_printf("%s/A", base);
     make_tree(p.native_dir);
     p.guest_dir = p.native_dir;
     if (rw) {
-        p.guest_dir = fmt("%s/B", base);
+        p.guest_dir = e2e_printf("%s/B", base);
         make_tree(p.guest_dir);
     }
     /* kvmelf runs --tmp 0 under valgrind (mk/security.mk: valgrind 3.19
@@ -237,7 +222,7 @@ static struct pair new_pair(enum prog prog, bool rw)
      * /tmp from a grant instead of the private one. */
     const char *vg = getenv("KVMELF_UNDER_VALGRIND");
     if (vg && *vg) {
-        p.vg_tmp = fmt("%s/vgtmp", base);
+        p.vg_tmp = e2e_printf("%s/vgtmp", base);
         CHECK_OS(mkdir(p.vg_tmp, 01777), p.vg_tmp);
     }
     return p;
@@ -265,11 +250,11 @@ static void run_pair(const struct pair *p, const char *const *args,
     kargs[k++] = "--env";
     kargs[k++] = "TZ=UTC0";
     kargs[k++] = "--dir";
-    kargs[k++] = p->rw ? fmt("%s:%s:rw", p->guest_dir, p->native_dir)
+    kargs[k++] = p->rw ? e2e_printf("%s:%s:rw", p->guest_dir, p->native_dir)
                        : p->native_dir;
     if (p->vg_tmp) {
         kargs[k++] = "--dir";
-        kargs[k++] = fmt("%s:/tmp:rw", p->vg_tmp);
+        kargs[k++] = e2e_printf("%s:/tmp:rw", p->vg_tmp);
     }
     kargs[k++] = "--cwd";
     kargs[k++] = p->native_dir;
@@ -479,7 +464,7 @@ static void test_busybox_steps(void **state)
 static void test_busybox_tar(void **state)
 {
     struct pair p = new_pair(BUSYBOX, true);
-    const char *tar = fmt("%s/t.tar", p.native_dir);
+    const char *tar = e2e_printf("%s/t.tar", p.native_dir);
     const char *const make[] = { p.prog, "tar", "-cf", tar, "-C",
                                  p.native_dir, "sub", "pkg", "link",
                                  "dirlink", NULL };

@@ -49,16 +49,25 @@ static void free_blocks(struct blocks *list)
         free(list->p[--list->n]);
 }
 
+__attribute__((format(printf, 2, 0)))
+static const char *keep_vprintf(struct blocks *list, const char *fmt,
+                                va_list ap)
+{
+    char *s;
+    int len = vasprintf(&s, fmt, ap);
+
+    return keep(list, len < 0 ? NULL : s);
+}
+
 __attribute__((format(printf, 2, 3)))
 static const char *keep_printf(struct blocks *list, const char *fmt, ...)
 {
     va_list ap;
-    char *s;
 
     va_start(ap, fmt);
-    int len = vasprintf(&s, fmt, ap);
+    const char *s = keep_vprintf(list, fmt, ap);
     va_end(ap);
-    return keep(list, len < 0 ? NULL : s);
+    return s;
 }
 
 /* ---- Setup -------------------------------------------------------------- */
@@ -106,6 +115,16 @@ const char *e2e_guest_line(const char *file, const char *rest)
 void *e2e_owned(void *p)
 {
     return keep(&owned, p);
+}
+
+const char *e2e_printf(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    const char *s = keep_vprintf(&owned, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 int e2e_teardown(void **state)

@@ -87,6 +87,11 @@ const char *e2e_guest_line(const char *file, const char *rest);
  * p. */
 void *e2e_owned(void *p);
 
+/* A formatted string (printf's rules) the teardown frees; fails the test
+ * when memory is short. */
+const char *e2e_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 /* The teardown of every e2e test (cmocka_unit_test_teardown and the
  * tables): frees the latest result, the paths and e2e_owned's blocks,
  * removes the temporary files, forgets an e2e_expect_signal.  Returns 0. */

@@ -15,18 +15,6 @@
 
 static struct gdb_session the_session;
 
-__attribute__((format(printf, 1, 2)))
-static const char *owned_printf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    int len = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    return e2e_owned(len < 0 ? NULL : s);
-}
-
 bool gdb_kvmelf_has_stub(void)
 {
     static int has = -1;
@@ -85,7 +73,7 @@ static int free_port(void)
 
 const char *gdb_waiting_line(const struct gdb_session *s)
 {
-    return owned_printf("kvmelf: %s: waiting for gdb on %s: gdb %s -ex "
+    return e2e_printf("kvmelf: %s: waiting for gdb on %s: gdb %s -ex "
                         "'target remote %s'\n", s->guest, s->where, s->guest,
                         s->target);
 }
@@ -110,12 +98,12 @@ void gdb_session_start_opts_at(const char *file, int line,
     argv[n++] = "run";
     if (t == GDB_TCP) {
         s->port = free_port();
-        s->where = owned_printf("127.0.0.1:%d", s->port);
-        s->target = owned_printf(":%d", s->port);
+        s->where = e2e_printf("127.0.0.1:%d", s->port);
+        s->target = e2e_printf(":%d", s->port);
         argv[n++] = "--gdb";
-        argv[n++] = owned_printf("%d", s->port);
+        argv[n++] = e2e_printf("%d", s->port);
     } else {
-        s->where = e2e_track_tmp(owned_printf("%s/gdb.sock", s->dir));
+        s->where = e2e_track_tmp(e2e_printf("%s/gdb.sock", s->dir));
         s->target = s->where;
         argv[n++] = "--gdb-socket";
         argv[n++] = s->where;
@@ -135,7 +123,7 @@ void gdb_session_start_opts_at(const char *file, int line,
     s->kvmelf_running = true;
     /* The line's start, then its end: a different wording of the rest is
      * then shown as such instead of waited for until the limit. */
-    const char *wait = owned_printf("waiting for gdb on %s: ", s->where);
+    const char *wait = e2e_printf("waiting for gdb on %s: ", s->where);
     bool said = proc_wait_stderr(&s->kvmelf, wait) &&
                 proc_wait_stderr(&s->kvmelf, "'\n");
     const char *want = gdb_waiting_line(s);
@@ -156,7 +144,7 @@ void gdb_session_start_opts_at(const char *file, int line,
 
 void gdb_session_gdb(struct gdb_session *s, const char *script)
 {
-    s->script = owned_printf("set pagination off\nset confirm off\n"
+    s->script = e2e_printf("set pagination off\nset confirm off\n"
                              "set width 0\ntarget remote %s\n%s", s->target,
                              script);
     s->cmds = e2e_write_tmp(s->dir, "cmds.gdb", s->script,
